@@ -1,0 +1,69 @@
+"""Typed settings read from the environment, one place per service.
+
+Every service subclasses :class:`CommonSettings`. Dev defaults are safe to run
+locally; outside ``dev``/``test`` the settings refuse placeholder secrets so a
+misconfigured deployment fails at boot rather than at the first request.
+"""
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_INTERNAL_SECRET = "dev-internal-token-secret-do-not-use-in-production"
+_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "password", "dev", DEV_INTERNAL_SECRET}
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    app_env: Literal["dev", "test", "prod"] = "dev"
+    service_name: str = "service"
+    log_level: str = "INFO"
+
+    database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5433/postgres"
+    db_pool_size: int = 5
+    db_connect_timeout_s: int = 3
+    db_statement_timeout_ms: int = 10_000
+
+    # Access tokens: verified with public keys only, chosen by the token's `kid`.
+    jwt_issuer: str = "backoffice-auth"
+    jwt_audience: str = "backoffice"
+    jwt_public_keys_dir: Path | None = None  # folder of <kid>.pem
+    jwt_public_keys: str | None = None  # or JSON {"kid": "PEM"}
+
+    # Service-to-service tokens (design §9).
+    internal_token_secret: str = DEV_INTERNAL_SECRET
+    internal_timeout_connect_s: float = 1.0
+    internal_timeout_read_s: float = 5.0
+
+    auth_url: str = "http://127.0.0.1:5001"
+    projects_url: str = "http://127.0.0.1:5002"
+    commerce_url: str = "http://127.0.0.1:5003"
+    analytics_url: str = "http://127.0.0.1:5004"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_outside_dev(self):
+        if self.app_env == "prod":
+            if self.internal_token_secret in _PLACEHOLDERS or len(self.internal_token_secret) < 32:
+                raise ValueError("INTERNAL_TOKEN_SECRET must be a real secret of 32+ characters in prod")
+            if not (self.jwt_public_keys_dir or self.jwt_public_keys):
+                raise ValueError("JWT_PUBLIC_KEYS or JWT_PUBLIC_KEYS_DIR must be set in prod")
+        return self
+
+    @cached_property
+    def public_keys(self) -> dict:
+        """Loaded RSA public keys by kid (parsed once: PEM parsing per request would dominate verification)."""
+        pems: dict[str, str] = {}
+        if self.jwt_public_keys:
+            pems.update(json.loads(self.jwt_public_keys))
+        if self.jwt_public_keys_dir:
+            for path in sorted(Path(self.jwt_public_keys_dir).glob("*.pem")):
+                pems[path.stem] = path.read_text()
+        return {kid: load_pem_public_key(pem.encode()) for kid, pem in pems.items()}
+

@@ -1,0 +1,38 @@
+"""The common steps of every service's app factory, in order:
+config → logging → request ids → database → tokens → Api → health → error handlers.
+"""
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .api import Api
+from .db import Database
+from .errors import register_error_handlers
+from .health import health
+from .logs import configure_logging, init_request_id
+from .tokens import init_jwt
+
+
+def create_service_app(import_name: str, settings, *, title: str) -> tuple[Flask, Api]:
+    app = Flask(import_name)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # behind the nginx gateway
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        PROPAGATE_EXCEPTIONS=False,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    app.extensions["settings"] = settings
+    configure_logging(settings.service_name, settings.log_level)
+    init_request_id(app)
+    Database(app, settings)
+    init_jwt(app, settings)
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
+    app.register_blueprint(health)
+    register_error_handlers(app)
+    return app, api

@@ -1,0 +1,84 @@
+"""The one error shape, from every kind of failure (design §3)."""
+import json
+
+import marshmallow as ma
+import pytest
+from flask.views import MethodView
+
+from backoffice_common.api import Blueprint, Schema, UtcDateTime
+from backoffice_common.config import CommonSettings
+from backoffice_common.errors import Conflict
+from backoffice_common.service import create_service_app
+from backoffice_common.testing.plugin import generate_signing_key
+
+
+class ThingSchema(Schema):
+    name = ma.fields.String(required=True)
+    starts_at = UtcDateTime()
+
+
+@pytest.fixture(scope="module")
+def client():
+    key = generate_signing_key()
+    settings = CommonSettings(app_env="test", service_name="probe", jwt_public_keys=json.dumps({key.kid: key.public_pem}),
+                              database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none")
+    app, api = create_service_app(__name__, settings, title="probe")
+    blp = Blueprint("things", __name__, url_prefix="/things")
+
+    @blp.route("")
+    class Things(MethodView):
+        @blp.arguments(ThingSchema)
+        @blp.response(201, ThingSchema)
+        def post(self, body):
+            if body["name"] == "boom":
+                raise RuntimeError("secret internals")
+            if body["name"] == "taken":
+                raise Conflict("That name is taken.")
+            return body
+
+    api.register_blueprint(blp)
+    return app.test_client()
+
+
+def test_success_uses_camel_case_and_utc_millis(client):
+    response = client.post("/things", json={"name": "a", "startsAt": "2026-04-08T14:00:00.123456+02:00"})
+    assert response.status_code == 201
+    assert response.json == {"name": "a", "startsAt": "2026-04-08T12:00:00.123Z"}
+
+
+@pytest.mark.parametrize("kwargs, code, message, errors", [
+    ({"data": "{oops", "content_type": "application/json"}, 400, "The request body is not valid JSON.",
+     {"json": ["Invalid JSON body."]}),
+    ({"json": {"name": "a", "extra": 1}}, 422, "The request is invalid.", {"json": {"extra": ["Unknown field."]}}),
+    ({"json": {"name": "a", "startsAt": "2026-04-08T14:00:00"}}, 422, "The request is invalid.",
+     {"json": {"startsAt": ["Not a valid aware datetime."]}}),
+    ({"json": {"name": "taken"}}, 409, "That name is taken.", {}),
+    ({"json": {"name": "boom"}}, 500, "Internal server error.", {}),
+])
+def test_failures_share_one_shape(client, kwargs, code, message, errors):
+    response = client.post("/things", **kwargs)
+    assert response.status_code == code
+    assert response.json["code"] == code and response.json["message"] == message
+    assert response.json["errors"] == errors
+    assert set(response.json) == {"code", "status", "message", "errors"}
+    assert "secret internals" not in response.get_data(as_text=True)
+
+
+def test_unknown_route_and_method(client):
+    assert client.get("/nowhere").json["code"] == 404
+    response = client.delete("/things")
+    assert response.status_code == 405 and response.json["code"] == 405
+    assert "POST" in response.headers["Allow"]
+
+
+def test_request_id_is_echoed_or_made(client):
+    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    assert len(client.get("/healthz").headers["X-Request-ID"]) == 32
+
+
+def test_settings_refuse_placeholder_secrets_in_prod():
+    with pytest.raises(ValueError):
+        CommonSettings(app_env="prod", jwt_public_keys="{}")
+    with pytest.raises(ValueError):
+        CommonSettings(app_env="prod", internal_token_secret="x" * 40)  # no public keys
+    assert CommonSettings(app_env="prod", internal_token_secret="x" * 40, jwt_public_keys="{}").app_env == "prod"

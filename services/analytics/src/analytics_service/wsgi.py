@@ -1,0 +1,3 @@
+from analytics_service.app import create_app
+
+app = create_app()

@@ -1,0 +1,33 @@
+from pathlib import Path
+
+from backoffice_common.config import CommonSettings
+from pydantic import model_validator
+
+
+class Settings(CommonSettings):
+    service_name: str = "auth"
+    database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5433/auth"
+
+    # Signing key for access tokens (RS256). PEM text or a file; the kid goes in the header.
+    jwt_private_key: str | None = None
+    jwt_private_key_file: Path | None = None
+    jwt_key_id: str = "dev-1"
+    access_token_ttl_s: int = 8 * 3600
+
+    # argon2id cost: OWASP's minimum profile (19 MiB, t=2, p=1) — tests lower it.
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19 * 1024
+    argon2_parallelism: int = 1
+
+    @model_validator(mode="after")
+    def _needs_signing_key(self):
+        if self.app_env == "prod" and not (self.jwt_private_key or self.jwt_private_key_file):
+            raise ValueError("JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE must be set in prod")
+        return self
+
+    def private_key_pem(self) -> str:
+        if self.jwt_private_key:
+            return self.jwt_private_key
+        if self.jwt_private_key_file:
+            return Path(self.jwt_private_key_file).read_text()
+        raise RuntimeError("No JWT signing key configured (JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE).")

@@ -1,0 +1,68 @@
+"""Registration and login of back-office accounts (operators and photographers)."""
+from __future__ import annotations
+
+import uuid
+
+from backoffice_common.errors import Conflict, Unauthorized
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from auth_service.clients.projects import ProjectsClient
+from auth_service.models import Account, OperatorProfile
+from auth_service.services.passwords import Passwords
+
+LOGIN_FAILED = "Invalid email or password."
+EMAIL_TAKEN = "An account with this email already exists."
+
+
+def _add_account(session: Session, account: Account) -> Account:
+    # Checked first for a clean 409; the unique index still decides a race.
+    if session.scalar(select(exists().where(Account.email == account.email))):
+        raise Conflict(EMAIL_TAKEN, errors={"email": [EMAIL_TAKEN]})
+    session.add(account)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(EMAIL_TAKEN, errors={"email": [EMAIL_TAKEN]}) from exc
+    return account
+
+
+def register_operator(*, session: Session, passwords: Passwords, name: str, email: str, password: str,
+                      timezone: str | None = None) -> Account:
+    operator_id = uuid.uuid4()
+    account = Account(id=operator_id, operator_id=operator_id, role="operator", name=name, email=email,
+                      password_hash=passwords.hash(password))
+    account.profile = OperatorProfile(timezone=timezone or "UTC", currency="EUR", locale="en")
+    return _add_account(session, account)
+
+
+def register_photographer(*, session: Session, passwords: Passwords, projects: ProjectsClient,
+                          operator_id: uuid.UUID, name: str, email: str, password: str) -> Account:
+    """Create the credential here and the roster entry in projects: both or neither (design §4).
+
+    This command owns its commit because it spans two services: if projects is
+    down nothing is committed (503); if our commit fails after projects said
+    yes, the roster entry is removed again.
+    """
+    account = _add_account(session, Account(id=uuid.uuid4(), operator_id=operator_id, role="photographer", name=name,
+                                            email=email, password_hash=passwords.hash(password)))
+    projects.put_photographer(account)
+    try:
+        session.commit()
+    except Exception:
+        session.rollback()
+        projects.delete_photographer(account.id)
+        raise
+    return account
+
+
+def authenticate(*, session: Session, passwords: Passwords, email: str, password: str) -> Account:
+    """The account for these credentials, or one 401 whatever was wrong (with similar timing)."""
+    account = session.scalar(select(Account).where(Account.email == email))
+    if not passwords.verify(account.password_hash if account else None, password):
+        raise Unauthorized(LOGIN_FAILED)
+    if passwords.needs_rehash(account.password_hash):
+        account.password_hash = passwords.hash(password)
+    return account

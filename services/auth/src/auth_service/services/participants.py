@@ -1,0 +1,18 @@
+"""Participants: the people who buy photos, created by the platform's sign-up (design §9)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from auth_service.models import Participant
+
+
+def ensure_participant(*, session: Session, email: str, name: str) -> tuple[Participant, bool]:
+    """The participant with this email, created if new. Returns (participant, created). Race-safe."""
+    created_id = session.scalar(
+        insert(Participant).values(email=email, name=name).on_conflict_do_nothing(index_elements=["email"])
+        .returning(Participant.id)
+    )
+    participant = session.scalar(select(Participant).where(Participant.email == email))
+    return participant, created_id is not None

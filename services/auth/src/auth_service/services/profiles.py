@@ -1,0 +1,46 @@
+"""Operator profile rules: what counts as a currency, a locale, a country."""
+from __future__ import annotations
+
+import uuid
+
+import babel
+import babel.numbers
+from sqlalchemy.orm import Session
+
+from auth_service.models import Account, OperatorProfile
+from backoffice_common.errors import NotFound
+
+CURRENCIES = frozenset(babel.numbers.list_currencies())
+# CLDR's two-letter territories minus its pseudo-regions (unknown, EU, eurozone, UN, outlying, pseudo-locales).
+COUNTRIES = frozenset(code for code in babel.Locale("en").territories if len(code) == 2 and code.isalpha()) - {
+    "ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"}
+
+
+def parse_locale(tag: str) -> str | None:
+    """The canonical BCP 47 form of ``tag`` (``fr_ca`` → ``fr-CA``), or None when it is no known locale."""
+    try:
+        return str(babel.Locale.parse(tag.replace("-", "_"))).replace("_", "-")
+    except (ValueError, TypeError, babel.UnknownLocaleError):
+        return None
+
+
+def get_operator(*, session: Session, operator_id: uuid.UUID) -> Account:
+    account = session.get(Account, operator_id)
+    if account is None or account.role != "operator":
+        raise NotFound("Operator not found.")
+    return account
+
+
+def update_operator(*, session: Session, operator_id: uuid.UUID, changes: dict) -> Account:
+    """Apply a profile PATCH: ``name`` lives on the account, the rest on the profile."""
+    account = get_operator(session=session, operator_id=operator_id)
+    profile = account.profile or OperatorProfile(account=account)
+    if "name" in changes:
+        account.name = changes.pop("name")
+    if "locale" in changes:
+        changes["locale"] = parse_locale(changes["locale"])
+    for field, value in changes.items():
+        setattr(profile, field, value)
+    session.flush()
+    session.refresh(account)
+    return account

@@ -1,0 +1,6 @@
+from backoffice_common.config import CommonSettings
+
+
+class Settings(CommonSettings):
+    service_name: str = "commerce"
+    database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5433/commerce"

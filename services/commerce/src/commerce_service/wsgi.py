@@ -1,0 +1,3 @@
+from commerce_service.app import create_app
+
+app = create_app()

@@ -1,0 +1,31 @@
+import uuid
+
+from backoffice_common.api import Blueprint
+from backoffice_common.db import db
+from backoffice_common.internal import internal_only
+from flask.views import MethodView
+
+from projects_service.schemas import RosterEntryOutSchema, RosterEntrySchema
+from projects_service.services import roster
+
+blp = Blueprint("internal", __name__, url_prefix="/internal", description="Calls from other services.")
+
+
+@blp.route("/photographers/<uuid:photographer_id>")
+class RosterEntry(MethodView):
+    decorators = [internal_only]
+
+    @blp.arguments(RosterEntrySchema)
+    @blp.response(200, RosterEntryOutSchema)
+    @blp.alt_response(201, schema=RosterEntryOutSchema, description="Created.")
+    def put(self, body, photographer_id: uuid.UUID):
+        """Create or update a photographer's roster entry"""
+        with db.unit_of_work() as session:
+            entry, created = roster.put_photographer(session=session, photographer_id=photographer_id, **body)
+        return entry, 201 if created else 200
+
+    @blp.response(204)
+    def delete(self, photographer_id: uuid.UUID):
+        """Remove a photographer's roster entry (idempotent)"""
+        with db.unit_of_work() as session:
+            roster.remove_photographer(session=session, photographer_id=photographer_id)

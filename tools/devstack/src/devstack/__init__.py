@@ -1,0 +1,14 @@
+"""Local orchestration of the back office (dev, tests, benchmarks). Never imported by a service."""
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+SERVICES = ("auth", "projects", "commerce", "analytics")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (tests pick theirs so they never meet `make run`)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

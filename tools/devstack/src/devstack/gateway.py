@@ -1,0 +1,60 @@
+"""Render the gateway's nginx templates (the same files Docker renders with envsubst) and run nginx."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from devstack import REPO_ROOT
+
+TEMPLATE_DIR = REPO_ROOT / "gateway"
+_VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)\}")
+
+DEFAULTS = {
+    "GATEWAY_WORKERS": "auto",
+    "GATEWAY_MAX_BODY": "1m",
+    "GATEWAY_ACCESS_LOG": "off",
+    "AUTH_RATE_LIMIT": "5r/s",
+    "AUTH_RATE_BURST": "10",
+}
+
+
+def render(out_dir: Path, variables: dict[str, str]) -> Path:
+    """Write the rendered config under ``out_dir``; returns the main nginx.conf path.
+
+    Like envsubst with an explicit variable list: only ``${NAME}`` is replaced,
+    nginx's own ``$name`` is untouched, and a missing variable is an error.
+    """
+    values = {**DEFAULTS, **variables}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for source in TEMPLATE_DIR.rglob("*"):
+        if source.is_dir() or source.name in ("Dockerfile", "docker-entrypoint.sh"):
+            continue
+        relative = source.relative_to(TEMPLATE_DIR)
+        if source.suffix == ".template":
+            target = out_dir / relative.with_suffix("")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            text = _VARIABLE.sub(lambda m: _value(values, m.group(1), source), source.read_text())
+            target.write_text(text)
+        else:
+            target = out_dir / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+    return out_dir / "nginx.conf"
+
+
+def _value(values: dict, name: str, source: Path) -> str:
+    if name not in values:
+        raise KeyError(f"{source.name} needs ${{{name}}}")
+    return str(values[name])
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if not found:
+        raise SystemExit("nginx is not installed: run `make bootstrap` (as root it installs Debian's nginx).")
+    return found
+
+
+def nginx_command(conf: Path) -> list[str]:
+    return [nginx_binary(), "-p", str(conf.parent), "-c", str(conf), "-e", "stderr", "-g", "daemon off;"]

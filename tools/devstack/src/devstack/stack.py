@@ -1,0 +1,134 @@
+"""The whole back office as real processes on loopback, for the end-to-end tests and the benchmarks.
+
+The services start through their own ``boot.sh`` (migrate, then gunicorn) and
+the gateway through the real nginx templates — exactly what ``make run`` and
+Docker run; only ports and a few test-friendly settings differ.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from devstack import REPO_ROOT, SERVICES, free_port
+from devstack.gateway import nginx_command, render
+from auth_service.keys import ensure_signing_key
+from devstack.postgres import Cluster
+
+
+@dataclass
+class Ports:
+    gateway: int = field(default_factory=free_port)
+    auth: int = field(default_factory=free_port)
+    projects: int = field(default_factory=free_port)
+    commerce: int = field(default_factory=free_port)
+    analytics: int = field(default_factory=free_port)
+
+    def of(self, service: str) -> int:
+        return getattr(self, service)
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    cluster: Cluster
+    ports: Ports = field(default_factory=Ports)
+    db_prefix: str = "e2e_"
+    env: dict = field(default_factory=dict)  # extra environment for every service
+    gateway_vars: dict = field(default_factory=dict)
+    processes: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        (self.workdir / "logs").mkdir(exist_ok=True)
+        self.private_key, self.public_keys = ensure_signing_key(self.workdir / "keys")
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.gateway}"
+
+    def service_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports.of(service)}"
+
+    def service_env(self, service: str) -> dict:
+        env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "APP_ENV": "test",
+            "PORT": str(self.ports.of(service)),
+            "DATABASE_URL": self.cluster.url(self.db_prefix + service),
+            "JWT_PUBLIC_KEYS_DIR": str(self.public_keys),
+            "JWT_PRIVATE_KEY_FILE": str(self.private_key),
+            "JWT_KEY_ID": self.private_key.stem,
+            **{f"{name.upper()}_URL": self.service_url(name) for name in SERVICES},
+            **self.env,
+        }
+        return env
+
+    def start(self) -> "Stack":
+        for service in SERVICES:
+            self.cluster.ensure_database(self.db_prefix + service)
+        for service in SERVICES:
+            self.start_service(service, wait=False)
+        for service in SERVICES:
+            self.wait_ready(service)
+        self.start_gateway()
+        return self
+
+    def start_service(self, service: str, wait: bool = True) -> None:
+        log = open(self.workdir / "logs" / f"{service}.log", "ab")
+        self.processes[service] = subprocess.Popen(
+            [str(REPO_ROOT / "services" / service / "boot.sh")], env=self.service_env(service),
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        if wait:
+            self.wait_ready(service)
+
+    def stop_service(self, service: str) -> None:
+        process = self.processes.pop(service, None)
+        if process and process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def start_gateway(self) -> None:
+        conf = render(self.workdir / "gateway", {
+            "GATEWAY_LISTEN": f"127.0.0.1:{self.ports.gateway}",
+            "GATEWAY_RUN_DIR": str(self.workdir / "gateway"),
+            "GATEWAY_WORKERS": "2",
+            **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{self.ports.of(name)}" for name in SERVICES},
+            **self.gateway_vars,
+        })
+        log = open(self.workdir / "logs" / "gateway.log", "ab")
+        self.processes["gateway"] = subprocess.Popen(nginx_command(conf), stdout=log, stderr=subprocess.STDOUT,
+                                                     start_new_session=True)
+        self._wait_http(f"{self.gateway_url}/healthz", "gateway")
+
+    def wait_ready(self, service: str) -> None:
+        self._wait_http(f"{self.service_url(service)}/readyz", service)
+
+    def _wait_http(self, url: str, name: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            process = self.processes.get(name)
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.workdir}/logs/{name}.log")
+            try:
+                if requests.get(url, timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"{name} was not ready at {url}; see {self.workdir}/logs/{name}.log")
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.stop_service(name)
