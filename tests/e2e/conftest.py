@@ -8,7 +8,8 @@ from devstack.stack import Stack
 
 # Test-friendly knobs only: cheap argon2 (the cost profile is not under test here) and
 # a credential rate limit loose enough for the suite; the throttle test uses its own address.
-SERVICE_ENV = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024", "WEB_CONCURRENCY": "2"}
+SERVICE_ENV = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024", "WEB_CONCURRENCY": "2",
+               "OUTBOX_POLL_S": "0.1", "OUTBOX_BACKOFF_BASE_S": "0.2", "OUTBOX_BACKOFF_MAX_S": "1"}
 RATE_LIMIT = {"AUTH_RATE_LIMIT": "20r/s", "AUTH_RATE_BURST": "200"}
 
 
@@ -57,3 +58,26 @@ def other_operator(gw):
 @pytest.fixture
 def photographer(gw, operator):
     return gw.register_photographer(operator)
+
+
+@pytest.fixture
+def new_project(gw):
+    """``new_project(operator, **fields)`` → the created project's detail."""
+    def create(owner, **fields):
+        response = gw.post("/v1/projects", token=owner.token, json={"name": "Summer Gala", **fields})
+        assert response.status_code == 201, response.text
+        return response.json()
+    return create
+
+
+@pytest.fixture
+def project(new_project, operator):
+    return new_project(operator)
+
+
+@pytest.fixture
+def assigned(gw, operator, photographer, project):
+    """The operator's project with the photographer assigned to it."""
+    assert gw.post(f"/v1/projects/{project['id']}/photographers", token=operator.token,
+                   json={"photographerId": photographer.id}).status_code == 204
+    return project

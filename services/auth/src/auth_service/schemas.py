@@ -91,3 +91,10 @@ class ParticipantSchema(Schema):
     id = fields.UUID(dump_only=True)
     email = fields.String()
     name = fields.String()
+
+
+class AccountUpdateSchema(Schema):
+    """A photographer's name or email changed from the projects service's roster."""
+
+    name = fields.String(validate=validate.Length(1, 200))
+    email = Email()

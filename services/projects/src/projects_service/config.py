@@ -4,3 +4,24 @@ from backoffice_common.config import CommonSettings
 class Settings(CommonSettings):
     service_name: str = "projects"
     database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5433/projects"
+
+    # Photo storage: Cloudflare R2 in production, an S3-compatible server in dev and tests.
+    s3_endpoint_url: str = "http://127.0.0.1:5010"
+    s3_bucket: str = "backoffice-photos"
+    s3_region: str = "us-east-1"
+    s3_create_bucket: bool | None = None  # default: create it outside prod
+    aws_access_key_id: str = "dev"
+    aws_secret_access_key: str = "dev-secret"
+    upload_url_ttl_s: int = 900
+
+    # Where participants open a public project.
+    join_base_url: str = "http://localhost:3000/join"
+
+    # Outbox worker: exponential backoff between attempts, capped.
+    outbox_poll_s: float = 0.5
+    outbox_backoff_base_s: float = 1.0
+    outbox_backoff_max_s: float = 300.0
+
+    @property
+    def create_bucket(self) -> bool:
+        return self.app_env != "prod" if self.s3_create_bucket is None else self.s3_create_bucket

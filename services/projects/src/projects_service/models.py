@@ -1,8 +1,13 @@
+import datetime as dt
 import uuid
 
 from backoffice_common.models import Timestamps, naming_metadata
-from sqlalchemy import String
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+PROJECT_TYPES = ("private", "public")
+PROJECT_STATUSES = ("draft", "live", "closed", "archived")
 
 
 class Base(DeclarativeBase):
@@ -18,3 +23,76 @@ class Photographer(Timestamps, Base):
     operator_id: Mapped[uuid.UUID] = mapped_column(index=True)
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
+
+
+class Project(Timestamps, Base):
+    __tablename__ = "projects"
+    __table_args__ = (
+        CheckConstraint("type IN ('private', 'public')", name="type"),
+        CheckConstraint("status IN ('draft', 'live', 'closed', 'archived')", name="status"),
+        CheckConstraint("start_at IS NULL OR end_at IS NULL OR start_at <= end_at", name="dates_ordered"),
+        Index("ix_projects_operator_id", "operator_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    operator_id: Mapped[uuid.UUID] = mapped_column()
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(16), default="private")
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    location_name: Mapped[str | None] = mapped_column(String(200))
+    start_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    end_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    project_link: Mapped[str | None] = mapped_column(String(2048))
+    terms_and_conditions: Mapped[str | None] = mapped_column(Text)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+
+
+class Assignment(Base):
+    """A photographer assigned to a project."""
+
+    __tablename__ = "project_photographers"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    photographer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("photographers.id"), primary_key=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Member(Base):
+    """A participant who joined a project."""
+
+    __tablename__ = "members"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    joined_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Photo(Timestamps, Base):
+    __tablename__ = "photos"
+    __table_args__ = (CheckConstraint("status IN ('pending', 'ready')", name="status"),
+                      Index("ix_photos_project_id", "project_id", "status"))
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    photographer_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    object_key: Mapped[str] = mapped_column(String(1024), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+
+
+class OutboxMessage(Base):
+    """Work that must happen after a commit, drained by the worker with retries (never lost)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSONB)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                         index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,5 +1,9 @@
-from backoffice_common.api import Email, Schema
-from marshmallow import fields, validate
+from backoffice_common.api import Email, Schema, UtcDateTime
+from backoffice_common.validators import iana_timezone
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from projects_service.models import PROJECT_STATUSES, PROJECT_TYPES
+from projects_service.services.photos import ALLOWED_CONTENT_TYPES, MAX_PHOTO_BYTES
 
 
 class RosterEntrySchema(Schema):
@@ -12,3 +16,116 @@ class RosterEntrySchema(Schema):
 
 class RosterEntryOutSchema(RosterEntrySchema):
     id = fields.UUID(dump_only=True)
+
+
+def _ordered_dates(data: dict) -> None:
+    if data.get("start_at") and data.get("end_at") and data["start_at"] > data["end_at"]:
+        raise ValidationError("Must not be before startAt.", "endAt")
+
+
+class ProjectFieldsSchema(Schema):
+    """The editable fields of a project (PATCH takes all of them, none required)."""
+
+    name = fields.String(validate=validate.Length(1, 200))
+    type = fields.String(validate=validate.OneOf(PROJECT_TYPES))
+    location_name = fields.String(allow_none=True, validate=validate.Length(max=200))
+    start_at = UtcDateTime(allow_none=True)
+    end_at = UtcDateTime(allow_none=True)
+    project_link = fields.Url(allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=2048))
+    terms_and_conditions = fields.String(allow_none=True, validate=validate.Length(max=20_000))
+    timezone = fields.String(allow_none=True, validate=iana_timezone)
+
+    @validates_schema
+    def _dates(self, data, **_kwargs):
+        _ordered_dates(data)
+
+
+class ProjectCreateSchema(ProjectFieldsSchema):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    status = fields.String(validate=validate.OneOf(("draft", "live")))
+
+
+class ProjectStatusSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(PROJECT_STATUSES))
+
+
+class ProjectListArgsSchema(Schema):
+    status = fields.String(validate=validate.OneOf(PROJECT_STATUSES))
+
+
+class ProjectSummarySchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    type = fields.String()
+    status = fields.String()
+    location_name = fields.String(allow_none=True)
+    start_at = UtcDateTime(allow_none=True)
+    end_at = UtcDateTime(allow_none=True)
+    timezone = fields.String(allow_none=True)
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
+    photographer_count = fields.Integer()
+    member_count = fields.Integer()
+    photo_count = fields.Integer()
+
+
+class PhotographerRefSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    email = fields.String()
+
+
+class ProjectDetailSchema(ProjectSummarySchema):
+    project_link = fields.String(allow_none=True)
+    terms_and_conditions = fields.String(allow_none=True)
+    photographers = fields.List(fields.Nested(PhotographerRefSchema))
+    join_url = fields.String(allow_none=True)
+
+
+class AssignmentSchema(Schema):
+    photographer_id = fields.UUID(required=True)
+
+
+class ProjectRefSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+
+
+class PhotographerSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    email = fields.String()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
+    projects = fields.List(fields.Nested(ProjectRefSchema))
+
+
+class PhotographerUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(1, 200))
+    email = Email()
+
+
+class PhotoUploadSchema(Schema):
+    filename = fields.String(required=True, validate=validate.Length(1, 255))
+    content_type = fields.String(required=True, validate=validate.OneOf(
+        sorted(ALLOWED_CONTENT_TYPES), error="Must be one of the image types: {choices}."))
+    size_bytes = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_PHOTO_BYTES))
+
+
+class PhotoUploadOutSchema(Schema):
+    id = fields.UUID()
+    upload_url = fields.String()
+    expires_at = UtcDateTime()
+
+
+class PhotoStatusSchema(Schema):
+    id = fields.UUID()
+    status = fields.String()
+
+
+class InternalProjectSchema(Schema):
+    id = fields.UUID()
+    operator_id = fields.UUID()
+    name = fields.String()
+    status = fields.String()
+    type = fields.String()

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from devstack import REPO_ROOT, SERVICES
+from devstack import REPO_ROOT, SERVICES, WORKERS
 from devstack.gateway import nginx_command, render
 from auth_service.keys import ensure_signing_key
 from devstack.postgres import Cluster
@@ -82,6 +82,8 @@ def procfile(cluster: Cluster, standins: dict[str, str]) -> str:
     })
     lines = [f"{name}: env PORT={PORTS[name]} DATABASE_URL={cluster.url(name)} "
              f"{shlex.quote(str(REPO_ROOT / 'services' / name / 'boot.sh'))}" for name in SERVICES]
+    lines += [f"{worker}: env DATABASE_URL={cluster.url(service)} python -m {module}"
+              for worker, (service, module) in WORKERS.items()]
     lines.append("gateway: " + shlex.join(nginx_command(conf)))
     lines += [f"{name}: {command}" for name, command in standins.items()]
     return "\n".join(lines) + "\n"

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import requests
 
-from devstack import REPO_ROOT, SERVICES, free_port
+from devstack import REPO_ROOT, SERVICES, WORKERS, free_port
+from devstack.faults import TcpProxy
 from devstack.gateway import nginx_command, render
 from auth_service.keys import ensure_signing_key
 from devstack.postgres import Cluster
@@ -29,6 +30,8 @@ class Ports:
     projects: int = field(default_factory=free_port)
     commerce: int = field(default_factory=free_port)
     analytics: int = field(default_factory=free_port)
+    s3: int = field(default_factory=free_port)  # what the services use: a proxy the tests can cut
+    s3_backend: int = field(default_factory=free_port)  # moto itself
 
     def of(self, service: str) -> int:
         return getattr(self, service)
@@ -67,6 +70,10 @@ class Stack:
             "JWT_PRIVATE_KEY_FILE": str(self.private_key),
             "JWT_KEY_ID": self.private_key.stem,
             **{f"{name.upper()}_URL": self.service_url(name) for name in SERVICES},
+            "S3_ENDPOINT_URL": f"http://127.0.0.1:{self.ports.s3}",
+            "S3_BUCKET": "test-photos",
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test-secret",
             **self.env,
         }
         return env
@@ -74,25 +81,47 @@ class Stack:
     def start(self) -> "Stack":
         for service in SERVICES:
             self.cluster.ensure_database(self.db_prefix + service)
+        self.start_s3()
         for service in SERVICES:
             self.start_service(service, wait=False)
         for service in SERVICES:
             self.wait_ready(service)
+        for worker in WORKERS:
+            self.start_worker(worker)
         self.start_gateway()
         return self
 
+    def _spawn(self, name: str, command: list[str], env: dict | None = None) -> subprocess.Popen:
+        log = open(self.workdir / "logs" / f"{name}.log", "ab")
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes[name] = process
+        return process
+
+    def start_s3(self) -> None:
+        """moto in server mode: the S3 API on loopback, reached through boto3 like R2, behind a cuttable proxy."""
+        self._spawn("s3", [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p",
+                           str(self.ports.s3_backend)])
+        self._wait_http(f"http://127.0.0.1:{self.ports.s3_backend}/moto-api/", "s3")
+        self.s3_proxy = TcpProxy(self.ports.s3, self.ports.s3_backend).start()
+
+    @property
+    def s3_backend_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.s3_backend}"
+
+    def start_worker(self, worker: str) -> None:
+        service, module = WORKERS[worker]
+        self._spawn(worker, [sys.executable, "-m", module], env=self.service_env(service))
+
     def start_service(self, service: str, wait: bool = True) -> None:
-        log = open(self.workdir / "logs" / f"{service}.log", "ab")
-        self.processes[service] = subprocess.Popen(
-            [str(REPO_ROOT / "services" / service / "boot.sh")], env=self.service_env(service),
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self._spawn(service, [str(REPO_ROOT / "services" / service / "boot.sh")], env=self.service_env(service))
         if wait:
             self.wait_ready(service)
 
-    def stop_service(self, service: str) -> None:
+    def stop_service(self, service: str, sig: int = signal.SIGTERM) -> None:
+        """Stop a process (a service, a worker, "s3", "gateway"); SIGKILL simulates a crash."""
         process = self.processes.pop(service, None)
         if process and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
+            os.killpg(process.pid, sig)
             try:
                 process.wait(15)
             except subprocess.TimeoutExpired:
@@ -107,9 +136,7 @@ class Stack:
             **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{self.ports.of(name)}" for name in SERVICES},
             **self.gateway_vars,
         })
-        log = open(self.workdir / "logs" / "gateway.log", "ab")
-        self.processes["gateway"] = subprocess.Popen(nginx_command(conf), stdout=log, stderr=subprocess.STDOUT,
-                                                     start_new_session=True)
+        self._spawn("gateway", nginx_command(conf))
         self._wait_http(f"{self.gateway_url}/healthz", "gateway")
 
     def wait_ready(self, service: str) -> None:
@@ -132,3 +159,5 @@ class Stack:
     def stop(self) -> None:
         for name in list(self.processes):
             self.stop_service(name)
+        if getattr(self, "s3_proxy", None):
+            self.s3_proxy.stop()

@@ -1,9 +1,12 @@
+import uuid
+
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.internal import internal_only
 from flask.views import MethodView
 
-from auth_service.schemas import ParticipantCreateSchema, ParticipantSchema
+from auth_service.schemas import AccountUpdateSchema, ParticipantCreateSchema, ParticipantSchema, PhotographerSchema
+from auth_service.services import accounts
 from auth_service.services.participants import ensure_participant
 
 blp = Blueprint("internal", __name__, url_prefix="/internal", description="Platform feed (design §9).")
@@ -21,3 +24,24 @@ class Participants(MethodView):
         with db.unit_of_work() as session:
             participant, created = ensure_participant(session=session, **body)
         return participant, 201 if created else 200
+
+
+@blp.route("/photographers/<uuid:account_id>")
+class PhotographerAccount(MethodView):
+    """The projects service keeps a photographer's login in step with its roster (design §4)."""
+
+    decorators = [internal_only]
+
+    @blp.arguments(AccountUpdateSchema)
+    @blp.response(200, PhotographerSchema)
+    @blp.alt_response(409, description="Email already registered.")
+    def patch(self, changes, account_id: uuid.UUID):
+        """Rename or re-email a photographer's login"""
+        with db.unit_of_work() as session:
+            return accounts.update_photographer(session=session, account_id=account_id, changes=changes)
+
+    @blp.response(204)
+    def delete(self, account_id: uuid.UUID):
+        """Delete a photographer's login (idempotent)"""
+        with db.unit_of_work() as session:
+            accounts.delete_photographer(session=session, account_id=account_id)

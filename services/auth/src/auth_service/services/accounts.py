@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import uuid
 
-from backoffice_common.errors import Conflict, Unauthorized
-from sqlalchemy import exists, select
+from backoffice_common.errors import Conflict, NotFound, Unauthorized
+from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,3 +66,26 @@ def authenticate(*, session: Session, passwords: Passwords, email: str, password
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash(password)
     return account
+
+
+def update_photographer(*, session: Session, account_id: uuid.UUID, changes: dict) -> Account:
+    """Rename or re-email a photographer's login (called by projects, which owns the roster)."""
+    account = session.get(Account, account_id)
+    if account is None or account.role != "photographer":
+        raise NotFound("Photographer not found.")
+    if "email" in changes and changes["email"] != account.email:
+        if session.scalar(select(exists().where(Account.email == changes["email"]))):
+            raise Conflict(EMAIL_TAKEN, errors={"email": [EMAIL_TAKEN]})
+    for field, value in changes.items():
+        setattr(account, field, value)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(EMAIL_TAKEN, errors={"email": [EMAIL_TAKEN]}) from exc
+    return account
+
+
+def delete_photographer(*, session: Session, account_id: uuid.UUID) -> None:
+    """Remove a photographer's login; it can no longer log in (idempotent)."""
+    session.execute(delete(Account).where(Account.id == account_id, Account.role == "photographer"))

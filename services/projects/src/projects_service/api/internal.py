@@ -5,8 +5,9 @@ from backoffice_common.db import db
 from backoffice_common.internal import internal_only
 from flask.views import MethodView
 
-from projects_service.schemas import RosterEntryOutSchema, RosterEntrySchema
+from projects_service.schemas import InternalProjectSchema, RosterEntryOutSchema, RosterEntrySchema
 from projects_service.services import roster
+from projects_service.services.projects import internal_project
 
 blp = Blueprint("internal", __name__, url_prefix="/internal", description="Calls from other services.")
 
@@ -29,3 +30,13 @@ class RosterEntry(MethodView):
         """Remove a photographer's roster entry (idempotent)"""
         with db.unit_of_work() as session:
             roster.remove_photographer(session=session, photographer_id=photographer_id)
+
+
+@blp.route("/projects/<uuid:project_id>")
+class InternalProject(MethodView):
+    decorators = [internal_only]
+
+    @blp.response(200, InternalProjectSchema)
+    def get(self, project_id: uuid.UUID):
+        """Who owns a project, and its status (commerce checks ownership with this)"""
+        return internal_project(session=db.session, project_id=project_id)

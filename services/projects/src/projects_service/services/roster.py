@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import uuid
 
-from backoffice_common.errors import Conflict
-from sqlalchemy import delete, func, literal_column
+from backoffice_common.errors import Conflict, Unauthorized
+from sqlalchemy import delete, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from projects_service.models import Photographer
+from projects_service.clients.auth import AuthClient
+from projects_service.models import Assignment, Photographer, Project
+from projects_service.services.projects import roster_entry
 
 
 def put_photographer(*, session: Session, photographer_id: uuid.UUID, operator_id: uuid.UUID, name: str,
@@ -28,3 +31,76 @@ def put_photographer(*, session: Session, photographer_id: uuid.UUID, operator_i
 
 def remove_photographer(*, session: Session, photographer_id: uuid.UUID) -> None:
     session.execute(delete(Photographer).where(Photographer.id == photographer_id))
+
+
+def list_photographers(*, session: Session, operator_id: uuid.UUID) -> list[dict]:
+    """The operator's photographers, newest first, each with the (non-archived) projects they are on. Two queries."""
+    entries = session.scalars(select(Photographer).where(Photographer.operator_id == operator_id)
+                              .order_by(Photographer.created_at.desc(), Photographer.id.desc())).all()
+    projects: dict[uuid.UUID, list] = {entry.id: [] for entry in entries}
+    if entries:
+        rows = session.execute(
+            select(Assignment.photographer_id, Project.id, Project.name)
+            .join(Project, Project.id == Assignment.project_id)
+            .where(Project.operator_id == operator_id, Project.status != "archived")
+            .order_by(Project.created_at.desc(), Project.id.desc()))
+        for photographer_id, project_id, name in rows:
+            projects[photographer_id].append({"id": project_id, "name": name})
+    return [_with_projects(entry, projects[entry.id]) for entry in entries]
+
+
+def _with_projects(entry: Photographer, projects: list) -> dict:
+    return {"id": entry.id, "name": entry.name, "email": entry.email, "created_at": entry.created_at,
+            "updated_at": entry.updated_at, "projects": projects}
+
+
+def get_photographer(*, session: Session, operator_id: uuid.UUID, photographer_id: uuid.UUID) -> dict:
+    entry = roster_entry(session, operator_id, photographer_id)
+    rows = session.execute(
+        select(Project.id, Project.name).join(Assignment, Assignment.project_id == Project.id)
+        .where(Assignment.photographer_id == photographer_id, Project.status != "archived")
+        .order_by(Project.created_at.desc(), Project.id.desc())).mappings().all()
+    return _with_projects(entry, [dict(row) for row in rows])
+
+
+def update_photographer(*, session: Session, auth: AuthClient, operator_id: uuid.UUID, photographer_id: uuid.UUID,
+                        changes: dict) -> dict:
+    """Rename or re-email: auth's login first (409 if the email is taken), then the roster; undone on failure."""
+    entry = roster_entry(session, operator_id, photographer_id)
+    changes = {field: value for field, value in changes.items() if getattr(entry, field) != value}
+    if changes:
+        before = {field: getattr(entry, field) for field in changes}
+        auth.update_photographer(photographer_id, changes)
+        for field, value in changes.items():
+            setattr(entry, field, value)
+        try:
+            session.commit()
+        except Exception:
+            session.rollback()
+            auth.update_photographer(photographer_id, before)
+            raise
+    return get_photographer(session=session, operator_id=operator_id, photographer_id=photographer_id)
+
+
+def delete_photographer(*, session: Session, auth: AuthClient, operator_id: uuid.UUID,
+                        photographer_id: uuid.UUID) -> None:
+    """Delete roster entry and login together; refused (409) while the photographer is on any project."""
+    entry = roster_entry(session, operator_id, photographer_id)
+    assigned = session.scalar(select(func.count()).where(Assignment.photographer_id == photographer_id))
+    if assigned:
+        raise Conflict(f"The photographer is assigned to {assigned} project(s); remove them from those first.")
+    session.delete(entry)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # assigned meanwhile: the foreign key decides
+        raise Conflict("The photographer was just assigned to a project.") from exc
+    auth.delete_photographer(photographer_id)  # unreachable → 503, and the caller's unit of work rolls back
+
+
+def current_photographer(*, session: Session, account_id: uuid.UUID, operator_id: uuid.UUID) -> Photographer:
+    """The caller's roster entry; a deleted photographer's old token stops here."""
+    entry = session.get(Photographer, account_id)
+    if entry is None or entry.operator_id != operator_id:
+        raise Unauthorized("This photographer account no longer exists.")
+    return entry

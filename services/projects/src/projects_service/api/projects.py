@@ -1,0 +1,115 @@
+import uuid
+
+from backoffice_common.api import Blueprint
+from backoffice_common.db import db
+from backoffice_common.tokens import OPERATOR, PHOTOGRAPHER, current_identity, roles_required
+from flask import current_app
+from flask.views import MethodView
+
+from projects_service.schemas import (AssignmentSchema, ProjectCreateSchema, ProjectDetailSchema, ProjectFieldsSchema,
+                                      ProjectListArgsSchema, ProjectStatusSchema, ProjectSummarySchema)
+from projects_service.services import projects, roster
+
+blp = Blueprint("projects", __name__, url_prefix="/v1/projects", description="The operator's projects.")
+
+
+def _join_base_url() -> str:
+    return current_app.extensions["settings"].join_base_url
+
+
+def _detail_for_operator(session, project_id: uuid.UUID) -> dict:
+    return projects.project_detail(session=session, operator_id=current_identity().operator_id,
+                                   project_id=project_id, join_base_url=_join_base_url())
+
+
+@blp.route("")
+class Projects(MethodView):
+    decorators = [roles_required(OPERATOR)]
+
+    @blp.arguments(ProjectListArgsSchema, location="query")
+    @blp.response(200, ProjectSummarySchema(many=True))
+    def get(self, args):
+        """List the operator's projects (archived ones only with ?status=archived)"""
+        return projects.list_projects(session=db.session, operator_id=current_identity().operator_id, **args)
+
+    @blp.arguments(ProjectCreateSchema)
+    @blp.response(201, ProjectDetailSchema)
+    def post(self, fields):
+        """Create a project"""
+        with db.unit_of_work() as session:
+            project_id = projects.create_project(session=session, operator_id=current_identity().operator_id,
+                                                 fields=fields)
+        return _detail_for_operator(db.session, project_id)
+
+
+@blp.route("/<uuid:project_id>")
+class ProjectById(MethodView):
+    @roles_required(OPERATOR, PHOTOGRAPHER)
+    @blp.response(200, ProjectDetailSchema)
+    def get(self, project_id: uuid.UUID):
+        """Get a project with its photographers (operator, or a photographer assigned to it)"""
+        identity = current_identity()
+        if identity.role == PHOTOGRAPHER:
+            roster.current_photographer(session=db.session, account_id=identity.account_id,
+                                        operator_id=identity.operator_id)
+            return projects.assigned_project_detail(session=db.session, photographer_id=identity.account_id,
+                                                    project_id=project_id, join_base_url=_join_base_url())
+        return _detail_for_operator(db.session, project_id)
+
+    @roles_required(OPERATOR)
+    @blp.arguments(ProjectFieldsSchema)
+    @blp.response(200, ProjectDetailSchema)
+    def patch(self, changes, project_id: uuid.UUID):
+        """Update a project's fields (not its status)"""
+        with db.unit_of_work() as session:
+            projects.update_project(session=session, operator_id=current_identity().operator_id,
+                                    project_id=project_id, changes=changes)
+        return _detail_for_operator(db.session, project_id)
+
+    @roles_required(OPERATOR)
+    @blp.response(204)
+    def delete(self, project_id: uuid.UUID):
+        """Delete a project and all its photos (R2 objects are removed in the background)"""
+        with db.unit_of_work() as session:
+            projects.delete_project(session=session, operator_id=current_identity().operator_id,
+                                    project_id=project_id)
+
+
+@blp.route("/<uuid:project_id>/status")
+class ProjectStatus(MethodView):
+    decorators = [roles_required(OPERATOR)]
+
+    @blp.arguments(ProjectStatusSchema)
+    @blp.response(200, ProjectDetailSchema)
+    @blp.alt_response(409, description="Transition not allowed.")
+    def patch(self, body, project_id: uuid.UUID):
+        """Move a project to another status"""
+        with db.unit_of_work() as session:
+            projects.change_status(session=session, operator_id=current_identity().operator_id,
+                                   project_id=project_id, status=body["status"])
+        return _detail_for_operator(db.session, project_id)
+
+
+@blp.route("/<uuid:project_id>/photographers")
+class ProjectPhotographers(MethodView):
+    decorators = [roles_required(OPERATOR)]
+
+    @blp.arguments(AssignmentSchema)
+    @blp.response(204)
+    def post(self, body, project_id: uuid.UUID):
+        """Assign a photographer to a project"""
+        with db.unit_of_work() as session:
+            projects.assign_photographer(session=session, operator_id=current_identity().operator_id,
+                                         project_id=project_id, photographer_id=body["photographer_id"])
+
+
+@blp.route("/<uuid:project_id>/photographers/<uuid:photographer_id>")
+class ProjectPhotographer(MethodView):
+    decorators = [roles_required(OPERATOR)]
+
+    @blp.response(204)
+    def delete(self, project_id: uuid.UUID, photographer_id: uuid.UUID):
+        """Remove a photographer from a project"""
+        with db.unit_of_work() as session:
+            projects.unassign_photographer(session=session, operator_id=current_identity().operator_id,
+                                           project_id=project_id, photographer_id=photographer_id)

@@ -1,0 +1,24 @@
+"""auth's photographer logins, kept in step with the roster (design §4)."""
+from __future__ import annotations
+
+import uuid
+
+from backoffice_common.errors import Conflict, ServiceUnavailable
+from backoffice_common.internal import InternalClient
+
+
+class AuthClient:
+    def __init__(self, http: InternalClient):
+        self.http = http
+
+    def update_photographer(self, photographer_id: uuid.UUID, changes: dict) -> None:
+        response = self.http.patch(f"/internal/photographers/{photographer_id}", json=changes)
+        if response.status_code == 409:
+            body = response.json() or {}
+            raise Conflict(body.get("message", "Conflict."), errors=body.get("errors"))
+        if response.status_code != 200:
+            raise ServiceUnavailable("The auth service refused the change; nothing was changed.")
+
+    def delete_photographer(self, photographer_id: uuid.UUID) -> None:
+        if self.http.delete(f"/internal/photographers/{photographer_id}").status_code != 204:
+            raise ServiceUnavailable("The auth service refused the deletion; nothing was deleted.")

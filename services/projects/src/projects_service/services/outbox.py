@@ -1,0 +1,54 @@
+"""Draining the outbox: at-least-once, with exponential backoff, safe with several workers.
+
+Rows are claimed with ``FOR UPDATE SKIP LOCKED`` and deleted in the same
+transaction that handled them, so a worker killed mid-batch leaves its rows
+for the next one (handlers are idempotent: deleting twice is harmless).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from projects_service.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict], None]
+
+
+def backoff(attempts: int, *, base_s: float, max_s: float) -> dt.timedelta:
+    """Exponential with jitter: base·2^(n-1), capped, then scaled by 0.5–1 so workers don't retry in lockstep."""
+    delay = min(max_s, base_s * 2 ** max(0, attempts - 1))
+    return dt.timedelta(seconds=delay * random.uniform(0.5, 1.0))
+
+
+def drain_once(*, session_factory: sessionmaker, handlers: dict[str, Handler], batch_size: int = 10,
+               base_s: float = 1.0, max_s: float = 300.0) -> int:
+    """Handle up to ``batch_size`` due messages; returns how many were claimed."""
+    with session_factory() as session, session.begin():
+        messages = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.next_attempt_at <= func.now())
+            .order_by(OutboxMessage.id).limit(batch_size).with_for_update(skip_locked=True)).all()
+        for message in messages:
+            _handle(session, message, handlers, base_s=base_s, max_s=max_s)
+    return len(messages)
+
+
+def _handle(session: Session, message: OutboxMessage, handlers: dict[str, Handler], *, base_s: float,
+            max_s: float) -> None:
+    try:
+        handlers[message.kind](message.payload)
+    except Exception as exc:  # any failure: keep the message, try again later
+        message.attempts += 1
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        message.next_attempt_at = dt.datetime.now(dt.timezone.utc) + backoff(message.attempts, base_s=base_s,
+                                                                              max_s=max_s)
+        log.warning("outbox message failed", extra={"kind": message.kind, "outbox_id": message.id,
+                                                    "attempts": message.attempts, "error": message.last_error})
+        return
+    session.delete(message)

@@ -1,0 +1,167 @@
+"""Projects: the operator's events, their status machine, and who may see them."""
+from __future__ import annotations
+
+import uuid
+
+from backoffice_common.errors import Conflict, NotFound, Unprocessable
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, aliased
+
+from projects_service.models import Assignment, Member, OutboxMessage, Photo, Photographer, Project
+
+# The contract's status machine: (from, to) pairs that are allowed.
+TRANSITIONS = frozenset({("draft", "live"), ("live", "draft"), ("live", "closed"), ("closed", "archived")})
+R2_BATCH = 1000  # DeleteObjects takes at most 1000 keys
+
+
+def transition(current: str, target: str) -> str:
+    """The status after asking for ``target``: the same status is a no-op, others must be in TRANSITIONS."""
+    if current != target and (current, target) not in TRANSITIONS:
+        raise Conflict(f"A project cannot go from {current} to {target}.",
+                       errors={"status": [f"Allowed from {current}: "
+                                          + (", ".join(t for f, t in sorted(TRANSITIONS) if f == current) or "none")]})
+    return target
+
+
+def _counted():
+    """Project rows with their three counts, in one statement (no query per project)."""
+    # Correlated only to Project: callers may join Assignment in the outer query.
+    assignment = aliased(Assignment)
+    photographers = (select(func.count()).select_from(assignment).where(assignment.project_id == Project.id)
+                     .correlate(Project).scalar_subquery())
+    members = select(func.count()).where(Member.project_id == Project.id).correlate(Project).scalar_subquery()
+    photos = (select(func.count()).where(Photo.project_id == Project.id, Photo.status == "ready")
+              .correlate(Project).scalar_subquery())
+    return select(Project, photographers, members, photos)
+
+
+def _summary(row) -> dict:
+    project, photographer_count, member_count, photo_count = row
+    return {**_fields(project), "photographer_count": photographer_count, "member_count": member_count,
+            "photo_count": photo_count}
+
+
+def _fields(project: Project) -> dict:
+    return {column: getattr(project, column) for column in (
+        "id", "name", "type", "status", "location_name", "start_at", "end_at", "timezone", "created_at",
+        "updated_at", "project_link", "terms_and_conditions")}
+
+
+def _newest_first(statement):
+    return statement.order_by(Project.created_at.desc(), Project.id.desc())
+
+
+def list_projects(*, session: Session, operator_id: uuid.UUID, status: str | None = None) -> list[dict]:
+    """The operator's projects, newest first; archived ones only when asked for by status."""
+    statement = _counted().where(Project.operator_id == operator_id)
+    statement = statement.where(Project.status == status) if status else statement.where(Project.status != "archived")
+    return [_summary(row) for row in session.execute(_newest_first(statement))]
+
+
+def list_assigned_projects(*, session: Session, photographer_id: uuid.UUID) -> list[dict]:
+    statement = (_counted().join(Assignment, Assignment.project_id == Project.id)
+                 .where(Assignment.photographer_id == photographer_id, Project.status != "archived"))
+    return [_summary(row) for row in session.execute(_newest_first(statement))]
+
+
+def _detail(session: Session, project_id: uuid.UUID, *conditions, join_base_url: str) -> dict:
+    row = session.execute(_counted().where(Project.id == project_id, *conditions)).first()
+    if row is None:
+        raise NotFound("Project not found.")
+    detail = _summary(row)
+    detail["photographers"] = session.execute(
+        select(Photographer.id, Photographer.name, Photographer.email)
+        .join(Assignment, Assignment.photographer_id == Photographer.id)
+        .where(Assignment.project_id == project_id).order_by(Photographer.name, Photographer.id)
+    ).mappings().all()
+    detail["join_url"] = f"{join_base_url.rstrip('/')}/{project_id}" if detail["type"] == "public" else None
+    return detail
+
+
+def project_detail(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, join_base_url: str) -> dict:
+    return _detail(session, project_id, Project.operator_id == operator_id, join_base_url=join_base_url)
+
+
+def assigned_project_detail(*, session: Session, photographer_id: uuid.UUID, project_id: uuid.UUID,
+                            join_base_url: str) -> dict:
+    """A project as its assigned photographer sees it; anything else is 404."""
+    assigned = select(Assignment).where(Assignment.project_id == Project.id,
+                                        Assignment.photographer_id == photographer_id).exists()
+    return _detail(session, project_id, assigned, Project.status != "archived", join_base_url=join_base_url)
+
+
+def owned_project(session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, *, lock: bool = False) -> Project:
+    statement = select(Project).where(Project.id == project_id, Project.operator_id == operator_id)
+    project = session.scalar(statement.with_for_update() if lock else statement)
+    if project is None:
+        raise NotFound("Project not found.")
+    return project
+
+
+def _check_dates(project: Project) -> None:
+    if project.start_at and project.end_at and project.start_at > project.end_at:
+        raise Unprocessable(errors={"json": {"endAt": ["Must not be before startAt."]}})
+
+
+def create_project(*, session: Session, operator_id: uuid.UUID, fields: dict) -> uuid.UUID:
+    project = Project(id=uuid.uuid4(), operator_id=operator_id, **{"type": "private", "status": "draft", **fields})
+    session.add(project)
+    session.flush()
+    return project.id
+
+
+def update_project(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, changes: dict) -> None:
+    project = owned_project(session, operator_id, project_id, lock=True)
+    for field, value in changes.items():
+        setattr(project, field, value)
+    _check_dates(project)  # against the merged row: a PATCH may send only one of the two dates
+    session.flush()
+
+
+def change_status(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, status: str) -> None:
+    project = owned_project(session, operator_id, project_id, lock=True)
+    if transition(project.status, status) != project.status:
+        project.status = status
+        session.flush()
+
+
+def roster_entry(session: Session, operator_id: uuid.UUID, photographer_id: uuid.UUID) -> Photographer:
+    entry = session.get(Photographer, photographer_id)
+    if entry is None or entry.operator_id != operator_id:
+        raise NotFound("Photographer not found.")
+    return entry
+
+
+def assign_photographer(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID,
+                        photographer_id: uuid.UUID) -> None:
+    owned_project(session, operator_id, project_id)
+    roster_entry(session, operator_id, photographer_id)
+    session.execute(insert(Assignment).values(project_id=project_id, photographer_id=photographer_id)
+                    .on_conflict_do_nothing())
+
+
+def unassign_photographer(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID,
+                          photographer_id: uuid.UUID) -> None:
+    owned_project(session, operator_id, project_id)
+    roster_entry(session, operator_id, photographer_id)
+    session.execute(delete(Assignment).where(Assignment.project_id == project_id,
+                                             Assignment.photographer_id == photographer_id))
+
+
+def delete_project(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID) -> None:
+    """Delete the project's rows now; its R2 objects and commerce rows go through the outbox (design §4)."""
+    owned_project(session, operator_id, project_id, lock=True)
+    keys = session.scalars(select(Photo.object_key).where(Photo.project_id == project_id)
+                           .order_by(Photo.object_key)).all()
+    for start in range(0, len(keys), R2_BATCH):
+        session.add(OutboxMessage(kind="r2.delete_objects", payload={"keys": list(keys[start:start + R2_BATCH])}))
+    session.add(OutboxMessage(kind="commerce.project_deleted", payload={"projectId": str(project_id)}))
+    session.execute(delete(Project).where(Project.id == project_id))  # rows cascade in the database
+
+
+def internal_project(*, session: Session, project_id: uuid.UUID) -> Project:
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound("Project not found.")
+    return project

@@ -1,0 +1,60 @@
+"""The projects outbox worker: ``python -m projects_service.worker`` (part of `make run` and compose)."""
+from __future__ import annotations
+
+import logging
+import signal
+import time
+
+from backoffice_common.internal import InternalClient
+from backoffice_common.logs import configure_logging
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+from projects_service.clients.commerce import CommerceClient
+from projects_service.config import Settings
+from projects_service.services.outbox import drain_once
+from projects_service.services.photos import Storage
+
+log = logging.getLogger("projects.worker")
+
+
+def handlers_for(settings: Settings) -> dict:
+    storage = Storage(settings)
+    commerce = CommerceClient(InternalClient(settings.commerce_url, name="commerce",
+                                             secret=settings.internal_token_secret, caller="projects"))
+    return {
+        "r2.delete_objects": lambda payload: storage.delete_objects(payload["keys"]),
+        "commerce.project_deleted": lambda payload: commerce.project_deleted(payload["projectId"]),
+    }
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging("projects-worker", settings.log_level)
+    engine = create_engine(settings.database_url, pool_pre_ping=True, pool_size=2,
+                           connect_args={"connect_timeout": settings.db_connect_timeout_s})
+    session_factory = sessionmaker(engine)
+    handlers = handlers_for(settings)
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("outbox worker started")
+    while not stopping:
+        try:
+            handled = drain_once(session_factory=session_factory, handlers=handlers,
+                                 base_s=settings.outbox_backoff_base_s, max_s=settings.outbox_backoff_max_s)
+        except Exception:  # the database is down, say: wait and try again
+            log.exception("outbox drain failed")
+            handled = 0
+        if not handled:
+            time.sleep(settings.outbox_poll_s)
+    log.info("outbox worker stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+import datetime as dt
+import itertools
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from backoffice_common.errors import Conflict
+from projects_service.models import OutboxMessage, Photo, Photographer
+from projects_service.services import outbox, projects
+from projects_service.services.photos import _safe_name
+
+STATUSES = ("draft", "live", "closed", "archived")
+ALLOWED = {("draft", "live"), ("live", "draft"), ("live", "closed"), ("closed", "archived")}
+
+
+@pytest.mark.parametrize("current, target", list(itertools.product(STATUSES, STATUSES)))
+def test_transition(current, target):
+    if current == target or (current, target) in ALLOWED:
+        assert projects.transition(current, target) == target
+    else:
+        with pytest.raises(Conflict) as refused:
+            projects.transition(current, target)
+        assert current in refused.value.message and target in refused.value.message
+
+
+def test_archived_is_final():
+    for target in ("draft", "live", "closed"):
+        with pytest.raises(Conflict):
+            projects.transition("archived", target)
+
+
+@pytest.mark.parametrize("attempts, low, high", [(1, 0.5, 1.0), (2, 1.0, 2.0), (5, 8.0, 16.0), (30, 150.0, 300.0)])
+def test_backoff_doubles_with_jitter_and_a_cap(attempts, low, high):
+    for _ in range(50):
+        delay = outbox.backoff(attempts, base_s=1.0, max_s=300.0).total_seconds()
+        assert low <= delay <= high
+
+
+@pytest.mark.parametrize("filename, safe", [("IMG 0001.JPG", "IMG-0001.JPG"), ("../../etc/passwd", "passwd"),
+                                            ("été.jpg", "t-.jpg"), ("...", "photo")])
+def test_object_names_are_safe(filename, safe):
+    assert _safe_name(filename) == safe
+
+
+def _project_with_photos(session, count):
+    operator_id = uuid.uuid4()
+    photographer = Photographer(id=uuid.uuid4(), operator_id=operator_id, name="P", email="p@example.com")
+    session.add(photographer)
+    project_id = projects.create_project(session=session, operator_id=operator_id, fields={"name": "P"})
+    for index in range(count):
+        session.add(Photo(project_id=project_id, photographer_id=photographer.id, object_key=f"k/{project_id}/{index:05d}",
+                          filename="a.jpg", content_type="image/jpeg", size_bytes=1, status="ready"))
+    session.flush()
+    return operator_id, project_id
+
+
+def test_delete_writes_the_outbox_in_batches_of_1000(db_session):
+    operator_id, project_id = _project_with_photos(db_session, 2001)
+    projects.delete_project(session=db_session, operator_id=operator_id, project_id=project_id)
+    messages = db_session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [m.kind for m in messages] == ["r2.delete_objects"] * 3 + ["commerce.project_deleted"]
+    assert [len(m.payload["keys"]) for m in messages[:3]] == [1000, 1000, 1]
+    assert len({key for m in messages[:3] for key in m.payload["keys"]}) == 2001
+    assert messages[3].payload == {"projectId": str(project_id)}
+    assert db_session.scalar(select(func.count()).select_from(Photo)) == 0
+
+
+def test_failed_messages_are_kept_and_retried_later(app, db_session):
+    db_session.add_all([OutboxMessage(kind="ok", payload={}), OutboxMessage(kind="boom", payload={"n": 1})])
+    db_session.flush()
+    seen = []
+
+    def boom(payload):
+        raise RuntimeError("R2 is down")
+
+    class _Factory:
+        def __call__(self):
+            return _Reusable(db_session)
+
+    drained = outbox.drain_once(session_factory=_Factory(), handlers={"ok": seen.append, "boom": boom},
+                                base_s=60, max_s=60)
+    assert drained == 2 and seen == [{}]
+    left = db_session.scalars(select(OutboxMessage)).all()
+    assert [(m.kind, m.attempts) for m in left] == [("boom", 1)]
+    assert left[0].last_error == "RuntimeError: R2 is down"
+    assert left[0].next_attempt_at > dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=25)
+    # not due yet: nothing is claimed
+    assert outbox.drain_once(session_factory=_Factory(), handlers={}, base_s=60, max_s=60) == 0
+
+
+class _Reusable:
+    """Lets drain_once's ``with factory() as s, s.begin()`` run inside the test's outer transaction."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def begin(self):
+        return self.session.begin_nested()
+
+    def __getattr__(self, name):
+        return getattr(self.session, name)
