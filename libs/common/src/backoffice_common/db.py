@@ -23,7 +23,8 @@ class Database:
             pool_pre_ping=True,  # a restarted database should cost one failed check, not a 500
             connect_args={
                 "connect_timeout": settings.db_connect_timeout_s,
-                "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+                # JIT compilation costs more than it saves on short OLTP queries (seen: +6 ms on a list).
+                "options": f"-c statement_timeout={settings.db_statement_timeout_ms} -c jit=off",
                 "application_name": settings.service_name,
             },
         )

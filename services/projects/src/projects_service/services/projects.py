@@ -25,7 +25,10 @@ def transition(current: str, target: str) -> str:
 
 
 def _counted():
-    """Project rows with their three counts, in one statement (no query per project)."""
+    """Project columns with their three counts, in one statement (no query per project).
+
+    Plain columns, not ORM entities: lists of 1,000 projects spend less time building objects.
+    """
     # Correlated only to Project: callers may join Assignment in the outer query.
     assignment = aliased(Assignment)
     photographers = (select(func.count()).select_from(assignment).where(assignment.project_id == Project.id)
@@ -33,19 +36,12 @@ def _counted():
     members = select(func.count()).where(Member.project_id == Project.id).correlate(Project).scalar_subquery()
     photos = (select(func.count()).where(Photo.project_id == Project.id, Photo.status == "ready")
               .correlate(Project).scalar_subquery())
-    return select(Project, photographers, members, photos)
+    return select(*Project.__table__.c, photographers.label("photographer_count"), members.label("member_count"),
+                  photos.label("photo_count")).select_from(Project)
 
 
 def _summary(row) -> dict:
-    project, photographer_count, member_count, photo_count = row
-    return {**_fields(project), "photographer_count": photographer_count, "member_count": member_count,
-            "photo_count": photo_count}
-
-
-def _fields(project: Project) -> dict:
-    return {column: getattr(project, column) for column in (
-        "id", "name", "type", "status", "location_name", "start_at", "end_at", "timezone", "created_at",
-        "updated_at", "project_link", "terms_and_conditions")}
+    return dict(row._mapping)
 
 
 def _newest_first(statement):

@@ -1,0 +1,54 @@
+"""The list endpoints cost a constant number of SQL statements, however many rows they return."""
+import uuid
+
+import pytest
+from sqlalchemy import event
+
+from projects_service.models import Assignment, Member, Photo, Photographer, Project
+
+
+@pytest.fixture
+def statements(app):
+    seen = []
+    engine = app.extensions["database"].engine
+
+    def count(conn, cursor, statement, *args):
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    yield seen
+    event.remove(engine, "before_cursor_execute", count)
+
+
+def _seed(session, operator_id, projects, photographers):
+    roster = [Photographer(id=uuid.uuid4(), operator_id=operator_id, name=f"P{i}", email=f"p{i}-{operator_id}@x.io")
+              for i in range(photographers)]
+    session.add_all(roster)
+    session.flush()
+    for index in range(projects):
+        project = Project(id=uuid.uuid4(), operator_id=operator_id, name=f"Project {index}", type="private",
+                          status="live")
+        session.add(project)
+        session.flush()
+        for photographer in roster[:2]:
+            session.add(Assignment(project_id=project.id, photographer_id=photographer.id))
+        session.add(Member(project_id=project.id, participant_id=uuid.uuid4(), email="m@x.io"))
+        session.add(Photo(project_id=project.id, photographer_id=roster[0].id, object_key=f"{project.id}/1",
+                          filename="a.jpg", content_type="image/jpeg", size_bytes=1, status="ready"))
+    session.flush()
+
+
+@pytest.mark.parametrize("path", ["/v1/projects", "/v1/photographers"])
+def test_constant_statements(client, db_session, statements, make_token, path):
+    counts = []
+    for size in (1, 25):
+        operator_id = uuid.uuid4()
+        _seed(db_session, operator_id, projects=size, photographers=size)
+        token = make_token(sub=operator_id, operator_id=operator_id, role="operator")
+        statements.clear()
+        response = client.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200 and len(response.json) == size
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+    assert counts[0] == {"/v1/projects": 1, "/v1/photographers": 2}[path]
