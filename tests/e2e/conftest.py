@@ -81,3 +81,24 @@ def assigned(gw, operator, photographer, project):
     assert gw.post(f"/v1/projects/{project['id']}/photographers", token=operator.token,
                    json={"photographerId": photographer.id}).status_code == 204
     return project
+
+
+@pytest.fixture
+def service_headers():
+    """Headers with a service token, as the platform's other parts send them (design §9)."""
+    from backoffice_common.config import DEV_INTERNAL_SECRET
+    from backoffice_common.internal import make_service_token
+    return {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'participant-app')}"}
+
+
+@pytest.fixture
+def wait_for():
+    def wait(predicate, timeout=30.0, interval=0.1):
+        import time
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(interval)
+        return False
+    return wait

@@ -98,3 +98,19 @@ class AccountUpdateSchema(Schema):
 
     name = fields.String(validate=validate.Length(1, 200))
     email = Email()
+
+
+class ParticipantLookupSchema(Schema):
+    emails = fields.List(Email(), required=True, validate=validate.Length(max=20_000))
+
+
+class ParticipantLookupResultSchema(Schema):
+    registered = fields.List(fields.String())
+
+
+class OperatorCardSchema(Schema):
+    """What other services need of an operator (an invite email's sender name and time zone)."""
+
+    id = fields.UUID()
+    name = fields.String()
+    timezone = fields.String()

@@ -14,8 +14,11 @@ class Settings(CommonSettings):
     aws_secret_access_key: str = "dev-secret"
     upload_url_ttl_s: int = 900
 
-    # Where participants open a public project.
+    # Where participants open a project (public link, or an invite's link with its token).
     join_base_url: str = "http://localhost:3000/join"
+    invite_ttl_days: int = 14
+    smtp_url: str = "smtp://127.0.0.1:1025"
+    mail_from: str = "Photo Back Office <no-reply@backoffice.local>"
 
     # Outbox worker: exponential backoff between attempts, capped.
     outbox_poll_s: float = 0.5

@@ -61,6 +61,7 @@ class Member(Base):
     """A participant who joined a project."""
 
     __tablename__ = "members"
+    __table_args__ = (Index("ix_members_project_email", "project_id", "email"),)
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, index=True)
@@ -95,4 +96,29 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                          index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Invite(Base):
+    """An email-bound invitation to a project. Only a hash of its link token is stored."""
+
+    __tablename__ = "invites"
+    __table_args__ = (Index("ix_invites_project_id", "project_id", "created_at"),
+                      Index("ix_invites_project_email", "project_id", "email"))
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PhotoTag(Base):
+    """A face match: this participant is in this photo."""
+
+    __tablename__ = "photo_tags"
+
+    photo_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -129,3 +129,59 @@ class InternalProjectSchema(Schema):
     name = fields.String()
     status = fields.String()
     type = fields.String()
+
+
+class EmailList(fields.List):
+    """1–500 emails, trimmed and lower-cased; any invalid one fails the whole list, naming each (design §5)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(fields.String(), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        emails = [item.strip().lower() if isinstance(item, str) else item
+                  for item in super()._deserialize(value, attr, data, **kwargs)]
+        if not 1 <= len(emails) <= 500:
+            raise ValidationError(f"Send between 1 and 500 emails (got {len(emails)}).")
+        is_email = validate.Email()
+        invalid = []
+        for email in emails:
+            try:
+                is_email(email)
+            except ValidationError:
+                invalid.append(email)
+        if invalid:
+            raise ValidationError(f"Not valid email addresses: {', '.join(invalid)}")
+        return emails
+
+
+class BulkInviteSchema(Schema):
+    emails = EmailList(required=True)
+
+
+class BulkInviteResultSchema(Schema):
+    queued = fields.Integer()
+    skipped = fields.Integer()
+
+
+class InviteSchema(Schema):
+    id = fields.UUID()
+    email = fields.String()
+    registration_status = fields.String()
+    created_at = UtcDateTime()
+    expires_at = UtcDateTime()
+
+
+class JoinSchema(Schema):
+    participant_id = fields.UUID(required=True)
+    email = Email(required=True)
+    invite_token = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class MemberSchema(Schema):
+    project_id = fields.UUID()
+    participant_id = fields.UUID()
+    joined_at = UtcDateTime()
+
+
+class TagSchema(Schema):
+    participant_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(max=1000))

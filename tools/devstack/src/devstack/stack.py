@@ -19,6 +19,7 @@ import requests
 from devstack import REPO_ROOT, SERVICES, WORKERS, free_port
 from devstack.faults import TcpProxy
 from devstack.gateway import nginx_command, render
+from devstack.smtp_sink import SmtpSink
 from auth_service.keys import ensure_signing_key
 from devstack.postgres import Cluster
 
@@ -32,6 +33,8 @@ class Ports:
     analytics: int = field(default_factory=free_port)
     s3: int = field(default_factory=free_port)  # what the services use: a proxy the tests can cut
     s3_backend: int = field(default_factory=free_port)  # moto itself
+    smtp: int = field(default_factory=free_port)  # a proxy in front of the sink, which tests can cut
+    smtp_backend: int = field(default_factory=free_port)
 
     def of(self, service: str) -> int:
         return getattr(self, service)
@@ -74,6 +77,7 @@ class Stack:
             "S3_BUCKET": "test-photos",
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test-secret",
+            "SMTP_URL": f"smtp://127.0.0.1:{self.ports.smtp}",
             **self.env,
         }
         return env
@@ -82,6 +86,7 @@ class Stack:
         for service in SERVICES:
             self.cluster.ensure_database(self.db_prefix + service)
         self.start_s3()
+        self.start_smtp()
         for service in SERVICES:
             self.start_service(service, wait=False)
         for service in SERVICES:
@@ -103,6 +108,11 @@ class Stack:
                            str(self.ports.s3_backend)])
         self._wait_http(f"http://127.0.0.1:{self.ports.s3_backend}/moto-api/", "s3")
         self.s3_proxy = TcpProxy(self.ports.s3, self.ports.s3_backend).start()
+
+    def start_smtp(self) -> None:
+        """An in-process SMTP sink (aiosmtpd) behind a cuttable proxy; ``self.mail.messages`` is what arrived."""
+        self.mail = SmtpSink(self.ports.smtp_backend).start()
+        self.smtp_proxy = TcpProxy(self.ports.smtp, self.ports.smtp_backend).start()
 
     @property
     def s3_backend_url(self) -> str:
@@ -159,5 +169,8 @@ class Stack:
     def stop(self) -> None:
         for name in list(self.processes):
             self.stop_service(name)
-        if getattr(self, "s3_proxy", None):
-            self.s3_proxy.stop()
+        for proxy in ("s3_proxy", "smtp_proxy"):
+            if getattr(self, proxy, None):
+                getattr(self, proxy).stop()
+        if getattr(self, "mail", None):
+            self.mail.stop()

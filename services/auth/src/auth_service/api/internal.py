@@ -5,9 +5,11 @@ from backoffice_common.db import db
 from backoffice_common.internal import internal_only
 from flask.views import MethodView
 
-from auth_service.schemas import AccountUpdateSchema, ParticipantCreateSchema, ParticipantSchema, PhotographerSchema
-from auth_service.services import accounts
-from auth_service.services.participants import ensure_participant
+from auth_service.schemas import (AccountUpdateSchema, OperatorCardSchema, ParticipantCreateSchema,
+                                  ParticipantLookupResultSchema, ParticipantLookupSchema, ParticipantSchema,
+                                  PhotographerSchema)
+from auth_service.services import accounts, profiles
+from auth_service.services.participants import ensure_participant, registered_emails
 
 blp = Blueprint("internal", __name__, url_prefix="/internal", description="Platform feed (design §9).")
 
@@ -45,3 +47,25 @@ class PhotographerAccount(MethodView):
         """Delete a photographer's login (idempotent)"""
         with db.unit_of_work() as session:
             accounts.delete_photographer(session=session, account_id=account_id)
+
+
+@blp.route("/participants/lookup")
+class ParticipantLookup(MethodView):
+    decorators = [internal_only]
+
+    @blp.arguments(ParticipantLookupSchema)
+    @blp.response(200, ParticipantLookupResultSchema)
+    def post(self, body):
+        """Which emails have a participant account (batched for invite lists)"""
+        return {"registered": registered_emails(session=db.session, emails=body["emails"])}
+
+
+@blp.route("/operators/<uuid:operator_id>")
+class OperatorCard(MethodView):
+    decorators = [internal_only]
+
+    @blp.response(200, OperatorCardSchema)
+    def get(self, operator_id: uuid.UUID):
+        """An operator's name and time zone"""
+        account = profiles.get_operator(session=db.session, operator_id=operator_id)
+        return {"id": account.id, "name": account.name, "timezone": account.profile.timezone}

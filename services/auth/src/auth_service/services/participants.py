@@ -16,3 +16,10 @@ def ensure_participant(*, session: Session, email: str, name: str) -> tuple[Part
     )
     participant = session.scalar(select(Participant).where(Participant.email == email))
     return participant, created_id is not None
+
+
+def registered_emails(*, session: Session, emails: list[str]) -> list[str]:
+    """Which of these emails belong to a participant account (one query, however many emails)."""
+    if not emails:
+        return []
+    return list(session.scalars(select(Participant.email).where(Participant.email.in_(set(emails)))))

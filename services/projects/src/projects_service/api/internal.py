@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 
 from backoffice_common.api import Blueprint
@@ -5,8 +6,9 @@ from backoffice_common.db import db
 from backoffice_common.internal import internal_only
 from flask.views import MethodView
 
-from projects_service.schemas import InternalProjectSchema, RosterEntryOutSchema, RosterEntrySchema
-from projects_service.services import roster
+from projects_service.schemas import (InternalProjectSchema, JoinSchema, MemberSchema, RosterEntryOutSchema,
+                                      RosterEntrySchema, TagSchema)
+from projects_service.services import members, roster
 from projects_service.services.projects import internal_project
 
 blp = Blueprint("internal", __name__, url_prefix="/internal", description="Calls from other services.")
@@ -40,3 +42,32 @@ class InternalProject(MethodView):
     def get(self, project_id: uuid.UUID):
         """Who owns a project, and its status (commerce checks ownership with this)"""
         return internal_project(session=db.session, project_id=project_id)
+
+
+@blp.route("/projects/<uuid:project_id>/members")
+class ProjectMembers(MethodView):
+    decorators = [internal_only]
+
+    @blp.arguments(JoinSchema)
+    @blp.response(201, MemberSchema)
+    @blp.alt_response(200, schema=MemberSchema, description="Already a member.")
+    @blp.alt_response(403, description="Private project without a valid invite for that email.")
+    @blp.alt_response(409, description="The project is not live.")
+    def post(self, body, project_id: uuid.UUID):
+        """A participant joins a project"""
+        with db.unit_of_work() as session:
+            member, created = members.join_project(session=session, project_id=project_id,
+                                                   now=dt.datetime.now(dt.timezone.utc), **body)
+        return member, 201 if created else 200
+
+
+@blp.route("/photos/<uuid:photo_id>/tags")
+class PhotoTags(MethodView):
+    decorators = [internal_only]
+
+    @blp.arguments(TagSchema)
+    @blp.response(204)
+    def post(self, body, photo_id: uuid.UUID):
+        """Tag participants found in a photo (members of its project only)"""
+        with db.unit_of_work() as session:
+            members.tag_photo(session=session, photo_id=photo_id, participant_ids=body["participant_ids"])

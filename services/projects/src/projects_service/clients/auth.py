@@ -22,3 +22,18 @@ class AuthClient:
     def delete_photographer(self, photographer_id: uuid.UUID) -> None:
         if self.http.delete(f"/internal/photographers/{photographer_id}").status_code != 204:
             raise ServiceUnavailable("The auth service refused the deletion; nothing was deleted.")
+
+    def registered_emails(self, emails: list[str]) -> set[str]:
+        """Which emails have a participant account: one call for a whole invite list."""
+        if not emails:
+            return set()
+        response = self.http.post("/internal/participants/lookup", json={"emails": emails})
+        if response.status_code != 200:
+            raise ServiceUnavailable("The auth service could not look up participants.")
+        return set(response.json()["registered"])
+
+    def operator_card(self, operator_id: uuid.UUID | str) -> dict:
+        response = self.http.get(f"/internal/operators/{operator_id}")
+        if response.status_code != 200:
+            raise ServiceUnavailable(f"The auth service answered {response.status_code} for operator {operator_id}.")
+        return response.json()

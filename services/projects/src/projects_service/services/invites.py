@@ -1,0 +1,82 @@
+"""Bulk invites and their registration status (design §5)."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+
+from backoffice_common.errors import Conflict
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from projects_service.clients.auth import AuthClient
+from projects_service.models import Invite, Member, OutboxMessage
+from projects_service.services.projects import owned_project
+
+INVITABLE_STATUSES = ("draft", "live")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def bulk_invite(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, emails: list[str],
+                ttl: dt.timedelta, now: dt.datetime) -> dict:
+    """Invite each email once; skip members, live pending invites and repeats. ``queued + skipped = len(emails)``.
+
+    The project row is locked so two bulk requests for one project can't both invite the same email.
+    Each invite's email goes into the outbox in the same transaction: it is sent even if SMTP is down now.
+    """
+    project = owned_project(session, operator_id, project_id, lock=True)
+    if project.status not in INVITABLE_STATUSES:
+        raise Conflict(f"Invites cannot be sent for a {project.status} project.")
+    unique = list(dict.fromkeys(emails))
+    members = set(session.scalars(select(Member.email).where(Member.project_id == project_id,
+                                                             Member.email.in_(unique))))
+    pending = set(session.scalars(select(Invite.email).where(Invite.project_id == project_id,
+                                                             Invite.email.in_(unique), Invite.expires_at > now)))
+    fresh = [email for email in unique if email not in members and email not in pending]
+    invites, messages = [], []
+    for email in fresh:
+        token, invite_id = secrets.token_urlsafe(32), uuid.uuid4()
+        invites.append({"id": invite_id, "project_id": project_id, "email": email, "token_hash": token_hash(token),
+                        "created_at": now, "expires_at": now + ttl})
+        messages.append({"kind": "email.invite", "payload": {
+            "inviteId": str(invite_id), "projectId": str(project_id), "operatorId": str(operator_id),
+            "to": email, "token": token, "projectName": project.name, "projectTimezone": project.timezone,
+            "expiresAt": (now + ttl).isoformat()}})
+    if invites:
+        session.execute(insert(Invite), invites)
+        session.execute(insert(OutboxMessage), messages)
+    return {"queued": len(fresh), "skipped": len(emails) - len(fresh)}
+
+
+def registration_status(*, joined: bool, registered: bool, expired: bool) -> str:
+    """joined > registered > expired > pending (design §5)."""
+    if joined:
+        return "joined"
+    if registered:
+        return "registered"
+    return "expired" if expired else "pending"
+
+
+def list_invites(*, session: Session, auth: AuthClient, operator_id: uuid.UUID, project_id: uuid.UUID,
+                 now: dt.datetime) -> list[dict]:
+    """The project's invites, newest first, each with its invitee's registration status.
+
+    Two queries here and one batched call to auth, however many invites.
+    """
+    owned_project(session, operator_id, project_id)
+    invites = session.execute(
+        select(Invite.id, Invite.email, Invite.created_at, Invite.expires_at).where(Invite.project_id == project_id)
+        .order_by(Invite.created_at.desc(), Invite.id.desc())).all()
+    emails = sorted({invite.email for invite in invites})
+    joined = set(session.scalars(select(Member.email).where(Member.project_id == project_id))) if emails else set()
+    registered = auth.registered_emails([email for email in emails if email not in joined])
+    return [{"id": invite.id, "email": invite.email, "created_at": invite.created_at,
+             "expires_at": invite.expires_at,
+             "registration_status": registration_status(joined=invite.email in joined,
+                                                        registered=invite.email in registered,
+                                                        expired=invite.expires_at <= now)}
+            for invite in invites]

@@ -1,0 +1,56 @@
+"""The platform feed into projects (design §9): participants joining, and face-match tags."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from backoffice_common.errors import Conflict, Forbidden, NotFound, Unprocessable
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from projects_service.models import Invite, Member, Photo, PhotoTag, Project
+from projects_service.services.invites import token_hash
+
+
+def join_project(*, session: Session, project_id: uuid.UUID, participant_id: uuid.UUID, email: str,
+                 now: dt.datetime, invite_token: str | None = None) -> tuple[Member, bool]:
+    """Add a participant to a live project (a private one needs a valid invite for that email).
+
+    Returns (member, created); joining twice is not an error.
+    """
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound("Project not found.")
+    existing = session.get(Member, (project_id, participant_id))
+    if existing is not None:
+        return existing, False
+    if project.status != "live":
+        raise Conflict(f"Participants can only join a live project; this one is {project.status}.")
+    if project.type == "private":
+        valid = select(Invite.id).where(Invite.project_id == project_id, Invite.email == email,
+                                        Invite.expires_at > now)
+        if invite_token is not None:
+            valid = valid.where(Invite.token_hash == token_hash(invite_token))
+        if session.scalar(valid.limit(1)) is None:
+            raise Forbidden("This private project needs a valid invite for this email.")
+    session.execute(insert(Member).values(project_id=project_id, participant_id=participant_id, email=email)
+                    .on_conflict_do_nothing())
+    return session.get(Member, (project_id, participant_id), populate_existing=True), True
+
+
+def tag_photo(*, session: Session, photo_id: uuid.UUID, participant_ids: list[uuid.UUID]) -> None:
+    """Record that these participants are in the photo; each must be a member of its project."""
+    photo = session.get(Photo, photo_id)
+    if photo is None:
+        raise NotFound("Photo not found.")
+    wanted = set(participant_ids)
+    members = set(session.scalars(select(Member.participant_id).where(Member.project_id == photo.project_id,
+                                                                      Member.participant_id.in_(wanted))))
+    strangers = sorted(str(participant) for participant in wanted - members)
+    if strangers:
+        raise Unprocessable("Only members of the photo's project can be tagged.",
+                            errors={"json": {"participantIds": [f"Not a member: {', '.join(strangers)}"]}})
+    if wanted:
+        session.execute(insert(PhotoTag).values([{"photo_id": photo_id, "participant_id": participant}
+                                                 for participant in wanted]).on_conflict_do_nothing())
