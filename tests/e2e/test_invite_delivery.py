@@ -60,3 +60,16 @@ def test_worker_killed_mid_batch_loses_nothing(gw, stack, databases, wait_for, o
         stack.start_worker("projects-worker")
     assert wait_for(lambda: _arrived(stack, emails) == set(emails), timeout=60)
     assert wait_for(lambda: _pending_emails(databases) == 0)
+
+
+def test_two_workers_send_each_message_once(gw, stack, databases, wait_for, operator, project):
+    emails = _emails(200)
+    stack.start_worker("projects-worker", name="projects-worker-2")
+    try:
+        assert gw.post(f"/v1/projects/{project['id']}/invites/bulk", token=operator.token,
+                       json={"emails": emails}).status_code == 202
+        assert wait_for(lambda: _pending_emails(databases) == 0, timeout=60)
+    finally:
+        stack.stop_service("projects-worker-2")
+    received = [message["To"] for message in stack.mail.messages if message["To"] in set(emails)]
+    assert sorted(received) == sorted(emails)  # every one arrived, none twice

@@ -118,9 +118,10 @@ class Stack:
     def s3_backend_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.s3_backend}"
 
-    def start_worker(self, worker: str) -> None:
+    def start_worker(self, worker: str, name: str | None = None) -> None:
+        """Start a worker; ``name`` lets several copies of the same worker run side by side."""
         service, module = WORKERS[worker]
-        self._spawn(worker, [sys.executable, "-m", module], env=self.service_env(service))
+        self._spawn(name or worker, [sys.executable, "-m", module], env=self.service_env(service))
 
     def start_service(self, service: str, wait: bool = True) -> None:
         self._spawn(service, [str(REPO_ROOT / "services" / service / "boot.sh")], env=self.service_env(service))
