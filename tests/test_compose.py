@@ -27,13 +27,13 @@ def test_postgres_has_a_healthcheck_and_one_database_per_service(compose):
 @pytest.mark.parametrize("service", SERVICES)
 def test_each_service_builds_from_its_dockerfile_and_waits_for_its_database(compose, service):
     spec = compose["services"][service]
-    assert spec["build"]["dockerfile"] == f"services/{service}/Dockerfile"
-    assert (ROOT / spec["build"]["dockerfile"]).exists()
+    assert spec["build"]["dockerfile"] == "services/Dockerfile" and spec["build"]["args"] == {"SERVICE": service}
+    assert (ROOT / "services" / service / "boot.sh").exists()
     assert spec["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert spec["environment"]["DATABASE_URL"].endswith(f"@postgres:5432/{service}")
     dockerfile = (ROOT / spec["build"]["dockerfile"]).read_text()
     # migrations run before gunicorn: boot.sh does `alembic upgrade head` then exec gunicorn
-    assert f'CMD ["/app/services/{service}/boot.sh"]' in dockerfile
+    assert 'exec /app/services/$SERVICE/boot.sh' in dockerfile
     boot = (ROOT / f"services/{service}/boot.sh").read_text()
     assert boot.index("alembic upgrade head") < boot.index("exec gunicorn")
 
