@@ -1,6 +1,134 @@
-from backoffice_common.models import naming_metadata
-from sqlalchemy.orm import DeclarativeBase
+import datetime as dt
+import uuid
+
+from backoffice_common.models import Timestamps, naming_metadata
+from sqlalchemy import (Boolean, CheckConstraint, Computed, DateTime, ForeignKey, Index, Integer, String, func,
+                        text)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# The scope key of an operator default rule: a NULL project is one scope, not "distinct from everything".
+DEFAULT_SCOPE = uuid.UUID(int=0)
+DISCOUNT_TYPES = ("percentage", "fixed", "bundle")
 
 
 class Base(DeclarativeBase):
     metadata = naming_metadata()
+    # Server-side defaults (timestamps, generated columns) come back with the INSERT/UPDATE itself.
+    __mapper_args__ = {"eager_defaults": True}
+
+
+class Window:
+    """A validity window: ``valid_from`` inclusive, ``valid_until`` exclusive, NULL = unbounded."""
+
+    valid_from: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PricingRule(Window, Timestamps, Base):
+    """A price per photo: the operator's default (no project) or one project's override."""
+
+    __tablename__ = "pricing_rules"
+    __table_args__ = (
+        CheckConstraint("price_per_photo_cents >= 0", name="price_per_photo_cents"),
+        CheckConstraint("compare_at_price_cents IS NULL OR compare_at_price_cents > price_per_photo_cents",
+                        name="compare_at_price_cents"),
+        CheckConstraint("valid_from IS NULL OR valid_until IS NULL OR valid_from < valid_until", name="window"),
+        # Two active rules of one scope may not overlap in time — decided by the database, so races can't slip by.
+        ExcludeConstraint(("operator_id", "="), ("scope_id", "="),
+                          (text("tstzrange(valid_from, valid_until, '[)')"), "&&"),
+                          name="ex_pricing_rules_active_window", using="gist", where=text("is_active")),
+        Index("ix_pricing_rules_project_id", "project_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    operator_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    project_id: Mapped[uuid.UUID | None]
+    scope_id: Mapped[uuid.UUID] = mapped_column(Computed(f"coalesce(project_id, '{DEFAULT_SCOPE}'::uuid)"))
+    price_per_photo_cents: Mapped[int] = mapped_column(Integer)
+    compare_at_price_cents: Mapped[int | None] = mapped_column(Integer)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Discount(Window, Timestamps, Base):
+    __tablename__ = "discounts"
+    __table_args__ = (
+        CheckConstraint("type IN ('percentage', 'fixed', 'bundle')", name="type"),
+        CheckConstraint("(type = 'fixed' AND value >= 1) OR (type <> 'fixed' AND value BETWEEN 1 AND 100)",
+                        name="value"),
+        CheckConstraint("(type = 'bundle' AND bundle_min_photos >= 2) "
+                        "OR (type <> 'bundle' AND bundle_min_photos IS NULL)", name="bundle_min_photos"),
+        CheckConstraint("valid_from IS NULL OR valid_until IS NULL OR valid_from < valid_until", name="window"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    operator_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(16))
+    # Percentage points for percentage and bundle, cents for fixed.
+    value: Mapped[int] = mapped_column(Integer)
+    bundle_min_photos: Mapped[int | None] = mapped_column(Integer)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PromoCode(Window, Timestamps, Base):
+    __tablename__ = "promo_codes"
+    __table_args__ = (
+        # Codes are stored upper-case, so this is "unique per operator ignoring case".
+        Index("uq_promo_codes_operator_id_code", "operator_id", "code", unique=True),
+        CheckConstraint("code = upper(code)", name="code_upper"),
+        CheckConstraint("max_uses IS NULL OR max_uses >= 1", name="max_uses"),
+        CheckConstraint("max_uses_per_user IS NULL OR max_uses_per_user >= 1", name="max_uses_per_user"),
+        CheckConstraint("times_used >= 0", name="times_used"),
+        CheckConstraint("valid_from IS NULL OR valid_until IS NULL OR valid_from < valid_until", name="window"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    operator_id: Mapped[uuid.UUID]
+    code: Mapped[str] = mapped_column(String(32))
+    # RESTRICT: a discount in use by a promo code cannot be deleted (design §6).
+    discount_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("discounts.id", ondelete="RESTRICT"), index=True)
+    max_uses: Mapped[int | None] = mapped_column(Integer)
+    max_uses_per_user: Mapped[int | None] = mapped_column(Integer)
+    times_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ProjectDiscount(Base):
+    """A discount offered on one project."""
+
+    __tablename__ = "project_discounts"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    discount_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("discounts.id", ondelete="RESTRICT"),
+                                                   primary_key=True, index=True)
+    operator_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PromoCodeRedemption(Base):
+    """One use of a promo code by a participant (written by checkout; counted for ``maxUsesPerUser``)."""
+
+    __tablename__ = "promo_code_redemptions"
+    __table_args__ = (Index("ix_promo_code_redemptions_promo_code_id_participant_id", "promo_code_id",
+                            "participant_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    promo_code_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("promo_codes.id", ondelete="CASCADE"))
+    participant_id: Mapped[uuid.UUID]
+    purchase_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class KnownProject(Base):
+    """Projects commerce holds rows for, and which of them were deleted.
+
+    Ownership comes from the projects service through a short cache; a write for a
+    project first upserts its row here (taking its lock), and the deletion call
+    marks it, so a stale cache entry can never recreate rows for a deleted project.
+    """
+
+    __tablename__ = "known_projects"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,52 @@
+import uuid
+
+from backoffice_common.api import Blueprint
+from backoffice_common.db import db
+from backoffice_common.tokens import OPERATOR, current_identity, roles_required
+from flask.views import MethodView
+
+from commerce_service.clients.projects import projects_client
+from commerce_service.schemas import PricingRuleCreateSchema, PricingRuleSchema, PricingRuleUpdateSchema
+from commerce_service.services import pricing_rules
+
+blp = Blueprint("pricing", __name__, url_prefix="/v1/pricing", description="Prices per photo.")
+
+
+@blp.route("/rules")
+class PricingRules(MethodView):
+    decorators = [roles_required(OPERATOR)]
+
+    @blp.response(200, PricingRuleSchema(many=True))
+    def get(self):
+        """List the operator's pricing rules (the default and every project override), newest first"""
+        return pricing_rules.list_rules(session=db.session, operator_id=current_identity().operator_id)
+
+    @blp.arguments(PricingRuleCreateSchema)
+    @blp.response(201, PricingRuleSchema)
+    @blp.alt_response(404, description="The project is not one of the operator's.")
+    @blp.alt_response(409, description="An active rule of the same scope overlaps this period.")
+    def post(self, body):
+        """Create a pricing rule (the operator default when projectId is omitted)"""
+        with db.unit_of_work() as session:
+            return pricing_rules.create_rule(session=session, projects=projects_client(),
+                                             operator_id=current_identity().operator_id, **body)
+
+
+@blp.route("/rules/<uuid:rule_id>")
+class PricingRuleById(MethodView):
+    decorators = [roles_required(OPERATOR)]
+
+    @blp.arguments(PricingRuleUpdateSchema)
+    @blp.response(200, PricingRuleSchema)
+    @blp.alt_response(409, description="An active rule of the same scope overlaps this period.")
+    def patch(self, changes, rule_id: uuid.UUID):
+        """Update a pricing rule's price, compare-at price, dates or isActive"""
+        with db.unit_of_work() as session:
+            return pricing_rules.update_rule(session=session, operator_id=current_identity().operator_id,
+                                             rule_id=rule_id, changes=changes)
+
+    @blp.response(204)
+    def delete(self, rule_id: uuid.UUID):
+        """Delete a pricing rule"""
+        with db.unit_of_work() as session:
+            pricing_rules.delete_rule(session=session, operator_id=current_identity().operator_id, rule_id=rule_id)

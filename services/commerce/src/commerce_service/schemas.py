@@ -1,0 +1,149 @@
+from backoffice_common.api import Email, Schema, UtcDateTime
+from marshmallow import ValidationError, fields, validate
+
+from commerce_service.models import DISCOUNT_TYPES
+
+MAX_CENTS = 100_000_000  # one million in the currency's main unit: a bound, so sums stay far from overflow
+MAX_USES = 100_000_000
+MAX_PHOTOS_PER_QUOTE = 10_000
+
+
+class Int(fields.Integer):
+    """A JSON integer only: no strings, floats or booleans."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+def Bool(**kwargs):  # noqa: N802 — a field factory, read like a field class
+    """JSON true or false only (not "yes", 1 or "on")."""
+    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+
+
+def Cents(minimum: int = 0, **kwargs):  # noqa: N802
+    return Int(validate=validate.Range(minimum, MAX_CENTS), **kwargs)
+
+
+def _code(value: str) -> None:
+    if not (3 <= len(value) <= 32) or not all(c.isascii() and (c.isalnum() or c in "_-") for c in value):
+        raise ValidationError("Must be 3–32 characters of A–Z, 0–9, _ and -.")
+
+
+# --- pricing rules -----------------------------------------------------------------------------------------------
+
+class PricingRuleSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    project_id = fields.UUID(allow_none=True)
+    price_per_photo_cents = fields.Integer()
+    compare_at_price_cents = fields.Integer(allow_none=True)
+    valid_from = UtcDateTime(allow_none=True)
+    valid_until = UtcDateTime(allow_none=True)
+    is_active = fields.Boolean()
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
+
+
+class PricingRuleUpdateSchema(Schema):
+    price_per_photo_cents = Cents()
+    compare_at_price_cents = Cents(1, allow_none=True)
+    valid_from = UtcDateTime(allow_none=True)
+    valid_until = UtcDateTime(allow_none=True)
+    is_active = Bool()
+
+
+class PricingRuleCreateSchema(PricingRuleUpdateSchema):
+    project_id = fields.UUID(allow_none=True)
+    price_per_photo_cents = Cents(required=True)
+
+
+# --- discounts ---------------------------------------------------------------------------------------------------
+
+class DiscountSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    name = fields.String()
+    type = fields.String()
+    value = fields.Integer()
+    bundle_min_photos = fields.Integer(allow_none=True)
+    valid_from = UtcDateTime(allow_none=True)
+    valid_until = UtcDateTime(allow_none=True)
+    is_active = fields.Boolean()
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
+
+
+class DiscountUpdateSchema(Schema):
+    """Type, value and bundle size are fixed once created (sending them is an unknown field, 422)."""
+
+    name = fields.String(validate=validate.Length(1, 200))
+    valid_from = UtcDateTime(allow_none=True)
+    valid_until = UtcDateTime(allow_none=True)
+    is_active = Bool()
+
+
+class DiscountCreateSchema(DiscountUpdateSchema):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    type = fields.String(required=True, validate=validate.OneOf(DISCOUNT_TYPES))
+    value = Cents(1, required=True)
+    bundle_min_photos = Int(allow_none=True)  # required for bundle, ignored otherwise: checked by the rules
+
+
+class DiscountLinkSchema(Schema):
+    discount_id = fields.UUID(required=True)
+
+
+# --- promo codes -------------------------------------------------------------------------------------------------
+
+class PromoCodeSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    code = fields.String()
+    discount_id = fields.UUID()
+    max_uses = fields.Integer(allow_none=True)
+    max_uses_per_user = fields.Integer(allow_none=True)
+    times_used = fields.Integer()
+    valid_from = UtcDateTime(allow_none=True)
+    valid_until = UtcDateTime(allow_none=True)
+    is_active = fields.Boolean()
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
+
+
+class PromoCodeUpdateSchema(Schema):
+    max_uses = Int(allow_none=True, validate=validate.Range(1, MAX_USES))
+    max_uses_per_user = Int(allow_none=True, validate=validate.Range(1, MAX_USES))
+    valid_from = UtcDateTime(allow_none=True)
+    valid_until = UtcDateTime(allow_none=True)
+    is_active = Bool()
+
+
+class PromoCodeCreateSchema(PromoCodeUpdateSchema):
+    code = fields.String(required=True, validate=_code)
+    discount_id = fields.UUID(required=True)
+
+
+# --- checkout quote (design §9) ----------------------------------------------------------------------------------
+
+class ParticipantRefSchema(Schema):
+    id = fields.UUID(required=True)
+    email = Email(required=True)
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+
+
+class QuoteRequestSchema(Schema):
+    project_id = fields.UUID(required=True)
+    participant = fields.Nested(ParticipantRefSchema, required=True)
+    photo_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(1, MAX_PHOTOS_PER_QUOTE))
+    # Any text: an unknown or unusable code is ignored, not refused.
+    promo_code = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class QuoteSchema(Schema):
+    price_per_photo_cents = fields.Integer()
+    subtotal_cents = fields.Integer()
+    discount_applied_cents = fields.Integer()
+    total_cents = fields.Integer()
+    applied_promo_code = fields.String(allow_none=True)

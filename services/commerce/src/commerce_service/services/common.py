@@ -1,0 +1,53 @@
+"""What every commerce rule shares: field errors in webargs' shape, windows, and integrity errors by constraint."""
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+
+from backoffice_common.errors import DomainError, Unprocessable
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+EXCLUSION_VIOLATION = "23P01"
+FOREIGN_KEY_VIOLATION = "23503"
+UNIQUE_VIOLATION = "23505"
+# Exclusion constraints are checked after the index insert, so two overlapping inserts can each wait for the
+# other: PostgreSQL aborts one with a deadlock, and that one lost the race just as with 23P01.
+DEADLOCK_DETECTED = "40P01"
+
+
+def invalid(field_errors: dict[str, list[str]]) -> Unprocessable:
+    """A 422 naming fields by their JSON names, in the same place schema errors go (``errors.json``)."""
+    return Unprocessable("The request is invalid.", errors={"json": field_errors})
+
+
+def window_errors(valid_from: dt.datetime | None, valid_until: dt.datetime | None) -> dict[str, list[str]]:
+    if valid_from is not None and valid_until is not None and valid_from >= valid_until:
+        return {"validUntil": ["Must be after validFrom."]}
+    return {}
+
+
+def in_window(item, at: dt.datetime) -> bool:
+    """``valid_from`` inclusive, ``valid_until`` exclusive; None means unbounded."""
+    return ((item.valid_from is None or item.valid_from <= at)
+            and (item.valid_until is None or at < item.valid_until))
+
+
+@contextmanager
+def savepoint(session: Session, errors: dict[str, DomainError]):
+    """Make the block's changes and flush them inside a savepoint.
+
+    A database error whose sqlstate is a key of ``errors`` raises that error
+    instead; either way the savepoint is rolled back (new objects expunged,
+    changed ones expired), so the session stays usable and unchanged. Changes
+    must be made inside the block: ``begin_nested`` flushes what is pending first.
+    """
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except DBAPIError as exc:
+        error = errors.get(getattr(exc.orig, "pgcode", None))
+        if error is None:
+            raise
+        raise error from exc

@@ -1,0 +1,62 @@
+"""The internal routes through the app: service tokens only, the quote's shape, and project deletion."""
+import uuid
+
+import pytest
+
+from backoffice_common.config import DEV_INTERNAL_SECRET
+from backoffice_common.internal import make_service_token
+
+SERVICE = {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'checkout')}"}
+
+
+@pytest.fixture
+def operator(make_token, operator_id):
+    return {"Authorization": f"Bearer {make_token(sub=operator_id)}"}
+
+
+def _quote_body(project_id, **extra):
+    return {"projectId": str(project_id), "participant": {"id": str(uuid.uuid4()), "email": "p@example.com",
+                                                          "name": "Pat"},
+            "photoIds": [str(uuid.uuid4()) for _ in range(3)], **extra}
+
+
+def test_quote(client, projects, operator, operator_id):
+    project = projects.add(operator_id)
+    assert client.post("/internal/checkout/quote", json=_quote_body(project.id), headers=SERVICE).status_code == 409
+    assert client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 333}, headers=operator).status_code == 201
+    discount = client.post("/v1/discounts", json={"name": "Bundle", "type": "bundle", "value": 15,
+                                                  "bundleMinPhotos": 3}, headers=operator).json
+    assert client.post(f"/v1/projects/{project.id}/discounts", json={"discountId": discount["id"]},
+                       headers=operator).status_code == 204
+    response = client.post("/internal/checkout/quote", json=_quote_body(project.id, promoCode="NOPE"),
+                           headers=SERVICE)
+    assert response.status_code == 200
+    # 999 × 15 % = 149.85 → 150 (half up)
+    assert response.json == {"pricePerPhotoCents": 333, "subtotalCents": 999, "discountAppliedCents": 150,
+                             "totalCents": 849, "appliedPromoCode": None}
+
+
+def test_quote_validation_and_unknown_project(client, projects):
+    response = client.post("/internal/checkout/quote", json={"projectId": "x", "photoIds": [], "extra": 1},
+                           headers=SERVICE)
+    assert response.status_code == 422
+    assert set(response.json["errors"]["json"]) == {"projectId", "photoIds", "participant", "extra"}
+    assert client.post("/internal/checkout/quote", json=_quote_body(uuid.uuid4()),
+                       headers=SERVICE).status_code == 404
+
+
+@pytest.mark.parametrize("method, path", [("post", "/internal/checkout/quote"),
+                                          ("delete", f"/internal/projects/{uuid.uuid4()}")])
+def test_internal_routes_need_a_service_token(client, operator, method, path):
+    for headers in ({}, operator):
+        assert getattr(client, method)(path, json={}, headers=headers).status_code == 401
+
+
+def test_project_deletion_is_idempotent(client, projects, operator, operator_id):
+    project = projects.add(operator_id)
+    assert client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 1, "projectId": str(project.id)},
+                       headers=operator).status_code == 201
+    for _ in range(2):
+        assert client.delete(f"/internal/projects/{project.id}", headers=SERVICE).status_code == 204
+    assert client.get("/v1/pricing/rules", headers=operator).json == []
+    assert client.get(f"/v1/projects/{project.id}/discounts", headers=operator).status_code == 404

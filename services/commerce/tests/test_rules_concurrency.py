@@ -1,0 +1,94 @@
+"""Races decided by the database: real connections in real threads, each committing on its own
+(not the rolled-back savepoint session the other tests use)."""
+import datetime as dt
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from backoffice_common.errors import Conflict
+from commerce_service.models import Discount, PricingRule, PromoCode
+from commerce_service.services import discounts, pricing_rules, promo_codes
+
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+WRITERS = 8
+
+
+@pytest.fixture
+def engine(app):
+    return app.extensions["database"].engine
+
+
+@pytest.fixture
+def operator_id(engine):
+    operator_id = uuid.uuid4()
+    yield operator_id
+    with Session(engine) as session, session.begin():
+        for model in (PricingRule, PromoCode, Discount):
+            session.execute(delete(model).where(model.operator_id == operator_id))
+
+
+def race(engine, command, count=WRITERS) -> list:
+    """Run ``command(session, i)`` in ``count`` threads at once, each in its own transaction; their outcomes."""
+    barrier = threading.Barrier(count)
+    outcomes = [None] * count
+
+    def writer(i):
+        with Session(engine) as session:
+            session.connection()  # connect and begin before the start line, so the writes really overlap
+            barrier.wait(timeout=10)
+            try:
+                command(session, i)
+                session.commit()
+                outcomes[i] = "won"
+            except Conflict:
+                session.rollback()
+                outcomes[i] = "conflict"
+            except Exception as exc:  # anything else is a failure of the test
+                session.rollback()
+                outcomes[i] = repr(exc)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes
+
+
+@pytest.mark.parametrize("windows", [
+    [(None, None)] * WRITERS,  # all unbounded
+    [(NOW + dt.timedelta(hours=i), NOW + dt.timedelta(days=2)) for i in range(WRITERS)],  # staggered, all overlapping
+])
+def test_exactly_one_of_concurrent_overlapping_rules_wins(engine, projects, operator_id, windows):
+    def create(session, i):
+        valid_from, valid_until = windows[i]
+        pricing_rules.create_rule(session=session, projects=projects, operator_id=operator_id,
+                                  price_per_photo_cents=100 + i, valid_from=valid_from, valid_until=valid_until)
+
+    outcomes = race(engine, create)
+    assert sorted(outcomes) == ["conflict"] * (WRITERS - 1) + ["won"], outcomes
+    with Session(engine) as session:
+        assert len(session.scalars(select(PricingRule).where(PricingRule.operator_id == operator_id)).all()) == 1
+
+
+def test_concurrent_activations_of_overlapping_rules(engine, projects, operator_id):
+    with Session(engine) as session, session.begin():
+        ids = [pricing_rules.create_rule(session=session, projects=projects, operator_id=operator_id,
+                                         price_per_photo_cents=100 + i, is_active=False).id for i in range(WRITERS)]
+
+    outcomes = race(engine, lambda session, i: pricing_rules.update_rule(
+        session=session, operator_id=operator_id, rule_id=ids[i], changes={"is_active": True}))
+    assert sorted(outcomes) == ["conflict"] * (WRITERS - 1) + ["won"], outcomes
+
+
+def test_exactly_one_of_concurrent_same_codes_wins(engine, operator_id):
+    with Session(engine) as session, session.begin():
+        discount_id = discounts.create_discount(session=session, operator_id=operator_id, name="D",
+                                                type="percentage", value=10).id
+
+    outcomes = race(engine, lambda session, i: promo_codes.create_promo_code(
+        session=session, operator_id=operator_id, code="race" if i % 2 else "RACE", discount_id=discount_id))
+    assert sorted(outcomes) == ["conflict"] * (WRITERS - 1) + ["won"], outcomes
