@@ -1,0 +1,107 @@
+"""Commerce catalog benchmarks: sequential-call latencies through the gateway (and the quote, direct).
+
+``commerce_scenarios(stack, gw, operator)`` returns figures in the shape of ``run.py``'s timed results, so
+the bench runner can call it; ``python bench/commerce.py`` runs it alone on a stack of its own.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, text
+
+from backoffice_common.config import DEV_INTERNAL_SECRET
+from backoffice_common.internal import make_service_token
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import timed  # noqa: E402  (bench/ is a folder of scripts, not a package)
+
+
+def seed_catalog(stack, operator_id: str, *, discounts: int = 1000, codes: int = 500) -> None:
+    """``discounts`` discounts and ``codes`` promo codes for the operator (seeding is not under test)."""
+    engine = create_engine(stack.cluster.url(stack.db_prefix + "commerce"))
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO discounts (id, operator_id, name, type, value, is_active, created_at, updated_at) "
+            "SELECT gen_random_uuid(), :o, 'Discount ' || g, 'percentage', 1 + g % 50, true, "
+            "now() - g * interval '1 second', now() FROM generate_series(1, :n) g"), {"o": operator_id, "n": discounts})
+        connection.execute(text(
+            "INSERT INTO promo_codes (id, operator_id, code, discount_id, times_used, is_active, created_at, "
+            "updated_at) "
+            "SELECT gen_random_uuid(), :o, 'BENCH' || n, d.id, 0, true, now() - n * interval '1 second', now() "
+            "FROM (SELECT id, row_number() OVER () AS n FROM discounts WHERE operator_id = :o LIMIT :n) d"),
+            {"o": operator_id, "n": codes})
+        connection.execute(text("ANALYZE"))
+    engine.dispose()
+
+
+def commerce_scenarios(stack, gw, operator, repeat: int = 200) -> dict:
+    seed_catalog(stack, operator.id)
+    project = gw.post("/v1/projects", token=operator.token, json={"name": "Priced", "status": "live"}).json()
+    assert gw.post("/v1/pricing/rules", token=operator.token, json={"pricePerPhotoCents": 499}).status_code == 201
+    discounts = gw.get("/v1/discounts", token=operator.token).json()
+    for discount in discounts[:5]:
+        gw.post(f"/v1/projects/{project['id']}/discounts", token=operator.token, json={"discountId": discount["id"]})
+
+    def ok(response, status=200):
+        assert response.status_code == status, response.text
+        return response
+
+    def create_and_delete_rule():
+        rule = ok(gw.post("/v1/pricing/rules", token=operator.token,
+                          json={"pricePerPhotoCents": 299, "projectId": project["id"]}), 201).json()
+        ok(gw.delete(f"/v1/pricing/rules/{rule['id']}", token=operator.token), 204)
+
+    commerce = stack.service_url("commerce")
+    secret = stack.service_env("commerce").get("INTERNAL_TOKEN_SECRET", DEV_INTERNAL_SECRET)
+    service = {"Authorization": f"Bearer {make_service_token(secret, 'bench')}"}
+    http = requests.Session()
+    quote_body = {"projectId": project["id"], "participant": {"id": str(uuid.uuid4()), "email": "b@example.com",
+                                                              "name": "B"},
+                  "photoIds": [str(uuid.uuid4()) for _ in range(20)], "promoCode": "BENCH1"}
+    return {
+        "GET /v1/discounts (1,000 discounts)": timed(lambda: ok(gw.get("/v1/discounts", token=operator.token)),
+                                                     repeat),
+        "GET /v1/promo-codes (500 codes)": timed(lambda: ok(gw.get("/v1/promo-codes", token=operator.token)), repeat),
+        "GET /v1/projects/:id/discounts (5 links)": timed(
+            lambda: ok(gw.get(f"/v1/projects/{project['id']}/discounts", token=operator.token)), repeat),
+        "POST + DELETE /v1/pricing/rules (project override)": timed(create_and_delete_rule, repeat),
+        "POST /internal/checkout/quote (20 photos, promo code; direct)": timed(
+            lambda: ok(http.post(f"{commerce}/internal/checkout/quote", headers=service, json=quote_body,
+                                 timeout=10)), repeat),
+    }
+
+
+def main() -> int:
+    from devstack import free_port
+    from devstack.client import Gateway
+    from devstack.postgres import Cluster
+    from devstack.stack import Stack
+
+    base = Path(tempfile.mkdtemp(prefix="backoffice-bench-commerce-"))
+    base.chmod(0o755)
+    cluster = Cluster(base / "pg", port=free_port())
+    postgres = cluster.start(log_file=base / "postgres.log")
+    stack = Stack(base / "stack", cluster, db_prefix="bench_")
+    try:
+        stack.start()
+        gw = Gateway(stack.gateway_url)
+        operator = gw.register_operator(name="Bench Commerce", password="bench-password-1")
+        for name, figures in commerce_scenarios(stack, gw, operator).items():
+            print(f"{name}: {json.dumps(figures)}", flush=True)
+    finally:
+        stack.stop()
+        postgres.send_signal(signal.SIGINT)
+        postgres.wait(30)
+        shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
