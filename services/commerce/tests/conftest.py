@@ -1,4 +1,3 @@
-import datetime as dt
 import json
 import uuid
 from pathlib import Path
@@ -11,7 +10,6 @@ from commerce_service.clients.projects import ProjectRef
 from commerce_service.config import Settings
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
-NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 
 
 class FakeProjects:
