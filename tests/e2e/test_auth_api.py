@@ -34,6 +34,12 @@ class TestRegister:
         me = gw.get("/v1/operators/me", token=token).json()
         assert me["id"] == claims["sub"] and me["timezone"] == "Europe/Paris" and me["email"] == email
 
+    def test_timezone_null_means_utc(self, gw):
+        response = gw.post("/v1/auth/register", json={"name": "Lumen", "email": _email(), "password": "password-1",
+                                                      "timezone": None})
+        assert response.status_code == 201
+        assert gw.get("/v1/operators/me", token=response.json()["token"]).json()["timezone"] == "UTC"
+
     def test_normalises_email_and_refuses_a_duplicate(self, gw, databases):
         email = _email()
         assert gw.post("/v1/auth/register", json={"name": "A", "email": email, "password": "password-1"}).status_code == 201

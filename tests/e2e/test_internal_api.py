@@ -5,7 +5,8 @@ import pytest
 import requests
 
 from backoffice_common.config import DEV_INTERNAL_SECRET
-from backoffice_common.internal import make_service_token
+from backoffice_common.internal import InternalClient, make_service_token
+from projects_service.clients.auth import AuthClient
 
 
 @pytest.fixture
@@ -62,3 +63,15 @@ def test_invalid_participant_is_422(auth_url):
     response = requests.post(f"{auth_url}/internal/participants", headers=_headers(), json={"email": "nope"})
     assert response.status_code == 422
     assert set(response.json()["errors"]["json"]) == {"email", "name"}
+
+
+def test_projects_looks_up_long_invite_lists_in_batches(auth_url):
+    """projects' client splits lists longer than auth's per-call cap; the answer is the same as one call."""
+    emails = [f"lookup-{uuid.uuid4().hex[:8]}@example.com" for _ in range(5)]
+    for email in emails[1::2]:
+        assert requests.post(f"{auth_url}/internal/participants", headers=_headers(),
+                             json={"email": email, "name": "Guest"}).status_code == 201
+    client = AuthClient(InternalClient(auth_url, name="auth", secret=DEV_INTERNAL_SECRET, caller="test"),
+                        lookup_batch=2)
+    assert client.registered_emails(emails) == set(emails[1::2])
+    assert client.registered_emails([]) == set()

@@ -31,6 +31,13 @@ def test_patch_updates_and_persists(gw, operator):
     assert response.json() == body
 
 
+def test_a_profile_only_change_moves_updated_at(gw, operator):
+    before = gw.get("/v1/operators/me", token=operator.token).json()
+    after = gw.patch("/v1/operators/me", token=operator.token, json={"currency": "USD"}).json()
+    assert after["currency"] == "USD" and after["createdAt"] == before["createdAt"]
+    assert after["updatedAt"] > before["updatedAt"]
+
+
 def test_patch_can_clear_optional_fields(gw, operator):
     gw.patch("/v1/operators/me", token=operator.token, json={"address": ADDRESS, "profilePictureUrl": "https://x.io/a.png"})
     response = gw.patch("/v1/operators/me", token=operator.token, json={"address": None, "profilePictureUrl": None})

@@ -87,7 +87,8 @@ class TestDelete:
         path = f"/v1/photographers/{photographer.id}"
         refused = gw.delete(path, token=operator.token)
         assert refused.status_code == 409
-        assert "assigned to 1 project" in refused.json()["message"]
+        assert refused.json()["message"] == (f"The photographer is assigned to 1 project(s): {assigned['name']}. "
+                                             "Remove them from those projects first.")
         gw.delete(f"/v1/projects/{assigned['id']}/photographers/{photographer.id}", token=operator.token)
         assert gw.delete(path, token=operator.token).status_code == 204
         assert _row(databases, "auth", "SELECT 1 FROM accounts WHERE id = :i", i=photographer.id) is None

@@ -115,7 +115,8 @@ class TestDetail:
 
     def test_unassigned_photographer_and_other_operator_get_404(self, gw, operator, other_operator, project):
         stranger = gw.register_photographer(operator)
-        for who in (stranger, other_operator):
+        foreign = gw.register_photographer(other_operator)  # another operator's photographer
+        for who in (stranger, other_operator, foreign):
             response = gw.get(f"/v1/projects/{project['id']}", token=who.token)
             assert response.status_code == 404 and response.json()["code"] == 404
         assert gw.get(f"/v1/projects/{uuid.uuid4()}", token=operator.token).status_code == 404

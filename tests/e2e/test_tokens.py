@@ -47,7 +47,20 @@ def _bad_tokens(real_key, operator_id):
         "other audience": sign_access_token(real_key, audience="internal", **claims),
         "other issuer": sign_access_token(real_key, issuer="someone-else", **claims),
         "tampered payload": f"{head}.{_b64(tampered_claims)}.{signature}",
+        "no exp": _signed_without(real_key, "exp", **claims),
+        "no iat": _signed_without(real_key, "iat", **claims),
+        "no jti": _signed_without(real_key, "jti", **claims),
+        "no role": _signed_without(real_key, "role", **claims),
+        "sub not a uuid": sign_access_token(real_key, **{**claims, "sub": "admin"}),
+        "operator_id not a uuid": sign_access_token(real_key, **{**claims, "operator_id": 42}),
     }
+
+
+def _signed_without(key, claim, **claims):
+    """A correctly signed token that lacks one claim our tokens always carry."""
+    payload = jwt.decode(sign_access_token(key, **claims), options={"verify_signature": False})
+    del payload[claim]
+    return jwt.encode(payload, key.private_pem, algorithm="RS256", headers={"kid": key.kid})
 
 
 def test_valid_token_signed_with_the_real_key_works(gw, real_key, operator):
@@ -57,7 +70,8 @@ def test_valid_token_signed_with_the_real_key_works(gw, real_key, operator):
 
 @pytest.mark.parametrize("case", ["garbage", "signed by another key", "unknown kid", "alg none",
                                   "hs256 with the public key", "expired", "other audience", "other issuer",
-                                  "tampered payload"])
+                                  "tampered payload", "no exp", "no iat", "no jti", "no role", "sub not a uuid",
+                                  "operator_id not a uuid"])
 def test_bad_tokens_are_401(gw, real_key, operator, case):
     token = _bad_tokens(real_key, operator.id)[case]
     response = gw.get("/v1/operators/me", token=token)

@@ -30,7 +30,8 @@ def test_archived_is_final():
             projects.transition("archived", target)
 
 
-@pytest.mark.parametrize("attempts, low, high", [(1, 0.5, 1.0), (2, 1.0, 2.0), (5, 8.0, 16.0), (30, 150.0, 300.0)])
+@pytest.mark.parametrize("attempts, low, high", [(1, 0.5, 1.0), (2, 1.0, 2.0), (5, 8.0, 16.0), (30, 150.0, 300.0),
+                                                  (10_000, 150.0, 300.0)])
 def test_backoff_doubles_with_jitter_and_a_cap(attempts, low, high):
     for _ in range(50):
         delay = outbox.backoff(attempts, base_s=1.0, max_s=300.0).total_seconds()
@@ -55,15 +56,45 @@ def _project_with_photos(session, count):
     return operator_id, project_id
 
 
+TTL = dt.timedelta(minutes=15)
+
+
 def test_delete_writes_the_outbox_in_batches_of_1000(db_session):
     operator_id, project_id = _project_with_photos(db_session, 2001)
-    projects.delete_project(session=db_session, operator_id=operator_id, project_id=project_id)
+    projects.delete_project(session=db_session, operator_id=operator_id, project_id=project_id, upload_url_ttl=TTL)
     messages = db_session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [m.kind for m in messages] == ["r2.delete_objects"] * 3 + ["commerce.project_deleted"]
     assert [len(m.payload["keys"]) for m in messages[:3]] == [1000, 1000, 1]
     assert len({key for m in messages[:3] for key in m.payload["keys"]}) == 2001
     assert messages[3].payload == {"projectId": str(project_id)}
     assert db_session.scalar(select(func.count()).select_from(Photo)) == 0
+
+
+def test_delete_removes_pending_keys_again_after_their_upload_urls_expire(db_session):
+    operator_id, project_id = _project_with_photos(db_session, 2)
+    pending = db_session.scalars(select(Photo).where(Photo.project_id == project_id)).first()
+    pending.status = "pending"
+    db_session.flush()
+    now = db_session.scalar(select(func.now()))
+    projects.delete_project(session=db_session, operator_id=operator_id, project_id=project_id, upload_url_ttl=TTL)
+    messages = db_session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [m.kind for m in messages] == ["r2.delete_objects", "r2.delete_objects", "commerce.project_deleted"]
+    assert sorted(messages[0].payload["keys"]) == sorted([f"k/{project_id}/00000", f"k/{project_id}/00001"])
+    assert messages[0].next_attempt_at == now
+    assert messages[1].payload == {"keys": [pending.object_key]}
+    assert messages[1].next_attempt_at == now + TTL + projects.LATE_UPLOAD_LEEWAY
+
+
+def test_delete_drops_unsent_invitation_emails_of_that_project_only(db_session):
+    operator_id, project_id = _project_with_photos(db_session, 0)
+    other_id = projects.create_project(session=db_session, operator_id=operator_id, fields={"name": "Other"})
+    db_session.add_all([OutboxMessage(kind="email.invite", payload={"projectId": str(project_id), "to": "a@x.io"}),
+                        OutboxMessage(kind="email.invite", payload={"projectId": str(other_id), "to": "b@x.io"})])
+    db_session.flush()
+    projects.delete_project(session=db_session, operator_id=operator_id, project_id=project_id, upload_url_ttl=TTL)
+    left = db_session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.kind, m.payload.get("to")) for m in left] == [("email.invite", "b@x.io"),
+                                                             ("commerce.project_deleted", None)]
 
 
 def test_failed_messages_are_kept_and_retried_later(app, db_session):

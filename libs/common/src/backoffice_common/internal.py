@@ -4,6 +4,7 @@ a guard for ``/internal/*`` views, and a pooled HTTP client that never hangs.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 import uuid
 
@@ -17,6 +18,19 @@ from .errors import ServiceUnavailable, Unauthorized
 
 INTERNAL_AUDIENCE = "internal"
 SERVICE_TOKEN_TTL_S = 300  # design §9: exp within 5 minutes
+
+log = logging.getLogger(__name__)
+
+
+def best_effort(undo, what: str) -> None:
+    """Run a compensating call (undoing one side of a two-service change); log, never raise, if it fails.
+
+    The caller re-raises the original failure, which is what the client should hear about.
+    """
+    try:
+        undo()
+    except Exception:
+        log.exception("compensation failed", extra={"compensation": what})
 
 
 def make_service_token(secret: str, issuer: str, ttl_s: int = SERVICE_TOKEN_TTL_S) -> str:

@@ -24,7 +24,7 @@ class RegisterSchema(Schema):
     name = Name()
     email = Email(required=True)
     password = Password()
-    timezone = fields.String(validate=iana_timezone)
+    timezone = fields.String(allow_none=True, validate=iana_timezone)  # null or absent: UTC
 
 
 class LoginSchema(Schema):

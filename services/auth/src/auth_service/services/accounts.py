@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import uuid
 
-from backoffice_common.errors import Conflict, NotFound, Unauthorized
+from backoffice_common.errors import Conflict, NotFound, ServiceUnavailable, Unauthorized
+from backoffice_common.internal import best_effort
 from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -48,12 +49,18 @@ def register_photographer(*, session: Session, passwords: Passwords, projects: P
     """
     account = _add_account(session, Account(id=uuid.uuid4(), operator_id=operator_id, role="photographer", name=name,
                                             email=email, password_hash=passwords.hash(password)))
-    projects.put_photographer(account)
+    try:
+        projects.put_photographer(account)
+    except ServiceUnavailable:
+        # Projects may have stored the entry and only its answer was lost: remove it again.
+        session.rollback()
+        best_effort(lambda: projects.delete_photographer(account.id), "remove roster entry")
+        raise
     try:
         session.commit()
     except Exception:
         session.rollback()
-        projects.delete_photographer(account.id)
+        best_effort(lambda: projects.delete_photographer(account.id), "remove roster entry")
         raise
     return account
 

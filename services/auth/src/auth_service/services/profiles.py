@@ -5,6 +5,7 @@ import uuid
 
 import babel
 import babel.numbers
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from auth_service.models import Account, OperatorProfile
@@ -41,6 +42,8 @@ def update_operator(*, session: Session, operator_id: uuid.UUID, changes: dict) 
         changes["locale"] = parse_locale(changes["locale"])
     for field, value in changes.items():
         setattr(profile, field, value)
+    if changes:  # the operator's updatedAt covers its profile fields too
+        account.updated_at = func.now()
     session.flush()
     session.refresh(account)
     return account

@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 
 from backoffice_common.api import Blueprint
@@ -13,8 +14,12 @@ from projects_service.services import projects, roster
 blp = Blueprint("projects", __name__, url_prefix="/v1/projects", description="The operator's projects.")
 
 
+def _settings():
+    return current_app.extensions["settings"]
+
+
 def _join_base_url() -> str:
-    return current_app.extensions["settings"].join_base_url
+    return _settings().join_base_url
 
 
 def _detail_for_operator(session, project_id: uuid.UUID) -> dict:
@@ -71,8 +76,8 @@ class ProjectById(MethodView):
     def delete(self, project_id: uuid.UUID):
         """Delete a project and all its photos (R2 objects are removed in the background)"""
         with db.unit_of_work() as session:
-            projects.delete_project(session=session, operator_id=current_identity().operator_id,
-                                    project_id=project_id)
+            projects.delete_project(session=session, operator_id=current_identity().operator_id, project_id=project_id,
+                                    upload_url_ttl=dt.timedelta(seconds=_settings().upload_url_ttl_s))
 
 
 @blp.route("/<uuid:project_id>/status")

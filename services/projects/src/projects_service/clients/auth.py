@@ -6,10 +6,13 @@ import uuid
 from backoffice_common.errors import Conflict, ServiceUnavailable
 from backoffice_common.internal import InternalClient
 
+LOOKUP_BATCH = 20_000  # auth's limit for one POST /internal/participants/lookup
+
 
 class AuthClient:
-    def __init__(self, http: InternalClient):
+    def __init__(self, http: InternalClient, *, lookup_batch: int = LOOKUP_BATCH):
         self.http = http
+        self.lookup_batch = lookup_batch
 
     def update_photographer(self, photographer_id: uuid.UUID, changes: dict) -> None:
         response = self.http.patch(f"/internal/photographers/{photographer_id}", json=changes)
@@ -24,13 +27,15 @@ class AuthClient:
             raise ServiceUnavailable("The auth service refused the deletion; nothing was deleted.")
 
     def registered_emails(self, emails: list[str]) -> set[str]:
-        """Which emails have a participant account: one call for a whole invite list."""
-        if not emails:
-            return set()
-        response = self.http.post("/internal/participants/lookup", json={"emails": emails})
-        if response.status_code != 200:
-            raise ServiceUnavailable("The auth service could not look up participants.")
-        return set(response.json()["registered"])
+        """Which emails have a participant account: one call for a whole invite list (up to auth's cap a call)."""
+        registered: set[str] = set()
+        for start in range(0, len(emails), self.lookup_batch):
+            response = self.http.post("/internal/participants/lookup",
+                                      json={"emails": emails[start:start + self.lookup_batch]})
+            if response.status_code != 200:
+                raise ServiceUnavailable("The auth service could not look up participants.")
+            registered.update(response.json()["registered"])
+        return registered
 
     def operator_card(self, operator_id: uuid.UUID | str) -> dict:
         response = self.http.get(f"/internal/operators/{operator_id}")

@@ -28,7 +28,7 @@ def bulk_invite(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UU
     The project row is locked so two bulk requests for one project can't both invite the same email.
     Each invite's email goes into the outbox in the same transaction: it is sent even if SMTP is down now.
     """
-    project = owned_project(session, operator_id, project_id, lock=True)
+    project = owned_project(session, operator_id, project_id, lock="update")
     if project.status not in INVITABLE_STATUSES:
         raise Conflict(f"Invites cannot be sent for a {project.status} project.")
     unique = list(dict.fromkeys(emails))

@@ -19,7 +19,8 @@ def join_project(*, session: Session, project_id: uuid.UUID, participant_id: uui
 
     Returns (member, created); joining twice is not an error.
     """
-    project = session.get(Project, project_id)
+    # Key-share lock: a project deleted meanwhile makes us wait and then 404, not fail its foreign key.
+    project = session.get(Project, project_id, with_for_update={"key_share": True})
     if project is None:
         raise NotFound("Project not found.")
     existing = session.get(Member, (project_id, participant_id))
@@ -34,14 +35,15 @@ def join_project(*, session: Session, project_id: uuid.UUID, participant_id: uui
             valid = valid.where(Invite.token_hash == token_hash(invite_token))
         if session.scalar(valid.limit(1)) is None:
             raise Forbidden("This private project needs a valid invite for this email.")
-    session.execute(insert(Member).values(project_id=project_id, participant_id=participant_id, email=email)
-                    .on_conflict_do_nothing())
-    return session.get(Member, (project_id, participant_id), populate_existing=True), True
+    inserted = session.execute(insert(Member).values(project_id=project_id, participant_id=participant_id, email=email)
+                               .on_conflict_do_nothing().returning(Member.participant_id)).first()
+    # No row back: a concurrent request joined first, and this one is the idempotent repeat.
+    return session.get(Member, (project_id, participant_id), populate_existing=True), inserted is not None
 
 
 def tag_photo(*, session: Session, photo_id: uuid.UUID, participant_ids: list[uuid.UUID]) -> None:
     """Record that these participants are in the photo; each must be a member of its project."""
-    photo = session.get(Photo, photo_id)
+    photo = session.get(Photo, photo_id, with_for_update={"key_share": True})
     if photo is None:
         raise NotFound("Photo not found.")
     wanted = set(participant_ids)

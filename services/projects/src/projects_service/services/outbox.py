@@ -23,7 +23,8 @@ Handler = Callable[[dict], None]
 
 def backoff(attempts: int, *, base_s: float, max_s: float) -> dt.timedelta:
     """Exponential with jitter: base·2^(n-1), capped, then scaled by 0.5–1 so workers don't retry in lockstep."""
-    delay = min(max_s, base_s * 2 ** max(0, attempts - 1))
+    # The exponent is capped so a message that has failed for weeks can't overflow the float.
+    delay = min(max_s, base_s * 2 ** min(max(0, attempts - 1), 30))
     return dt.timedelta(seconds=delay * random.uniform(0.5, 1.0))
 
 
@@ -35,7 +36,10 @@ def drain_once(*, session_factory: sessionmaker, handlers: dict[str, Handler], b
             select(OutboxMessage).where(OutboxMessage.next_attempt_at <= func.now())
             .order_by(OutboxMessage.id).limit(batch_size).with_for_update(skip_locked=True)).all()
         for message in messages:
-            _handle(session, message, handlers, base_s=base_s, max_s=max_s)
+            # Each message in its own savepoint: a failure while recording one message's
+            # outcome can't undo the deletes of the messages already handled in this batch.
+            with session.begin_nested():
+                _handle(session, message, handlers, base_s=base_s, max_s=max_s)
     return len(messages)
 
 
@@ -46,8 +50,8 @@ def _handle(session: Session, message: OutboxMessage, handlers: dict[str, Handle
     except Exception as exc:  # any failure: keep the message, try again later
         message.attempts += 1
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        message.next_attempt_at = dt.datetime.now(dt.timezone.utc) + backoff(message.attempts, base_s=base_s,
-                                                                              max_s=max_s)
+        # Database time, like the `next_attempt_at <= now()` that claims it: worker clocks may drift.
+        message.next_attempt_at = func.now() + backoff(message.attempts, base_s=base_s, max_s=max_s)
         log.warning("outbox message failed", extra={"kind": message.kind, "outbox_id": message.id,
                                                     "attempts": message.attempts, "error": message.last_error})
         return

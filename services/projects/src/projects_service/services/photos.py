@@ -77,7 +77,7 @@ def _assigned_project(session: Session, photographer_id: uuid.UUID, project_id: 
     project = session.scalar(
         select(Project).join(Assignment, Assignment.project_id == Project.id)
         .where(Project.id == project_id, Assignment.photographer_id == photographer_id,
-               Project.status != "archived"))
+               Project.status != "archived").with_for_update(of=Project, key_share=True))
     if project is None:
         raise NotFound("Project not found.")
     return project

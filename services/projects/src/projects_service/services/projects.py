@@ -1,6 +1,7 @@
 """Projects: the operator's events, their status machine, and who may see them."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from backoffice_common.errors import Conflict, NotFound, Unprocessable
@@ -13,6 +14,7 @@ from projects_service.models import Assignment, Member, OutboxMessage, Photo, Ph
 # The contract's status machine: (from, to) pairs that are allowed.
 TRANSITIONS = frozenset({("draft", "live"), ("live", "draft"), ("live", "closed"), ("closed", "archived")})
 R2_BATCH = 1000  # DeleteObjects takes at most 1000 keys
+LATE_UPLOAD_LEEWAY = dt.timedelta(minutes=5)  # clock skew and an upload still streaming when its URL expired
 
 
 def transition(current: str, target: str) -> str:
@@ -87,9 +89,16 @@ def assigned_project_detail(*, session: Session, photographer_id: uuid.UUID, pro
     return _detail(session, project_id, assigned, Project.status != "archived", join_base_url=join_base_url)
 
 
-def owned_project(session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, *, lock: bool = False) -> Project:
+def _locked(statement, lock: str | None):
+    """``lock="update"`` before changing or deleting the row; ``"key_share"`` to keep it alive while rows
+    referring to it are written (so a concurrent delete waits, instead of a foreign key failing with a 500)."""
+    return statement.with_for_update(key_share=lock == "key_share") if lock else statement
+
+
+def owned_project(session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, *,
+                  lock: str | None = None) -> Project:
     statement = select(Project).where(Project.id == project_id, Project.operator_id == operator_id)
-    project = session.scalar(statement.with_for_update() if lock else statement)
+    project = session.scalar(_locked(statement, lock))
     if project is None:
         raise NotFound("Project not found.")
     return project
@@ -108,7 +117,7 @@ def create_project(*, session: Session, operator_id: uuid.UUID, fields: dict) ->
 
 
 def update_project(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, changes: dict) -> None:
-    project = owned_project(session, operator_id, project_id, lock=True)
+    project = owned_project(session, operator_id, project_id, lock="update")
     for field, value in changes.items():
         setattr(project, field, value)
     _check_dates(project)  # against the merged row: a PATCH may send only one of the two dates
@@ -116,23 +125,25 @@ def update_project(*, session: Session, operator_id: uuid.UUID, project_id: uuid
 
 
 def change_status(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, status: str) -> None:
-    project = owned_project(session, operator_id, project_id, lock=True)
+    project = owned_project(session, operator_id, project_id, lock="update")
     if transition(project.status, status) != project.status:
         project.status = status
         session.flush()
 
 
-def roster_entry(session: Session, operator_id: uuid.UUID, photographer_id: uuid.UUID) -> Photographer:
-    entry = session.get(Photographer, photographer_id)
-    if entry is None or entry.operator_id != operator_id:
+def roster_entry(session: Session, operator_id: uuid.UUID, photographer_id: uuid.UUID, *,
+                 lock: str | None = None) -> Photographer:
+    statement = select(Photographer).where(Photographer.id == photographer_id, Photographer.operator_id == operator_id)
+    entry = session.scalar(_locked(statement, lock))
+    if entry is None:
         raise NotFound("Photographer not found.")
     return entry
 
 
 def assign_photographer(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID,
                         photographer_id: uuid.UUID) -> None:
-    owned_project(session, operator_id, project_id)
-    roster_entry(session, operator_id, photographer_id)
+    owned_project(session, operator_id, project_id, lock="key_share")
+    roster_entry(session, operator_id, photographer_id, lock="key_share")
     session.execute(insert(Assignment).values(project_id=project_id, photographer_id=photographer_id)
                     .on_conflict_do_nothing())
 
@@ -145,14 +156,29 @@ def unassign_photographer(*, session: Session, operator_id: uuid.UUID, project_i
                                              Assignment.photographer_id == photographer_id))
 
 
-def delete_project(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID) -> None:
+def _delete_objects_messages(keys: list[str], **fields) -> list[OutboxMessage]:
+    return [OutboxMessage(kind="r2.delete_objects", payload={"keys": list(keys[start:start + R2_BATCH])}, **fields)
+            for start in range(0, len(keys), R2_BATCH)]
+
+
+def delete_project(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID,
+                   upload_url_ttl: dt.timedelta) -> None:
     """Delete the project's rows now; its R2 objects and commerce rows go through the outbox (design §4)."""
-    owned_project(session, operator_id, project_id, lock=True)
-    keys = session.scalars(select(Photo.object_key).where(Photo.project_id == project_id)
-                           .order_by(Photo.object_key)).all()
-    for start in range(0, len(keys), R2_BATCH):
-        session.add(OutboxMessage(kind="r2.delete_objects", payload={"keys": list(keys[start:start + R2_BATCH])}))
+    owned_project(session, operator_id, project_id, lock="update")
+    photos = session.execute(select(Photo.object_key, Photo.status).where(Photo.project_id == project_id)
+                             .order_by(Photo.object_key)).all()
+    session.add_all(_delete_objects_messages([key for key, _ in photos]))
+    # A pending photo's presigned URL still works after the project is gone: delete those
+    # keys once more when every URL handed out has expired, so a late upload is not left behind.
+    pending = [key for key, status in photos if status == "pending"]
+    session.add_all(_delete_objects_messages(pending, next_attempt_at=func.now() + upload_url_ttl + LATE_UPLOAD_LEEWAY))
     session.add(OutboxMessage(kind="commerce.project_deleted", payload={"projectId": str(project_id)}))
+    # Invitation emails not yet sent would invite people to a project that no longer exists.
+    # Rows a worker is sending right now are skipped rather than waited for.
+    unsent = (select(OutboxMessage.id).where(OutboxMessage.kind == "email.invite",
+                                             OutboxMessage.payload["projectId"].astext == str(project_id))
+              .with_for_update(skip_locked=True))
+    session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(unsent)))
     session.execute(delete(Project).where(Project.id == project_id))  # rows cascade in the database
 
 

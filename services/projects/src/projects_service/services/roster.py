@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import uuid
 
-from backoffice_common.errors import Conflict, Unauthorized
+from backoffice_common.errors import Conflict, ServiceUnavailable, Unauthorized
+from backoffice_common.internal import best_effort
 from sqlalchemy import delete, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
@@ -66,18 +67,24 @@ def get_photographer(*, session: Session, operator_id: uuid.UUID, photographer_i
 def update_photographer(*, session: Session, auth: AuthClient, operator_id: uuid.UUID, photographer_id: uuid.UUID,
                         changes: dict) -> dict:
     """Rename or re-email: auth's login first (409 if the email is taken), then the roster; undone on failure."""
-    entry = roster_entry(session, operator_id, photographer_id)
+    # Locked: two concurrent edits would otherwise each "undo" to a state the other just replaced.
+    entry = roster_entry(session, operator_id, photographer_id, lock="update")
     changes = {field: value for field, value in changes.items() if getattr(entry, field) != value}
     if changes:
         before = {field: getattr(entry, field) for field in changes}
-        auth.update_photographer(photographer_id, changes)
+        try:
+            auth.update_photographer(photographer_id, changes)
+        except ServiceUnavailable:
+            # Auth may have applied the change and only the answer was lost: put the old values back.
+            best_effort(lambda: auth.update_photographer(photographer_id, before), "restore photographer in auth")
+            raise
         for field, value in changes.items():
             setattr(entry, field, value)
         try:
             session.commit()
         except Exception:
             session.rollback()
-            auth.update_photographer(photographer_id, before)
+            best_effort(lambda: auth.update_photographer(photographer_id, before), "restore photographer in auth")
             raise
     return get_photographer(session=session, operator_id=operator_id, photographer_id=photographer_id)
 
@@ -85,10 +92,16 @@ def update_photographer(*, session: Session, auth: AuthClient, operator_id: uuid
 def delete_photographer(*, session: Session, auth: AuthClient, operator_id: uuid.UUID,
                         photographer_id: uuid.UUID) -> None:
     """Delete roster entry and login together; refused (409) while the photographer is on any project."""
-    entry = roster_entry(session, operator_id, photographer_id)
-    assigned = session.scalar(select(func.count()).where(Assignment.photographer_id == photographer_id))
+    entry = roster_entry(session, operator_id, photographer_id, lock="update")
+    assigned = session.execute(select(Project.name, Project.status).join(Assignment)
+                               .where(Assignment.photographer_id == photographer_id)
+                               .order_by(Project.name)).all()
     if assigned:
-        raise Conflict(f"The photographer is assigned to {assigned} project(s); remove them from those first.")
+        # Named, archived ones included: those are hidden from the roster's project lists.
+        names = ", ".join(f"{name} ({status})" if status == "archived" else name for name, status in assigned[:10])
+        names += f" and {len(assigned) - 10} more" if len(assigned) > 10 else ""
+        raise Conflict(f"The photographer is assigned to {len(assigned)} project(s): {names}. "
+                       "Remove them from those projects first.")
     session.delete(entry)
     try:
         with session.begin_nested():
