@@ -2,6 +2,8 @@
 import uuid
 
 import pytest
+from backoffice_common.config import DEV_INTERNAL_SECRET
+from backoffice_common.internal import make_service_token
 from sqlalchemy import event
 
 from projects_service.models import Assignment, Member, Photo, Photographer, Project
@@ -52,3 +54,17 @@ def test_constant_statements(client, db_session, statements, make_token, path):
         counts.append(len(statements))
     assert counts[0] == counts[1]
     assert counts[0] == {"/v1/projects": 1, "/v1/photographers": 2}[path]
+
+
+def test_analytics_figures_cost_three_statements(client, db_session, statements):
+    headers = {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'analytics')}"}
+    counts = []
+    for size in (1, 25):
+        operator_id = uuid.uuid4()
+        _seed(db_session, operator_id, projects=size, photographers=size)
+        statements.clear()
+        response = client.post("/internal/stats", headers=headers, json={"operatorId": str(operator_id)})
+        assert response.status_code == 200, response.json
+        assert len(response.json["projects"]) == size and response.json["photosUploaded"] == size
+        counts.append(len(statements))
+    assert counts == [3, 3]

@@ -131,6 +131,33 @@ class InternalProjectSchema(Schema):
     type = fields.String()
 
 
+class CheckoutLookupSchema(Schema):
+    participant_id = fields.UUID(required=True)
+    photo_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(1, 10_000))
+
+
+class CheckoutPhotoSchema(Schema):
+    id = fields.UUID()
+    photographer_id = fields.UUID()
+
+
+class CheckoutLookupResultSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    status = fields.String()
+    operator_id = fields.UUID()
+    member = fields.Boolean()
+    photos = fields.List(fields.Nested(CheckoutPhotoSchema))
+
+
+class ProjectLookupSchema(Schema):
+    ids = fields.List(fields.UUID(), required=True, validate=validate.Length(max=1000))
+
+
+class ProjectLookupResultSchema(Schema):
+    projects = fields.List(fields.Nested(ProjectRefSchema))
+
+
 class EmailList(fields.List):
     """1–500 emails, trimmed and lower-cased; any invalid one fails the whole list, naming each (design §5)."""
 
@@ -185,3 +212,27 @@ class MemberSchema(Schema):
 
 class TagSchema(Schema):
     participant_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(max=1000))
+
+
+class AnalyticsQuerySchema(Schema):
+    """The analytics service's question (design §7): no ``projectIds`` means every non-archived project."""
+
+    operator_id = fields.UUID(required=True)
+    project_ids = fields.List(fields.UUID(), allow_none=True, load_default=None, validate=validate.Length(max=10_000))
+    photographer_ids = fields.List(fields.UUID(), allow_none=True, load_default=None,
+                                   validate=validate.Length(max=10_000))
+
+
+class PhotographerPhotosSchema(Schema):
+    photographer_id = fields.UUID()
+    name = fields.String()
+    photo_count = fields.Integer()
+
+
+class ProjectStatsSchema(Schema):
+    projects = fields.List(fields.Nested(ProjectRefSchema))
+    members_enrolled = fields.Integer()
+    invited = fields.Integer()
+    photos_uploaded = fields.Integer()
+    users_tagged = fields.Integer()
+    photos_by_photographer = fields.List(fields.Nested(PhotographerPhotosSchema))

@@ -1,0 +1,21 @@
+from backoffice_common.api import Blueprint
+from backoffice_common.db import db
+from backoffice_common.internal import internal_only
+from flask.views import MethodView
+
+from projects_service.schemas import AnalyticsQuerySchema, ProjectStatsSchema
+from projects_service.services import stats
+
+blp = Blueprint("internal_stats", __name__, url_prefix="/internal/stats",
+                description="The projects side of the operator's analytics (asked by the analytics service).")
+
+
+@blp.route("")
+class ProjectStats(MethodView):
+    decorators = [internal_only]
+
+    @blp.arguments(AnalyticsQuerySchema)
+    @blp.response(200, ProjectStatsSchema)
+    def post(self, query):
+        """Scope, member, invite, photo and tag counts for an operator's analytics"""
+        return stats.project_stats(session=db.session, **query)
