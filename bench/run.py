@@ -163,6 +163,7 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="scenario names to run")
     args = parser.parse_args()
     ensure_wrk()
+    import commerce  # here, not at the top: commerce.py imports this script's helpers
 
     base = Path(tempfile.mkdtemp(prefix="backoffice-bench-"))
     base.chmod(0o755)
@@ -176,6 +177,7 @@ def main() -> int:
         operator = gw.register_operator(name="Bench Studio", password="bench-password-1")
         photographer = gw.register_photographer(operator)
         seed_projects(stack, operator.id, projects=1000, photographers=200)
+        commerce.seed_catalog(stack, operator.id)
         bearer = {"Authorization": f"Bearer {operator.token}"}
         login_env = {"BENCH_EMAIL": operator.email, "BENCH_PASSWORD": operator.password}
         scenarios = {
@@ -185,6 +187,7 @@ def main() -> int:
             "GET /v1/operators/me": dict(path="/v1/operators/me", headers=bearer),
             "GET /v1/projects (1,000 projects)": dict(path="/v1/projects", headers=bearer),
             "GET /v1/photographers (200 photographers)": dict(path="/v1/photographers", headers=bearer),
+            **{name: dict(path=path, headers=bearer) for name, path in commerce.LIST_SCENARIOS.items()},
         }
         assert len(gw.get("/v1/projects", token=operator.token).json()) == 1000
         assert len(gw.get("/v1/photographers", token=operator.token).json()) == 201
@@ -196,7 +199,8 @@ def main() -> int:
                                 connections=args.connections, headers=spec.get("headers"),
                                 script=spec.get("script"), env=spec.get("env"))
             print(f"{name}: {json.dumps(results[name])}", flush=True)
-        timed_results = {} if args.only else invite_scenarios(stack, gw, operator)
+        timed_results = {} if args.only else {**invite_scenarios(stack, gw, operator),
+                                              **commerce.commerce_scenarios(stack, gw, operator)}
         for name, figures in timed_results.items():
             print(f"{name}: {json.dumps(figures)}", flush=True)
         write_results(results, timed_results, args)

@@ -62,8 +62,7 @@ def test_query_ids_are_comma_separated_uuids():
     assert AnalyticsArgsSchema().load({}) == {"project_ids": None, "photographer_ids": None}
 
 
-@pytest.mark.parametrize("field, value", [("projectIds", "not-a-uuid"), ("photographerIds", f"{uuid.uuid4()},12"),
-                                          ("colour", "red")])
+@pytest.mark.parametrize("field, value", [("projectIds", "not-a-uuid"), ("photographerIds", f"{uuid.uuid4()},12")])
 def test_malformed_query_is_refused(field, value):
     with pytest.raises(ValidationError) as refused:
         AnalyticsArgsSchema().load({field: value})
