@@ -9,8 +9,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backoffice_common.errors import Conflict
-from commerce_service.models import Discount, PricingRule, PromoCode
-from commerce_service.services import discounts, pricing_rules, promo_codes
+from commerce_service.clients.projects import CheckoutFacts, ProjectRef
+from commerce_service.models import Discount, PricingRule, PromoCode, PromoCodeRedemption, Purchase
+from commerce_service.services import discounts, pricing_rules, promo_codes, purchases
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 WRITERS = 8
@@ -26,6 +27,7 @@ def operator_id(engine):
     operator_id = uuid.uuid4()
     yield operator_id
     with Session(engine) as session, session.begin():
+        session.execute(delete(Purchase).where(Purchase.operator_id == operator_id))
         for model in (PricingRule, PromoCode, Discount):
             session.execute(delete(model).where(model.operator_id == operator_id))
 
@@ -92,3 +94,34 @@ def test_exactly_one_of_concurrent_same_codes_wins(engine, operator_id):
     outcomes = race(engine, lambda session, i: promo_codes.create_promo_code(
         session=session, operator_id=operator_id, code="race" if i % 2 else "RACE", discount_id=discount_id))
     assert sorted(outcomes) == ["conflict"] * (WRITERS - 1) + ["won"], outcomes
+
+
+@pytest.mark.parametrize("limits, same_participant", [({"max_uses": 1}, False), ({"max_uses_per_user": 1}, True),
+                                                      ({"max_uses": 3}, False)])
+def test_concurrent_checkouts_never_overuse_a_promo_code(engine, operator_id, limits, same_participant):
+    project = ProjectRef(id=uuid.uuid4(), operator_id=operator_id, name="Gala", status="live")
+    with Session(engine) as session, session.begin():
+        pricing_rules.create_rule(session=session, projects=None, operator_id=operator_id, price_per_photo_cents=500)
+        discount_id = discounts.create_discount(session=session, operator_id=operator_id, name="D",
+                                                type="percentage", value=10).id
+        code_id = promo_codes.create_promo_code(session=session, operator_id=operator_id, code="ONCE",
+                                                discount_id=discount_id, **limits).id
+    participant = uuid.uuid4()
+
+    def checkout(session, i):
+        photo = uuid.uuid4()
+        buyer = participant if same_participant else uuid.uuid4()
+        purchases.open_purchase(
+            session=session, facts=CheckoutFacts(project=project, member=True, photographers={photo: uuid.uuid4()}),
+            participant={"id": buyer, "email": "p@x.io", "name": "P"}, photo_ids=[photo], promo_code="once",
+            currency="EUR", at=NOW)
+
+    outcomes = race(engine, checkout)
+    assert outcomes == ["won"] * WRITERS, outcomes
+    expected = limits.get("max_uses") or 1
+    with Session(engine) as session:
+        applied = session.scalars(select(Purchase.applied_promo_code).where(Purchase.operator_id == operator_id)).all()
+        assert (applied.count("ONCE"), applied.count(None)) == (expected, WRITERS - expected)
+        assert session.get(PromoCode, code_id).times_used == expected
+        assert len(session.scalars(select(PromoCodeRedemption).where(
+            PromoCodeRedemption.promo_code_id == code_id)).all()) == expected

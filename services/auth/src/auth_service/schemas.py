@@ -109,8 +109,10 @@ class ParticipantLookupResultSchema(Schema):
 
 
 class OperatorCardSchema(Schema):
-    """What other services need of an operator (an invite email's sender name and time zone)."""
+    """What other services need of an operator (an invite email's sender name and time zone; the currency
+    commerce charges in)."""
 
     id = fields.UUID()
     name = fields.String()
     timezone = fields.String()
+    currency = fields.String()

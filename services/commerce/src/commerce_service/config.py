@@ -1,4 +1,9 @@
 from backoffice_common.config import CommonSettings
+from pydantic import model_validator
+
+DEV_STRIPE_SECRET_KEY = "sk_test_dev_placeholder_do_not_use_in_production"
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_dev_placeholder_do_not_use_in_production"
+_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "dev", DEV_STRIPE_SECRET_KEY, DEV_STRIPE_WEBHOOK_SECRET}
 
 
 class Settings(CommonSettings):
@@ -9,3 +14,19 @@ class Settings(CommonSettings):
     # (deletion is handled by a tombstone, see models.KnownProject).
     project_cache_ttl_s: float = 30.0
     project_cache_max_entries: int = 10_000
+
+    # Stripe: the address differs between production (Stripe itself) and dev/test (localstripe), nothing else.
+    stripe_secret_key: str = DEV_STRIPE_SECRET_KEY
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_webhook_secret: str = DEV_STRIPE_WEBHOOK_SECRET
+    stripe_timeout_connect_s: float = 2.0
+    stripe_timeout_read_s: float = 10.0
+
+    @model_validator(mode="after")
+    def _refuse_stripe_placeholders_in_prod(self):
+        if self.app_env == "prod":
+            if self.stripe_secret_key in _PLACEHOLDERS or not self.stripe_secret_key.startswith(("sk_", "rk_")):
+                raise ValueError("STRIPE_SECRET_KEY must be a real Stripe secret key in prod")
+            if self.stripe_webhook_secret in _PLACEHOLDERS or not self.stripe_webhook_secret.startswith("whsec_"):
+                raise ValueError("STRIPE_WEBHOOK_SECRET must be a real webhook signing secret in prod")
+        return self

@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 # The scope key of an operator default rule: a NULL project is one scope, not "distinct from everything".
 DEFAULT_SCOPE = uuid.UUID(int=0)
 DISCOUNT_TYPES = ("percentage", "fixed", "bundle")
+PURCHASE_STATUSES = ("pending", "paid", "failed", "refunded")
 
 
 class Base(DeclarativeBase):
@@ -116,7 +117,8 @@ class PromoCodeRedemption(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     promo_code_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("promo_codes.id", ondelete="CASCADE"))
     participant_id: Mapped[uuid.UUID]
-    purchase_id: Mapped[uuid.UUID | None]
+    purchase_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("purchases.id", ondelete="CASCADE"),
+                                                          index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -132,3 +134,62 @@ class KnownProject(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Purchase(Timestamps, Base):
+    """A participant's order of photos of one project, and where its payment stands (design §6)."""
+
+    __tablename__ = "purchases"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'paid', 'failed', 'refunded')", name="status"),
+        CheckConstraint("photo_count >= 1", name="photo_count"),
+        CheckConstraint("subtotal_cents >= 0 AND discount_applied_cents >= 0 "
+                        "AND total_cents = subtotal_cents - discount_applied_cents AND total_cents >= 0",
+                        name="amounts"),
+        # The operator's list: newest first, with a stable order among equal timestamps.
+        Index("ix_purchases_operator_id_created_at_id", "operator_id", text("created_at DESC"), text("id DESC")),
+        Index("ix_purchases_operator_id_project_id", "operator_id", "project_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    operator_id: Mapped[uuid.UUID]
+    project_id: Mapped[uuid.UUID]
+    # The name the purchase was made under: shown once the project is deleted (design §4).
+    project_name: Mapped[str] = mapped_column(String(200))
+    participant_id: Mapped[uuid.UUID]
+    participant_email: Mapped[str] = mapped_column(String(320))
+    participant_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    photo_count: Mapped[int] = mapped_column(Integer)
+    price_per_photo_cents: Mapped[int] = mapped_column(Integer)
+    subtotal_cents: Mapped[int] = mapped_column(Integer)
+    discount_applied_cents: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    applied_promo_code: Mapped[str | None] = mapped_column(String(32))
+    promo_code_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("promo_codes.id", ondelete="SET NULL"),
+                                                            index=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+
+
+class PurchaseItem(Base):
+    """One photo of a purchase: who took it, and their share of the purchase's total."""
+
+    __tablename__ = "purchase_items"
+    __table_args__ = (CheckConstraint("share_cents >= 0", name="share_cents"),
+                      Index("ix_purchase_items_photographer_id", "photographer_id"))
+
+    purchase_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("purchases.id", ondelete="CASCADE"), primary_key=True)
+    photo_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    photographer_id: Mapped[uuid.UUID]
+    share_cents: Mapped[int] = mapped_column(Integer)
+
+
+class StripeEvent(Base):
+    """Webhook events already handled, by Stripe's event id (deliveries repeat; each counts once)."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,7 +1,7 @@
 from backoffice_common.api import Email, Schema, UtcDateTime
 from marshmallow import ValidationError, fields, validate
 
-from commerce_service.models import DISCOUNT_TYPES
+from commerce_service.models import DISCOUNT_TYPES, PURCHASE_STATUSES
 
 MAX_CENTS = 100_000_000  # one million in the currency's main unit: a bound, so sums stay far from overflow
 MAX_USES = 100_000_000
@@ -147,3 +147,91 @@ class QuoteSchema(Schema):
     discount_applied_cents = fields.Integer()
     total_cents = fields.Integer()
     applied_promo_code = fields.String(allow_none=True)
+
+
+# --- checkout and purchases --------------------------------------------------------------------------------------
+
+MAX_PHOTOS_PER_CHECKOUT = 500
+
+
+def _unique(values: list) -> None:
+    if len(set(values)) != len(values):
+        raise ValidationError("Must not repeat a photo.")
+
+
+class CheckoutRequestSchema(QuoteRequestSchema):
+    photo_ids = fields.List(fields.UUID(), required=True,
+                            validate=[validate.Length(1, MAX_PHOTOS_PER_CHECKOUT), _unique])
+
+
+class ProjectNameSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+
+
+class BuyerSchema(Schema):
+    id = fields.UUID()
+    email = fields.String()
+    name = fields.String()
+
+
+class PurchaseSchema(Schema):
+    id = fields.UUID()
+    status = fields.String()
+    photo_count = fields.Integer()
+    subtotal_cents = fields.Integer()
+    discount_applied_cents = fields.Integer()
+    total_cents = fields.Integer()
+    applied_promo_code = fields.String(allow_none=True)
+    stripe_payment_intent_id = fields.String(allow_none=True)
+    created_at = UtcDateTime()
+    project = fields.Nested(ProjectNameSchema)
+    user = fields.Nested(BuyerSchema)
+
+
+class DownloadSchema(Schema):
+    photo_id = fields.UUID()
+
+
+class PurchaseDetailSchema(PurchaseSchema):
+    downloads = fields.List(fields.Nested(DownloadSchema))
+
+
+class CheckoutSchema(PurchaseDetailSchema):
+    client_secret = fields.String(allow_none=True)
+
+
+class PurchaseQueryArgsSchema(Schema):
+    project_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(PURCHASE_STATUSES))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+
+
+class PurchasePageSchema(Schema):
+    items = fields.List(fields.Nested(PurchaseSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    limit = fields.Integer()
+
+
+# --- figures for analytics ---------------------------------------------------------------------------------------
+
+class StatsRequestSchema(Schema):
+    operator_id = fields.UUID(required=True)
+    project_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(max=10_000))
+    photographer_ids = fields.List(fields.UUID(), allow_none=True, load_default=None,
+                                   validate=validate.Length(max=10_000))
+
+
+class ProjectFiguresSchema(Schema):
+    project_id = fields.UUID()
+    purchases_made = fields.Integer()
+    revenue_in_cents = fields.Integer()
+
+
+class StatsSchema(Schema):
+    purchases_made = fields.Integer()
+    revenue_in_cents = fields.Integer()
+    buyers = fields.Integer()
+    projects = fields.List(fields.Nested(ProjectFiguresSchema))

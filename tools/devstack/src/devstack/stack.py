@@ -23,6 +23,10 @@ from devstack.smtp_sink import SmtpSink
 from auth_service.keys import ensure_signing_key
 from devstack.postgres import Cluster
 
+# Test values: localstripe takes any sk_test_ key; webhook tests sign their payloads with this secret.
+STRIPE_SECRET_KEY = "sk_test_e2e_backoffice"
+STRIPE_WEBHOOK_SECRET = "whsec_e2e_backoffice"
+
 
 @dataclass
 class Ports:
@@ -35,6 +39,8 @@ class Ports:
     s3_backend: int = field(default_factory=free_port)  # moto itself
     smtp: int = field(default_factory=free_port)  # a proxy in front of the sink, which tests can cut
     smtp_backend: int = field(default_factory=free_port)
+    stripe: int = field(default_factory=free_port)  # a proxy in front of localstripe, which tests can cut
+    stripe_backend: int = field(default_factory=free_port)
 
     def of(self, service: str) -> int:
         return getattr(self, service)
@@ -78,6 +84,9 @@ class Stack:
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test-secret",
             "SMTP_URL": f"smtp://127.0.0.1:{self.ports.smtp}",
+            "STRIPE_API_BASE": f"http://127.0.0.1:{self.ports.stripe}",
+            "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
+            "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
             **self.env,
         }
         return env
@@ -87,6 +96,7 @@ class Stack:
             self.cluster.ensure_database(self.db_prefix + service)
         self.start_s3()
         self.start_smtp()
+        self.start_stripe()
         for service in SERVICES:
             self.start_service(service, wait=False)
         for service in SERVICES:
@@ -113,6 +123,17 @@ class Stack:
         """An in-process SMTP sink (aiosmtpd) behind a cuttable proxy; ``self.mail.messages`` is what arrived."""
         self.mail = SmtpSink(self.ports.smtp_backend).start()
         self.smtp_proxy = TcpProxy(self.ports.smtp, self.ports.smtp_backend).start()
+
+    def start_stripe(self) -> None:
+        """localstripe, the stateful Stripe fake, reached through the official library, behind a cuttable proxy."""
+        self._spawn("stripe", [str(Path(sys.executable).parent / "localstripe"), "--port",
+                               str(self.ports.stripe_backend)])
+        self._wait_http(f"{self.stripe_backend_url}/v1/customers", "stripe", ok=(200, 401))
+        self.stripe_proxy = TcpProxy(self.ports.stripe, self.ports.stripe_backend).start()
+
+    @property
+    def stripe_backend_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.stripe_backend}"
 
     @property
     def s3_backend_url(self) -> str:
@@ -153,14 +174,14 @@ class Stack:
     def wait_ready(self, service: str) -> None:
         self._wait_http(f"{self.service_url(service)}/readyz", service)
 
-    def _wait_http(self, url: str, name: str, timeout: float = 60) -> None:
+    def _wait_http(self, url: str, name: str, timeout: float = 60, ok: tuple[int, ...] = (200,)) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             process = self.processes.get(name)
             if process is not None and process.poll() is not None:
                 raise RuntimeError(f"{name} exited with {process.returncode}; see {self.workdir}/logs/{name}.log")
             try:
-                if requests.get(url, timeout=1).status_code == 200:
+                if requests.get(url, timeout=1).status_code in ok:
                     return
             except requests.RequestException:
                 pass
@@ -170,7 +191,7 @@ class Stack:
     def stop(self) -> None:
         for name in list(self.processes):
             self.stop_service(name)
-        for proxy in ("s3_proxy", "smtp_proxy"):
+        for proxy in ("s3_proxy", "smtp_proxy", "stripe_proxy"):
             if getattr(self, proxy, None):
                 getattr(self, proxy).stop()
         if getattr(self, "mail", None):

@@ -66,6 +66,7 @@ class OperatorCard(MethodView):
 
     @blp.response(200, OperatorCardSchema)
     def get(self, operator_id: uuid.UUID):
-        """An operator's name and time zone"""
+        """An operator's name, time zone and currency"""
         account = profiles.get_operator(session=db.session, operator_id=operator_id)
-        return {"id": account.id, "name": account.name, "timezone": account.profile.timezone}
+        return {"id": account.id, "name": account.name, "timezone": account.profile.timezone,
+                "currency": account.profile.currency}

@@ -5,9 +5,13 @@ from backoffice_common.db import db
 from backoffice_common.internal import internal_only
 from flask.views import MethodView
 
+from commerce_service.clients.auth import auth_client
+from commerce_service.clients.payments import payments
 from commerce_service.clients.projects import projects_client
-from commerce_service.schemas import QuoteRequestSchema, QuoteSchema
-from commerce_service.services import pricing
+from commerce_service.schemas import (CheckoutRequestSchema, CheckoutSchema, QuoteRequestSchema, QuoteSchema,
+                                      StatsRequestSchema, StatsSchema)
+from commerce_service.services import pricing, purchases
+from commerce_service.services.stats import purchase_stats
 from commerce_service.services.projects import project_deleted
 
 blp = Blueprint("internal", __name__, url_prefix="/internal", description="Platform feed (design §9).")
@@ -38,3 +42,32 @@ class CheckoutQuote(MethodView):
         return pricing.quote(session=db.session, projects=projects_client(), project_id=body["project_id"],
                              participant_id=body["participant"]["id"], photo_ids=body["photo_ids"],
                              promo_code=body.get("promo_code"))
+
+
+@blp.route("/checkout")
+class Checkout(MethodView):
+    decorators = [internal_only]
+
+    @blp.arguments(CheckoutRequestSchema)
+    @blp.response(201, CheckoutSchema)
+    @blp.alt_response(403, description="The participant is not a member of the project.")
+    @blp.alt_response(404, description="Unknown project.")
+    @blp.alt_response(409, description="The project is not live, or no price applies to it now.")
+    @blp.alt_response(503, description="Stripe (or another service) is down; nothing is left pending.")
+    def post(self, body):
+        """Buy photos: a pending purchase and its PaymentIntent (paid at once when free)"""
+        return purchases.checkout(unit_of_work=db.unit_of_work, projects=projects_client(), auth=auth_client(),
+                                  payments=payments(), project_id=body["project_id"],
+                                  participant=body["participant"], photo_ids=body["photo_ids"],
+                                  promo_code=body.get("promo_code"))
+
+
+@blp.route("/stats")
+class Stats(MethodView):
+    decorators = [internal_only]
+
+    @blp.arguments(StatsRequestSchema)
+    @blp.response(200, StatsSchema)
+    def post(self, body):
+        """Paid purchases of an operator's projects: count, revenue and buyers (for analytics)"""
+        return purchase_stats(session=db.session, **body)

@@ -1,4 +1,5 @@
-"""The projects service's answer to "who owns this project" (``GET /internal/projects/:id``), cached briefly."""
+"""The projects service: who owns a project (``GET /internal/projects/:id``, cached briefly), what checkout
+checks (``POST /internal/projects/:id/checkout-lookup``) and projects' current names (``POST /internal/projects/lookup``)."""
 from __future__ import annotations
 
 import threading
@@ -19,6 +20,15 @@ class ProjectRef:
     operator_id: uuid.UUID
     name: str
     status: str
+
+
+@dataclass(frozen=True)
+class CheckoutFacts:
+    """What the projects service says about a checkout: the project, membership, and the ready photos asked for."""
+
+    project: ProjectRef
+    member: bool
+    photographers: dict[uuid.UUID, uuid.UUID]  # ready photo id → its photographer
 
 
 class TtlCache:
@@ -77,6 +87,33 @@ class ProjectsClient:
 
     def forget(self, project_id: uuid.UUID) -> None:
         self.cache.discard(project_id)
+
+    def checkout_facts(self, project_id: uuid.UUID, participant_id: uuid.UUID,
+                       photo_ids: list[uuid.UUID]) -> CheckoutFacts | None:
+        """Fresh (never cached) facts for a checkout, or None when there is no such project (503 when down)."""
+        response = self.http.post(f"/internal/projects/{project_id}/checkout-lookup",
+                                  json={"participantId": str(participant_id),
+                                        "photoIds": [str(photo_id) for photo_id in photo_ids]})
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ServiceUnavailable("The projects service gave an unexpected answer; try again shortly.")
+        body = response.json()
+        project = ProjectRef(id=uuid.UUID(body["id"]), operator_id=uuid.UUID(body["operatorId"]), name=body["name"],
+                             status=body["status"])
+        return CheckoutFacts(project=project, member=body["member"],
+                             photographers={uuid.UUID(photo["id"]): uuid.UUID(photo["photographerId"])
+                                            for photo in body["photos"]})
+
+    def project_names(self, project_ids) -> dict[uuid.UUID, str]:
+        """Current names of the projects that still exist, in one call (503 when the service is down)."""
+        ids = sorted({str(project_id) for project_id in project_ids})
+        if not ids:
+            return {}
+        response = self.http.post("/internal/projects/lookup", json={"ids": ids})
+        if response.status_code != 200:
+            raise ServiceUnavailable("The projects service gave an unexpected answer; try again shortly.")
+        return {uuid.UUID(project["id"]): project["name"] for project in response.json()["projects"]}
 
 
 def projects_client() -> ProjectsClient:

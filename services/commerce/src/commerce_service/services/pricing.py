@@ -141,16 +141,23 @@ def quote(*, session: Session, projects: ProjectsClient, project_id: uuid.UUID, 
     """
     at = at or dt.datetime.now(dt.timezone.utc)
     project = find_project(session=session, projects=projects, project_id=project_id)
-    rule = price_for(session=session, operator_id=project.operator_id, project_id=project_id, at=at)
+    return quote_for(session=session, operator_id=project.operator_id, project_id=project_id,
+                     participant_id=participant_id, photo_count=len(set(photo_ids)), promo_code=promo_code, at=at)
+
+
+def quote_for(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, participant_id: uuid.UUID,
+              photo_count: int, promo_code: str | None, at: dt.datetime) -> Quote:
+    """The quote for a project whose owner is already known (409 when no price applies)."""
+    rule = price_for(session=session, operator_id=operator_id, project_id=project_id, at=at)
     if rule is None:
         raise Conflict(NO_PRICE)
     linked = session.scalars(select(Discount).join(ProjectDiscount, ProjectDiscount.discount_id == Discount.id)
                              .where(ProjectDiscount.project_id == project_id,
-                                    Discount.operator_id == project.operator_id)).all()
+                                    Discount.operator_id == operator_id)).all()
     offer = None
     if promo_code:
-        offer = usable_promo_code(session=session, operator_id=project.operator_id, code=promo_code,
+        offer = usable_promo_code(session=session, operator_id=operator_id, code=promo_code,
                                   participant_id=participant_id, at=at)
-    return compute_quote(price_per_photo_cents=rule.price_per_photo_cents, photo_count=len(set(photo_ids)), at=at,
+    return compute_quote(price_per_photo_cents=rule.price_per_photo_cents, photo_count=photo_count, at=at,
                          project_discounts=linked, promo_code=offer[0] if offer else None,
                          promo_discount=offer[1] if offer else None)

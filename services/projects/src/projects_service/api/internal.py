@@ -6,9 +6,10 @@ from backoffice_common.db import db
 from backoffice_common.internal import internal_only
 from flask.views import MethodView
 
-from projects_service.schemas import (InternalProjectSchema, JoinSchema, MemberSchema, RosterEntryOutSchema,
-                                      RosterEntrySchema, TagSchema)
-from projects_service.services import members, roster
+from projects_service.schemas import (CheckoutLookupResultSchema, CheckoutLookupSchema, InternalProjectSchema,
+                                      JoinSchema, MemberSchema, ProjectLookupResultSchema, ProjectLookupSchema,
+                                      RosterEntryOutSchema, RosterEntrySchema, TagSchema)
+from projects_service.services import checkout, members, roster
 from projects_service.services.projects import internal_project
 
 blp = Blueprint("internal", __name__, url_prefix="/internal", description="Calls from other services.")
@@ -42,6 +43,29 @@ class InternalProject(MethodView):
     def get(self, project_id: uuid.UUID):
         """Who owns a project, and its status (commerce checks ownership with this)"""
         return internal_project(session=db.session, project_id=project_id)
+
+
+@blp.route("/projects/lookup")
+class ProjectLookup(MethodView):
+    decorators = [internal_only]
+
+    @blp.arguments(ProjectLookupSchema)
+    @blp.response(200, ProjectLookupResultSchema)
+    def post(self, body):
+        """Name projects by id (unknown ids are left out; commerce names a page of purchases with this)"""
+        return {"projects": checkout.project_names(session=db.session, project_ids=body["ids"])}
+
+
+@blp.route("/projects/<uuid:project_id>/checkout-lookup")
+class CheckoutLookup(MethodView):
+    decorators = [internal_only]
+
+    @blp.arguments(CheckoutLookupSchema)
+    @blp.response(200, CheckoutLookupResultSchema)
+    @blp.alt_response(404, description="No such project.")
+    def post(self, body, project_id: uuid.UUID):
+        """What checkout checks: the project's status and owner, membership, and which photos are ready ones"""
+        return checkout.checkout_lookup(session=db.session, project_id=project_id, **body)
 
 
 @blp.route("/projects/<uuid:project_id>/members")

@@ -1,0 +1,104 @@
+"""Stripe's signed webhooks move purchases (design §6): each event once, and never backwards."""
+from __future__ import annotations
+
+import logging
+import uuid
+
+from backoffice_common.errors import DomainError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from commerce_service.clients.payments import Payments
+from commerce_service.models import Purchase, StripeEvent
+from commerce_service.services.purchases import give_back_promo_code_use, take_promo_code_use
+
+log = logging.getLogger(__name__)
+
+# What each event we act on would make of a purchase.
+EVENT_STATUSES = {
+    "payment_intent.succeeded": "paid",
+    "payment_intent.payment_failed": "failed",
+    "charge.refunded": "refunded",
+}
+TRANSITIONS = frozenset({("pending", "paid"), ("pending", "failed"), ("failed", "paid"), ("paid", "refunded")})
+
+
+class InvalidSignature(DomainError):
+    status_code = 400
+    default_message = "The Stripe-Signature header is missing or does not match the payload."
+
+
+# --- the rules, as plain functions -------------------------------------------------------------------------------
+
+def next_status(current: str, event_type: str) -> str | None:
+    """The purchase's status after the event, or None when the event must not move it (late, repeated, unknown)."""
+    target = EVENT_STATUSES.get(event_type)
+    return target if (current, target) in TRANSITIONS else None
+
+
+def payment_intent_of(event: dict) -> tuple[str | None, str | None]:
+    """(PaymentIntent id, our purchase id from its metadata) named by an event, as far as it names them."""
+    obj = (event.get("data") or {}).get("object") or {}
+    if event.get("type", "").startswith("charge."):
+        intent = obj.get("payment_intent")
+        return (intent.get("id") if isinstance(intent, dict) else intent), None
+    return obj.get("id"), (obj.get("metadata") or {}).get("purchase_id")
+
+
+def is_full_refund(event: dict) -> bool:
+    """``charge.refunded`` fires on partial refunds too; only a fully refunded charge refunds the purchase."""
+    return bool(((event.get("data") or {}).get("object") or {}).get("refunded"))
+
+
+# --- handling an event -------------------------------------------------------------------------------------------
+
+def handle_webhook(*, session: Session, payments: Payments, payload: bytes, signature: str | None) -> None:
+    """Verify a Stripe event and apply it once (400 when the signature is bad; anything else is a 200)."""
+    try:
+        event = payments.verified_event(payload, signature)
+    except ValueError as exc:
+        raise InvalidSignature(f"The event could not be verified: {exc}") from exc
+    if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise InvalidSignature("The event has no id or type.")
+    first_time = session.execute(insert(StripeEvent).values(id=event["id"], type=event["type"])
+                                 .on_conflict_do_nothing().returning(StripeEvent.id)).first()
+    if first_time is None:
+        return  # a repeated delivery: already applied (or being applied by a concurrent one, which we waited for)
+    if event["type"] not in EVENT_STATUSES or (event["type"] == "charge.refunded" and not is_full_refund(event)):
+        return
+    purchase = find_purchase(session=session, event=event)
+    if purchase is None:
+        log.warning("stripe event for no purchase of ours", extra={"event_id": event["id"]})
+        return
+    target = next_status(purchase.status, event["type"])
+    if target is None:
+        return
+    if target == "failed":
+        give_back_promo_code_use(session=session, purchase=purchase)
+    elif purchase.status == "failed" and purchase.promo_code_id is not None:
+        # The use was given back when the payment failed; the money came after all, so the code was used.
+        take_promo_code_use(session=session, purchase=purchase, within_limit=False)
+    purchase.status = target
+    session.flush()
+
+
+def find_purchase(*, session: Session, event: dict) -> Purchase | None:
+    """The event's purchase, locked: by PaymentIntent id, else by the purchase id in the intent's metadata
+    (an intent whose id checkout never got to store, e.g. Stripe answered too late)."""
+    intent_id, purchase_id = payment_intent_of(event)
+    if not intent_id:
+        return None
+    purchase = session.scalar(select(Purchase).where(Purchase.stripe_payment_intent_id == intent_id)
+                              .with_for_update())
+    if purchase is not None or not purchase_id:
+        return purchase
+    try:
+        purchase_id = uuid.UUID(purchase_id)
+    except ValueError:
+        return None
+    purchase = session.get(Purchase, purchase_id, with_for_update=True)
+    if purchase is None or purchase.stripe_payment_intent_id not in (None, intent_id):
+        return None
+    purchase.stripe_payment_intent_id = intent_id
+    return purchase

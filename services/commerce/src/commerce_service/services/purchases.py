@@ -1,0 +1,241 @@
+"""Purchases (design §6): checkout, the promo code use it takes, photographers' shares, and the operator's views.
+
+Checkout is the one command that commits twice, on purpose: the pending purchase
+(with its promo code use) is committed *before* Stripe is called, so no row lock
+is held across the network and the PaymentIntent's idempotency key (the purchase
+id) names something that exists. If Stripe fails, a second unit of work marks the
+purchase failed and gives the promo code use back, and the caller gets a 503:
+nothing is left pending.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable, Hashable, Mapping
+from contextlib import AbstractContextManager
+from typing import Any
+
+from backoffice_common.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from commerce_service.clients.auth import AuthClient
+from commerce_service.clients.payments import Payments
+from commerce_service.clients.projects import CheckoutFacts, ProjectsClient
+from commerce_service.models import PromoCode, PromoCodeRedemption, Purchase, PurchaseItem
+from commerce_service.services.common import invalid
+from commerce_service.services.pricing import quote_for
+from commerce_service.services.projects import PROJECT_NOT_FOUND
+from commerce_service.services.promo_codes import normalise_code
+
+log = logging.getLogger(__name__)
+
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
+
+
+# --- the rules, as plain functions -------------------------------------------------------------------------------
+
+def apportion(total_cents: int, weights: Mapping[Hashable, int]) -> dict[Hashable, int]:
+    """Split ``total_cents`` in proportion to ``weights`` so the parts sum exactly to it (largest remainder).
+
+    Each part is its proportional quota rounded down or up, so within one cent of it. The cents left over
+    after rounding down go to the largest remainders, ties broken by key (so the answer never depends on the
+    order of ``weights``). Weights of all zero split evenly.
+    """
+    if not weights:
+        return {}
+    if sum(weights.values()) == 0:
+        weights = {key: 1 for key in weights}
+    weight_sum = sum(weights.values())
+    parts = {key: total_cents * weight // weight_sum for key, weight in weights.items()}
+    left = total_cents - sum(parts.values())
+    by_remainder = sorted(weights, key=lambda key: (-(total_cents * weights[key] % weight_sum), str(key)))
+    for key in by_remainder[:left]:
+        parts[key] += 1
+    return parts
+
+
+# --- checkout ----------------------------------------------------------------------------------------------------
+
+def check_checkout(facts: CheckoutFacts | None, photo_ids: list[uuid.UUID]) -> CheckoutFacts:
+    """The project exists and is live, the participant is a member, and every photo is a ready one of it."""
+    if facts is None:
+        raise NotFound(PROJECT_NOT_FOUND)
+    if facts.project.status != "live":
+        raise Conflict(f"Photos can only be bought from a live project; this one is {facts.project.status}.")
+    if not facts.member:
+        raise Forbidden("The participant is not a member of this project.")
+    strangers = sorted(str(photo_id) for photo_id in photo_ids if photo_id not in facts.photographers)
+    if strangers:
+        raise invalid({"photoIds": [f"Not ready photos of this project: {', '.join(strangers)}"]})
+    return facts
+
+
+def checkout(*, unit_of_work: UnitOfWork, projects: ProjectsClient, auth: AuthClient, payments: Payments,
+             project_id: uuid.UUID, participant: dict, photo_ids: list[uuid.UUID], promo_code: str | None = None,
+             at: dt.datetime | None = None) -> dict:
+    """Buy photos: a pending purchase and its Stripe PaymentIntent, or a paid purchase when the total is 0."""
+    facts = check_checkout(projects.checkout_facts(project_id, participant["id"], photo_ids), photo_ids)
+    currency = auth.operator_currency(facts.project.operator_id)
+    with unit_of_work() as session:
+        purchase = open_purchase(session=session, facts=facts, participant=participant, photo_ids=photo_ids,
+                                 promo_code=promo_code, currency=currency,
+                                 at=at or dt.datetime.now(dt.timezone.utc))
+        downloads = purchase_photo_ids(session=session, purchase_id=purchase.id)
+    if purchase.status == "paid":
+        return {**present(purchase, facts.project.name, downloads=downloads), "client_secret": None}
+    try:
+        intent = payments.create_payment_intent(purchase_id=purchase.id, amount_cents=purchase.total_cents,
+                                                currency=purchase.currency)
+    except ServiceUnavailable:
+        with unit_of_work() as session:
+            fail_purchase(session=session, purchase_id=purchase.id)
+        raise
+    with unit_of_work() as session:
+        purchase = attach_payment_intent(session=session, purchase_id=purchase.id, payment_intent_id=intent.id)
+    return {**present(purchase, facts.project.name, downloads=downloads), "client_secret": intent.client_secret}
+
+
+def open_purchase(*, session: Session, facts: CheckoutFacts, participant: dict, photo_ids: list[uuid.UUID],
+                  promo_code: str | None, currency: str, at: dt.datetime) -> Purchase:
+    """Price the photos, take the promo code's use if its discount applies, and add the purchase and its items.
+
+    The promo code's row is locked first, so its limits (``maxUses`` and, counted from redemptions,
+    ``maxUsesPerUser``) are judged on what concurrent checkouts have committed; the use itself is a
+    conditional update under ``maxUses`` as well.
+    """
+    operator_id, project_id = facts.project.operator_id, facts.project.id
+    if promo_code:
+        session.scalar(select(PromoCode).where(PromoCode.operator_id == operator_id,
+                                               PromoCode.code == normalise_code(promo_code))
+                       .with_for_update().execution_options(populate_existing=True))
+    quote = quote_for(session=session, operator_id=operator_id, project_id=project_id,
+                      participant_id=participant["id"], photo_count=len(photo_ids), promo_code=promo_code, at=at)
+    purchase = Purchase(
+        id=uuid.uuid4(), operator_id=operator_id, project_id=project_id, project_name=facts.project.name,
+        participant_id=participant["id"], participant_email=participant["email"],
+        participant_name=participant["name"], status="pending" if quote.total_cents > 0 else "paid",
+        photo_count=len(photo_ids), price_per_photo_cents=quote.price_per_photo_cents,
+        subtotal_cents=quote.subtotal_cents, discount_applied_cents=quote.discount_applied_cents,
+        total_cents=quote.total_cents, currency=currency, applied_promo_code=quote.applied_promo_code,
+        promo_code_id=quote.promo_code.id if quote.promo_code is not None else None)
+    session.add(purchase)
+    shares = apportion(quote.total_cents, {photo_id: 1 for photo_id in photo_ids})
+    session.add_all([PurchaseItem(purchase_id=purchase.id, photo_id=photo_id,
+                                  photographer_id=facts.photographers[photo_id], share_cents=shares[photo_id])
+                     for photo_id in photo_ids])
+    session.flush()
+    if quote.promo_code is not None:
+        take_promo_code_use(session=session, purchase=purchase, within_limit=True)
+    return purchase
+
+
+def take_promo_code_use(*, session: Session, purchase: Purchase, within_limit: bool) -> None:
+    """Count a use of the purchase's promo code (and its redemption by the participant).
+
+    ``within_limit`` makes it conditional on ``times_used < max_uses`` (checkout: 409 when used up);
+    a payment that went through after all (failed → paid) takes it back unconditionally.
+    """
+    condition = [PromoCode.id == purchase.promo_code_id]
+    if within_limit:
+        condition.append((PromoCode.max_uses.is_(None)) | (PromoCode.times_used < PromoCode.max_uses))
+    taken = session.execute(update(PromoCode).where(*condition).values(times_used=PromoCode.times_used + 1)
+                            .returning(PromoCode.id).execution_options(synchronize_session=False)).first()
+    if taken is None:
+        if within_limit:
+            raise Conflict("This promo code was just used up; try again without it.")
+        return  # the code was deleted meanwhile: nothing to count
+    session.add(PromoCodeRedemption(id=uuid.uuid4(), promo_code_id=purchase.promo_code_id,
+                                    participant_id=purchase.participant_id, purchase_id=purchase.id))
+    session.flush()
+
+
+def give_back_promo_code_use(*, session: Session, purchase: Purchase) -> None:
+    """Undo the purchase's promo code use, if it holds one (a failed payment does not use the code)."""
+    returned = session.scalars(delete(PromoCodeRedemption).where(PromoCodeRedemption.purchase_id == purchase.id)
+                               .returning(PromoCodeRedemption.promo_code_id)).all()
+    for promo_code_id in returned:
+        session.execute(update(PromoCode).where(PromoCode.id == promo_code_id)
+                        .values(times_used=func.greatest(PromoCode.times_used - 1, 0))
+                        .execution_options(synchronize_session=False))
+
+
+def fail_purchase(*, session: Session, purchase_id: uuid.UUID) -> Purchase:
+    """A purchase whose payment could not even start: failed, its promo code use given back."""
+    purchase = session.get(Purchase, purchase_id, with_for_update=True, populate_existing=True)
+    if purchase.status == "pending":
+        purchase.status = "failed"
+        give_back_promo_code_use(session=session, purchase=purchase)
+        session.flush()
+    return purchase
+
+
+def attach_payment_intent(*, session: Session, purchase_id: uuid.UUID, payment_intent_id: str) -> Purchase:
+    purchase = session.get(Purchase, purchase_id, with_for_update=True, populate_existing=True)
+    purchase.stripe_payment_intent_id = payment_intent_id
+    session.flush()
+    return purchase
+
+
+# --- the operator's views ----------------------------------------------------------------------------------------
+
+def present(purchase: Purchase, project_name: str, *, downloads: list[uuid.UUID] | None = None) -> dict[str, Any]:
+    """A purchase in the contract's shape (with ``downloads`` for the detail)."""
+    view = {
+        "id": purchase.id, "status": purchase.status, "photo_count": purchase.photo_count,
+        "subtotal_cents": purchase.subtotal_cents, "discount_applied_cents": purchase.discount_applied_cents,
+        "total_cents": purchase.total_cents, "applied_promo_code": purchase.applied_promo_code,
+        "stripe_payment_intent_id": purchase.stripe_payment_intent_id, "created_at": purchase.created_at,
+        "project": {"id": purchase.project_id, "name": project_name},
+        "user": {"id": purchase.participant_id, "email": purchase.participant_email,
+                 "name": purchase.participant_name},
+    }
+    if downloads is not None:
+        view["downloads"] = [{"photo_id": photo_id} for photo_id in downloads]
+    return view
+
+
+def current_names(projects: ProjectsClient, purchases: list[Purchase]) -> dict[uuid.UUID, str]:
+    """Projects' current names (one call); a deleted project — or projects being down — leaves the snapshot."""
+    try:
+        names = projects.project_names({purchase.project_id for purchase in purchases})
+    except ServiceUnavailable:
+        log.warning("projects unavailable: purchases shown with the project names they were made under")
+        names = {}
+    return {purchase.project_id: names.get(purchase.project_id, purchase.project_name) for purchase in purchases}
+
+
+def purchase_photo_ids(*, session: Session, purchase_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(session.scalars(select(PurchaseItem.photo_id).where(PurchaseItem.purchase_id == purchase_id)
+                                .order_by(PurchaseItem.photo_id)))
+
+
+def list_purchases(*, session: Session, projects: ProjectsClient, operator_id: uuid.UUID,
+                   project_id: uuid.UUID | None = None, status: str | None = None, page: int = 1,
+                   limit: int = 50) -> dict[str, Any]:
+    """One page of the operator's purchases, newest first: two statements and one call to projects."""
+    where = [Purchase.operator_id == operator_id]
+    if project_id is not None:
+        where.append(Purchase.project_id == project_id)
+    if status is not None:
+        where.append(Purchase.status == status)
+    total = session.scalar(select(func.count()).select_from(Purchase).where(*where))
+    rows = list(session.scalars(select(Purchase).where(*where)
+                                .order_by(Purchase.created_at.desc(), Purchase.id.desc())
+                                .offset((page - 1) * limit).limit(limit)))
+    names = current_names(projects, rows)
+    return {"items": [present(row, names[row.project_id]) for row in rows], "total": total, "page": page,
+            "limit": limit}
+
+
+def get_purchase(*, session: Session, projects: ProjectsClient, operator_id: uuid.UUID,
+                 purchase_id: uuid.UUID) -> dict[str, Any]:
+    """A purchase with its photos: 404 when unknown, 403 when another operator's (the contract's exception)."""
+    purchase = session.get(Purchase, purchase_id)
+    if purchase is None:
+        raise NotFound("Purchase not found.")
+    if purchase.operator_id != operator_id:
+        raise Forbidden("This purchase belongs to another operator.")
+    return present(purchase, current_names(projects, [purchase])[purchase.project_id],
+                   downloads=purchase_photo_ids(session=session, purchase_id=purchase_id))

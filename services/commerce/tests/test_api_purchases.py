@@ -1,0 +1,406 @@
+"""Checkout, Stripe webhooks, the operator's purchases and the analytics figures, through the app on real
+PostgreSQL and a real Stripe fake (localstripe); the projects and auth services are stood in for."""
+import json
+import time
+import uuid
+
+import pytest
+import requests
+import stripe
+from sqlalchemy import func, select
+
+from backoffice_common.config import DEV_INTERNAL_SECRET
+from backoffice_common.internal import make_service_token
+from commerce_service.models import PromoCode, PromoCodeRedemption, Purchase, PurchaseItem, StripeEvent
+
+STRIPE_WEBHOOK_SECRET = "whsec_unit_test_secret"  # what conftest gives the app
+SERVICE = {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'checkout')}"}
+ITEM_FIELDS = {"id", "status", "photoCount", "subtotalCents", "discountAppliedCents", "totalCents",
+               "appliedPromoCode", "stripePaymentIntentId", "createdAt", "project", "user"}
+
+
+@pytest.fixture
+def operator(make_token, operator_id):
+    return {"Authorization": f"Bearer {make_token(sub=operator_id)}"}
+
+
+@pytest.fixture
+def shop(client, projects, auth, operator, operator_id):
+    """A live project priced at 500 a photo, a member, and five ready photos by two photographers."""
+    project = projects.add(operator_id)
+    assert client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 500}, headers=operator).status_code == 201
+    participant = {"id": str(uuid.uuid4()), "email": "guest@example.com", "name": "Guest"}
+    projects.members.add((project.id, uuid.UUID(participant["id"])))
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    photos = projects.add_photos(project.id, alice, 3) + projects.add_photos(project.id, bob, 2)
+    return type("Shop", (), {"project": project, "participant": participant, "photos": photos, "alice": alice,
+                             "bob": bob})
+
+
+def _checkout(client, shop, photos=None, participant=None, **extra):
+    photos = shop.photos[:3] if photos is None else photos
+    return client.post("/internal/checkout", headers=SERVICE, json={
+        "projectId": str(shop.project.id), "participant": participant or shop.participant,
+        "photoIds": [str(photo) for photo in photos], **extra})
+
+
+def _promo(client, operator, code="SUMMER10", value=10, **limits):
+    discount = client.post("/v1/discounts", json={"name": code, "type": "percentage", "value": value},
+                           headers=operator).json
+    response = client.post("/v1/promo-codes", json={"code": code, "discountId": discount["id"], **limits},
+                           headers=operator)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def _event(event_type, obj, event_id=None):
+    return {"id": event_id or f"evt_{uuid.uuid4().hex}", "object": "event", "type": event_type,
+            "data": {"object": obj}}
+
+
+def _signed(event, secret=STRIPE_WEBHOOK_SECRET, timestamp=None):
+    payload = json.dumps(event)
+    timestamp = timestamp or int(time.time())
+    signature = stripe.WebhookSignature._compute_signature(f"{timestamp}.{payload}", secret)
+    return payload, {"Stripe-Signature": f"t={timestamp},v1={signature}", "Content-Type": "application/json"}
+
+
+def _webhook(client, event, **kw):
+    payload, headers = _signed(event, **kw)
+    return client.post("/v1/webhooks/stripe", data=payload, headers=headers)
+
+
+def _intent_event(event_type, purchase, event_id=None):
+    return _event(event_type, {"id": purchase["stripePaymentIntentId"], "object": "payment_intent",
+                               "metadata": {"purchase_id": purchase["id"]}}, event_id)
+
+
+def _refund_event(purchase, refunded=True):
+    return _event("charge.refunded", {"id": f"ch_{uuid.uuid4().hex}", "object": "charge", "refunded": refunded,
+                                      "payment_intent": purchase["stripePaymentIntentId"]})
+
+
+def _status(db_session, purchase) -> str:
+    return db_session.scalar(select(Purchase.status).where(Purchase.id == uuid.UUID(purchase["id"]))
+                             .execution_options(populate_existing=True))
+
+
+class TestCheckout:
+    def test_creates_a_pending_purchase_and_a_payment_intent(self, client, db_session, shop, stripe_api_base,
+                                                             auth, operator_id):
+        auth.currencies[operator_id] = "CHF"
+        response = _checkout(client, shop)
+        assert response.status_code == 201, response.json
+        body = response.json
+        assert set(body) == ITEM_FIELDS | {"downloads", "clientSecret"}
+        assert (body["status"], body["photoCount"], body["subtotalCents"], body["discountAppliedCents"],
+                body["totalCents"], body["appliedPromoCode"]) == ("pending", 3, 1500, 0, 1500, None)
+        assert body["project"] == {"id": str(shop.project.id), "name": "Summer Gala"}
+        assert body["user"] == shop.participant
+        assert sorted(d["photoId"] for d in body["downloads"]) == sorted(str(p) for p in shop.photos[:3])
+        assert body["stripePaymentIntentId"].startswith("pi_") and body["clientSecret"].startswith(
+            body["stripePaymentIntentId"])
+        intent = requests.get(f"{stripe_api_base}/v1/payment_intents/{body['stripePaymentIntentId']}",
+                              auth=("sk_test_unit", ""), timeout=5).json()
+        assert (intent["amount"], intent["currency"], intent["metadata"]) == (1500, "chf", {"purchase_id": body["id"]})
+        purchase = db_session.get(Purchase, uuid.UUID(body["id"]))
+        assert (purchase.currency, purchase.price_per_photo_cents, purchase.project_name) == ("CHF", 500, "Summer Gala")
+
+    def test_items_carry_photographers_and_shares_summing_to_the_total(self, client, db_session, shop, operator):
+        client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 333, "projectId": str(shop.project.id)},
+                    headers=operator)
+        _promo(client, operator, value=10)
+        body = _checkout(client, shop, photos=shop.photos, promoCode="summer10").json
+        assert (body["subtotalCents"], body["discountAppliedCents"], body["totalCents"]) == (1665, 167, 1498)
+        items = db_session.scalars(select(PurchaseItem).where(PurchaseItem.purchase_id == uuid.UUID(body["id"]))).all()
+        assert sum(item.share_cents for item in items) == 1498
+        assert sorted(item.share_cents for item in items) == [299, 299, 300, 300, 300]
+        assert {item.photo_id: item.photographer_id for item in items} == {
+            photo: (shop.alice if i < 3 else shop.bob) for i, photo in enumerate(shop.photos)}
+
+    def test_free_checkout_is_paid_at_once_without_a_payment_intent(self, client, shop, operator):
+        client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 0, "projectId": str(shop.project.id)},
+                    headers=operator)
+        body = _checkout(client, shop).json
+        assert (body["status"], body["totalCents"], body["stripePaymentIntentId"], body["clientSecret"]) == (
+            "paid", 0, None, None)
+
+    def test_promo_code_use_is_taken_and_counted_per_participant(self, client, db_session, shop, operator):
+        code = _promo(client, operator, maxUsesPerUser=1)
+        first = _checkout(client, shop, promoCode=" summer10 ").json
+        assert first["appliedPromoCode"] == "SUMMER10" and first["discountAppliedCents"] == 150
+        second = _checkout(client, shop, promoCode="SUMMER10").json
+        assert second["appliedPromoCode"] is None and second["totalCents"] == 1500
+        assert db_session.get(PromoCode, uuid.UUID(code["id"]), populate_existing=True).times_used == 1
+        redemptions = db_session.scalars(select(PromoCodeRedemption)).all()
+        assert [(r.purchase_id, r.participant_id) for r in redemptions] == [
+            (uuid.UUID(first["id"]), uuid.UUID(shop.participant["id"]))]
+
+    def test_refusals(self, client, projects, shop, operator_id):
+        unknown = client.post("/internal/checkout", headers=SERVICE, json={
+            "projectId": str(uuid.uuid4()), "participant": shop.participant, "photoIds": [str(shop.photos[0])]})
+        assert unknown.status_code == 404
+        stranger = {**shop.participant, "id": str(uuid.uuid4())}
+        assert _checkout(client, shop, participant=stranger).status_code == 403
+        foreign = projects.add_photos(projects.add(operator_id).id, shop.alice, 1)[0]
+        missing = uuid.uuid4()
+        bad = _checkout(client, shop, photos=[shop.photos[0], foreign, missing])
+        assert bad.status_code == 422
+        assert bad.json["errors"] == {"json": {"photoIds": [
+            f"Not ready photos of this project: {', '.join(sorted([str(foreign), str(missing)]))}"]}}
+        closed = projects.add(operator_id, status="closed")
+        projects.members.add((closed.id, uuid.UUID(shop.participant["id"])))
+        photo = projects.add_photos(closed.id, shop.alice)[0]
+        response = client.post("/internal/checkout", headers=SERVICE, json={
+            "projectId": str(closed.id), "participant": shop.participant, "photoIds": [str(photo)]})
+        assert response.status_code == 409 and "live" in response.json["message"]
+
+    def test_no_price_is_409(self, client, db_session, projects, shop, operator_id):
+        other_operator_project = projects.add(uuid.uuid4())
+        projects.members.add((other_operator_project.id, uuid.UUID(shop.participant["id"])))
+        photo = projects.add_photos(other_operator_project.id, shop.alice)[0]
+        response = client.post("/internal/checkout", headers=SERVICE, json={
+            "projectId": str(other_operator_project.id), "participant": shop.participant, "photoIds": [str(photo)]})
+        assert response.status_code == 409 and "No price applies" in response.json["message"]
+        assert db_session.scalar(select(func.count()).select_from(Purchase)) == 0
+
+    @pytest.mark.parametrize("photo_ids, message", [
+        ([], "Length must be between 1 and 500."),
+        (["same", "same"], "Must not repeat a photo."),
+        (["not-a-uuid"], None),
+        (["many"] * 501, "Length must be between 1 and 500."),
+    ])
+    def test_photo_ids_validation(self, client, shop, photo_ids, message):
+        same = str(uuid.uuid4())
+        photo_ids = [same if p == "same" else str(uuid.uuid4()) if p == "many" else p for p in photo_ids]
+        response = client.post("/internal/checkout", headers=SERVICE, json={
+            "projectId": str(shop.project.id), "participant": shop.participant, "photoIds": photo_ids})
+        assert response.status_code == 422
+        assert "photoIds" in response.json["errors"]["json"]
+        if message:
+            assert response.json["errors"]["json"]["photoIds"] == [message]
+
+    def test_stripe_down_is_503_and_leaves_nothing_pending(self, app, client, db_session, shop, operator):
+        code = _promo(client, operator)
+        payments = app.extensions["payments"]
+        working = payments.client
+        payments.client = stripe.StripeClient("sk_test_unit", base_addresses={"api": "http://127.0.0.1:9"},
+                                              max_network_retries=0)
+        try:
+            response = _checkout(client, shop, promoCode="SUMMER10")
+        finally:
+            payments.client = working
+        assert response.status_code == 503
+        assert response.json["message"] == "The payment provider is unavailable; try again shortly."
+        assert db_session.scalars(select(Purchase.status)).all() == ["failed"]
+        assert db_session.get(PromoCode, uuid.UUID(code["id"]), populate_existing=True).times_used == 0
+        assert db_session.scalar(select(func.count()).select_from(PromoCodeRedemption)) == 0
+
+    def test_needs_a_service_token(self, client, operator, shop):
+        for headers in ({}, operator):
+            assert client.post("/internal/checkout", json={}, headers=headers).status_code == 401
+            assert client.post("/internal/stats", json={}, headers=headers).status_code == 401
+
+
+class TestWebhooks:
+    def test_moves_a_purchase_through_its_life_once_per_event(self, client, db_session, shop):
+        purchase = _checkout(client, shop).json
+        succeeded = _intent_event("payment_intent.succeeded", purchase)
+        response = _webhook(client, succeeded)
+        assert response.status_code == 200 and response.json == {"received": True}
+        assert _status(db_session, purchase) == "paid"
+        refund = _refund_event(purchase)
+        assert _webhook(client, refund).status_code == 200
+        assert _status(db_session, purchase) == "refunded"
+        # The same events again (redelivery), or late ones, change nothing.
+        for event in (succeeded, _intent_event("payment_intent.succeeded", purchase),
+                      _intent_event("payment_intent.payment_failed", purchase)):
+            assert _webhook(client, event).status_code == 200
+            assert _status(db_session, purchase) == "refunded"
+        assert db_session.scalar(select(func.count()).select_from(StripeEvent)) == 4
+
+    def test_duplicate_event_id_is_applied_once(self, client, db_session, shop, operator):
+        code = _promo(client, operator)
+        purchase = _checkout(client, shop, promoCode="SUMMER10").json
+        failed = _intent_event("payment_intent.payment_failed", purchase, event_id="evt_once")
+        assert _webhook(client, failed).status_code == 200
+        assert _status(db_session, purchase) == "failed"
+        assert db_session.get(PromoCode, uuid.UUID(code["id"]), populate_existing=True).times_used == 0
+        # failed → paid takes the use back; the repeated failure (same id) does not give it back again.
+        assert _webhook(client, _intent_event("payment_intent.succeeded", purchase)).status_code == 200
+        assert _webhook(client, failed).status_code == 200
+        assert _status(db_session, purchase) == "paid"
+        assert db_session.get(PromoCode, uuid.UUID(code["id"]), populate_existing=True).times_used == 1
+        assert db_session.scalar(select(func.count()).select_from(PromoCodeRedemption)) == 1
+
+    def test_payment_failure_gives_the_promo_code_use_back(self, client, db_session, shop, operator):
+        code = _promo(client, operator, maxUses=1)
+        purchase = _checkout(client, shop, promoCode="SUMMER10").json
+        assert _checkout(client, shop, promoCode="SUMMER10").json["appliedPromoCode"] is None  # used up
+        _webhook(client, _intent_event("payment_intent.payment_failed", purchase))
+        assert db_session.get(PromoCode, uuid.UUID(code["id"]), populate_existing=True).times_used == 0
+        assert _checkout(client, shop, promoCode="SUMMER10").json["appliedPromoCode"] == "SUMMER10"
+
+    def test_refund_only_from_paid_and_only_in_full(self, client, db_session, shop):
+        purchase = _checkout(client, shop).json
+        _webhook(client, _refund_event(purchase))
+        assert _status(db_session, purchase) == "pending"
+        _webhook(client, _intent_event("payment_intent.succeeded", purchase))
+        _webhook(client, _refund_event(purchase, refunded=False))
+        assert _status(db_session, purchase) == "paid"
+
+    def test_found_by_metadata_when_the_intent_id_was_never_stored(self, client, db_session, shop):
+        purchase = _checkout(client, shop).json
+        db_session.get(Purchase, uuid.UUID(purchase["id"])).stripe_payment_intent_id = None
+        db_session.flush()
+        _webhook(client, _intent_event("payment_intent.succeeded", purchase))
+        stored = db_session.get(Purchase, uuid.UUID(purchase["id"]), populate_existing=True)
+        assert (stored.status, stored.stripe_payment_intent_id) == ("paid", purchase["stripePaymentIntentId"])
+
+    def test_unknown_events_and_intents_are_200(self, client, db_session, shop):
+        assert _webhook(client, _event("customer.created", {"id": "cus_1"})).status_code == 200
+        assert _webhook(client, _event("payment_intent.succeeded", {"id": "pi_nobody"})).status_code == 200
+
+    @pytest.mark.parametrize("case", ["missing", "wrong secret", "tampered", "stale", "not json"])
+    def test_bad_signatures_are_400(self, client, db_session, shop, case):
+        purchase = _checkout(client, shop).json
+        event = _intent_event("payment_intent.succeeded", purchase)
+        payload, headers = _signed(event, secret="whsec_other" if case == "wrong secret" else STRIPE_WEBHOOK_SECRET,
+                                   timestamp=int(time.time()) - 3600 if case == "stale" else None)
+        if case == "missing":
+            headers.pop("Stripe-Signature")
+        if case == "tampered":
+            payload = payload.replace("payment_intent.succeeded", "payment_intent.payment_failed")
+        if case == "not json":
+            payload, headers = _signed(event)
+            payload = "nope"
+            timestamp = headers["Stripe-Signature"].split(",")[0][2:]
+            headers["Stripe-Signature"] = (f"t={timestamp},v1="
+                                           + stripe.WebhookSignature._compute_signature(f"{timestamp}.nope",
+                                                                                        STRIPE_WEBHOOK_SECRET))
+        response = client.post("/v1/webhooks/stripe", data=payload, headers=headers)
+        assert response.status_code == 400
+        assert set(response.json) == {"code", "status", "message", "errors"} and response.json["code"] == 400
+        assert _status(db_session, purchase) == "pending"
+        assert db_session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+
+class TestOperatorViews:
+    def test_list_detail_and_tenancy(self, client, db_session, projects, shop, operator, make_token):
+        first = _checkout(client, shop).json
+        second = _checkout(client, shop, photos=shop.photos[3:]).json
+        listed = client.get("/v1/purchases", headers=operator)
+        assert listed.status_code == 200
+        assert listed.json["total"] == 2 and (listed.json["page"], listed.json["limit"]) == (1, 50)
+        assert [item["id"] for item in listed.json["items"]] == sorted(
+            [first["id"], second["id"]], reverse=True)  # same created_at (one test transaction): id decides
+        assert all(set(item) == ITEM_FIELDS for item in listed.json["items"])
+        projects.rename(shop.project.id, "Winter Ball")
+        detail = client.get(f"/v1/purchases/{first['id']}", headers=operator)
+        assert detail.status_code == 200
+        assert detail.json == {**{k: v for k, v in first.items() if k != "clientSecret"},
+                               "project": {"id": str(shop.project.id), "name": "Winter Ball"}}
+        # projects down, or the project deleted: the name the purchase was made under.
+        projects.down = True
+        assert client.get(f"/v1/purchases/{first['id']}", headers=operator).json["project"]["name"] == "Summer Gala"
+        projects.down = False
+        del projects.projects[shop.project.id]
+        assert client.get("/v1/purchases", headers=operator).json["items"][0]["project"]["name"] == "Summer Gala"
+
+        other = {"Authorization": f"Bearer {make_token()}"}
+        assert client.get("/v1/purchases", headers=other).json == {"items": [], "total": 0, "page": 1, "limit": 50}
+        assert client.get(f"/v1/purchases/{first['id']}", headers=other).status_code == 403
+        assert client.get(f"/v1/purchases/{uuid.uuid4()}", headers=operator).status_code == 404
+        photographer = {"Authorization": f"Bearer {make_token(role='photographer')}"}
+        assert client.get("/v1/purchases", headers=photographer).status_code == 403
+        assert client.get("/v1/purchases").status_code == 401
+
+    def test_pages_and_filters(self, client, db_session, projects, shop, operator, operator_id):
+        made = [_checkout(client, shop, photos=[photo]).json for photo in shop.photos]
+        for purchase in made[:2]:
+            _webhook(client, _intent_event("payment_intent.succeeded", purchase))
+        other_project = projects.add(operator_id, name="Other")
+        projects.members.add((other_project.id, uuid.UUID(shop.participant["id"])))
+        elsewhere = _checkout(client, type("S", (), {"project": other_project, "participant": shop.participant}),
+                              photos=projects.add_photos(other_project.id, shop.alice)).json
+        newest_first = sorted([p["id"] for p in made] + [elsewhere["id"]], reverse=True)
+        page2 = client.get("/v1/purchases?page=2&limit=4", headers=operator).json
+        assert (page2["total"], page2["page"], page2["limit"]) == (6, 2, 4)
+        assert [item["id"] for item in page2["items"]] == newest_first[4:]
+        assert client.get("/v1/purchases?page=3&limit=4", headers=operator).json["items"] == []
+        paid = client.get("/v1/purchases?status=paid", headers=operator).json
+        assert sorted(item["id"] for item in paid["items"]) == sorted(p["id"] for p in made[:2])
+        assert paid["total"] == 2
+        in_project = client.get(f"/v1/purchases?projectId={other_project.id}", headers=operator).json
+        assert [item["id"] for item in in_project["items"]] == [elsewhere["id"]]
+        both = client.get(f"/v1/purchases?projectId={shop.project.id}&status=pending", headers=operator).json
+        assert both["total"] == 3
+
+    @pytest.mark.parametrize("query, field", [("page=0", "page"), ("limit=0", "limit"), ("limit=101", "limit"),
+                                              ("limit=x", "limit"), ("projectId=nope", "projectId"),
+                                              ("status=shipped", "status")])
+    def test_bad_queries_are_422(self, client, operator, query, field):
+        response = client.get(f"/v1/purchases?{query}", headers=operator)
+        assert response.status_code == 422
+        assert list(response.json["errors"]["query"]) == [field]
+
+    def test_a_list_is_a_constant_number_of_statements(self, app, client, db_session, shop, operator):
+        from sqlalchemy import event
+        for photo in shop.photos:
+            _checkout(client, shop, photos=[photo])
+        engine = app.extensions["database"].engine
+        counts = []
+        for limit in (1, 5):
+            statements = []
+            listener = lambda *args: statements.append(args[2])  # noqa: E731
+            event.listen(engine, "before_cursor_execute", listener)
+            try:
+                assert len(client.get(f"/v1/purchases?limit={limit}", headers=operator).json["items"]) == limit
+            finally:
+                event.remove(engine, "before_cursor_execute", listener)
+            counts.append(len([s for s in statements if "purchases" in s]))
+        assert counts == [2, 2]
+
+
+class TestStats:
+    def _ask(self, client, operator_id, project_ids, photographer_ids=None):
+        body = {"operatorId": str(operator_id), "projectIds": [str(p) for p in project_ids]}
+        if photographer_ids is not None:
+            body["photographerIds"] = [str(p) for p in photographer_ids]
+        response = client.post("/internal/stats", json=body, headers=SERVICE)
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def test_paid_purchases_only(self, client, db_session, projects, shop, operator_id, operator):
+        participant2 = {"id": str(uuid.uuid4()), "email": "two@example.com", "name": "Two"}
+        projects.members.add((shop.project.id, uuid.UUID(participant2["id"])))
+        a = _checkout(client, shop, photos=shop.photos[:3]).json  # alice ×3: 1500
+        b = _checkout(client, shop, photos=[shop.photos[0], shop.photos[3]], participant=participant2).json  # 1000
+        c = _checkout(client, shop, photos=[shop.photos[4]]).json  # bob: 500, refunded
+        d = _checkout(client, shop, photos=[shop.photos[1]]).json  # pending: never counts
+        for purchase in (a, b, c):
+            _webhook(client, _intent_event("payment_intent.succeeded", purchase))
+        _webhook(client, _refund_event(c))
+        other = projects.add(operator_id, name="Other")
+        assert d["status"] == "pending"
+
+        assert self._ask(client, operator_id, [shop.project.id, other.id]) == {
+            "purchasesMade": 2, "revenueInCents": 2500, "buyers": 2,
+            "projects": [{"projectId": str(shop.project.id), "purchasesMade": 2, "revenueInCents": 2500}]}
+        assert self._ask(client, operator_id, [shop.project.id], [shop.bob]) == {
+            "purchasesMade": 1, "revenueInCents": 500, "buyers": 1,
+            "projects": [{"projectId": str(shop.project.id), "purchasesMade": 1, "revenueInCents": 500}]}
+        assert self._ask(client, operator_id, [shop.project.id], [shop.alice, shop.bob])["revenueInCents"] == 2500
+        assert self._ask(client, operator_id, [shop.project.id], [shop.alice]) == {
+            "purchasesMade": 2, "revenueInCents": 2000, "buyers": 2,
+            "projects": [{"projectId": str(shop.project.id), "purchasesMade": 2, "revenueInCents": 2000}]}
+        empty = {"purchasesMade": 0, "revenueInCents": 0, "buyers": 0, "projects": []}
+        assert self._ask(client, operator_id, [other.id]) == empty
+        assert self._ask(client, operator_id, []) == empty
+        assert self._ask(client, operator_id, [shop.project.id], []) == empty
+        assert self._ask(client, uuid.uuid4(), [shop.project.id]) == empty
+
+    def test_validation(self, client):
+        response = client.post("/internal/stats", json={"operatorId": "x", "projectIds": ["y"]}, headers=SERVICE)
+        assert response.status_code == 422
+        assert set(response.json["errors"]["json"]) == {"operatorId", "projectIds"}
