@@ -1,0 +1,27 @@
+"""Stripe settings: safe placeholders in dev and test, refused in prod."""
+import pytest
+from pydantic import ValidationError
+
+from commerce_service.config import Settings
+
+PROD = {"app_env": "prod", "internal_token_secret": "x" * 40, "jwt_public_keys": "{}"}
+
+
+def test_dev_runs_on_placeholders():
+    assert Settings(app_env="dev").stripe_secret_key.startswith("sk_test_")
+
+
+@pytest.mark.parametrize("stripe, refused", [
+    ({}, "STRIPE_SECRET_KEY"),
+    ({"stripe_secret_key": "changeme", "stripe_webhook_secret": "whsec_real"}, "STRIPE_SECRET_KEY"),
+    ({"stripe_secret_key": "sk_live_real"}, "STRIPE_WEBHOOK_SECRET"),
+    ({"stripe_secret_key": "sk_live_real", "stripe_webhook_secret": "secret"}, "STRIPE_WEBHOOK_SECRET"),
+])
+def test_prod_refuses_placeholders(stripe, refused):
+    with pytest.raises(ValidationError, match=refused):
+        Settings(**PROD, **stripe)
+
+
+def test_prod_accepts_real_secrets():
+    settings = Settings(**PROD, stripe_secret_key="sk_live_abc", stripe_webhook_secret="whsec_abc")
+    assert settings.stripe_api_base == "https://api.stripe.com"
