@@ -1,10 +1,18 @@
 """The end-to-end suite: real PostgreSQL, the four services under gunicorn, and
 nginx with the real gateway config, driven over HTTP on loopback."""
-import pytest
-from sqlalchemy import create_engine
+import json
+import time
+import uuid
 
+import pytest
+import requests
+import stripe
+from sqlalchemy import create_engine, text
+
+from backoffice_common.config import DEV_INTERNAL_SECRET
+from backoffice_common.internal import make_service_token
 from devstack.client import Gateway
-from devstack.stack import Stack
+from devstack.stack import STRIPE_WEBHOOK_SECRET, Stack
 
 # Test-friendly knobs only: cheap argon2 (the cost profile is not under test here) and
 # a credential rate limit loose enough for the suite; the throttle test uses its own address.
@@ -86,15 +94,12 @@ def assigned(gw, operator, photographer, project):
 @pytest.fixture
 def service_headers():
     """Headers with a service token, as the platform's other parts send them (design §9)."""
-    from backoffice_common.config import DEV_INTERNAL_SECRET
-    from backoffice_common.internal import make_service_token
     return {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'participant-app')}"}
 
 
 @pytest.fixture
 def wait_for():
     def wait(predicate, timeout=30.0, interval=0.1):
-        import time
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if predicate():
@@ -102,3 +107,61 @@ def wait_for():
             time.sleep(interval)
         return False
     return wait
+
+
+@pytest.fixture
+def ready_photos(databases):
+    """``ready_photos(project_id, photographer_id, count)`` → ids of photos written straight into projects'
+    database as uploaded (the upload flow has its own tests in test_photos)."""
+    def write(project_id, photographer_id, count, status="ready"):
+        ids = [str(uuid.uuid4()) for _ in range(count)]
+        with databases["projects"].begin() as connection:
+            connection.execute(text(
+                "INSERT INTO photos (id, project_id, photographer_id, object_key, filename, content_type, "
+                "size_bytes, status) VALUES (:id, :project, :photographer, :key, 'a.jpg', 'image/jpeg', 1, :status)"),
+                [{"id": photo_id, "project": project_id, "photographer": photographer_id, "key": f"test/{photo_id}",
+                  "status": status} for photo_id in ids])
+        return ids
+    return write
+
+
+@pytest.fixture
+def stripe_webhook(gw):
+    """``stripe_webhook(event)`` → the gateway's answer to Stripe delivering ``event``, signed as Stripe signs."""
+    def deliver(event, secret=STRIPE_WEBHOOK_SECRET, signature=None):
+        payload = json.dumps(event)
+        timestamp = int(time.time())
+        if signature is None:
+            digest = stripe.WebhookSignature._compute_signature(f"{timestamp}.{payload}", secret)
+            signature = f"t={timestamp},v1={digest}"
+        headers = {"Content-Type": "application/json", **({"Stripe-Signature": signature} if signature else {})}
+        return gw.post("/v1/webhooks/stripe", data=payload, headers=headers)
+    return deliver
+
+
+@pytest.fixture
+def purchase(stack, service_headers, stripe_webhook):
+    """``purchase(project_id, participant, photo_ids, outcome)`` → a checkout through commerce, then Stripe's
+    webhook for ``outcome`` (``paid``, ``failed``, ``refunded``, or ``pending`` for none)."""
+    def intent_event(kind, detail):
+        return {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": kind,
+                "data": {"object": {"id": detail["stripePaymentIntentId"], "object": "payment_intent",
+                                    "metadata": {"purchase_id": detail["id"]}}}}
+
+    def buy(project_id, participant, photo_ids, outcome="paid", **extra):
+        response = requests.post(f"{stack.service_url('commerce')}/internal/checkout", headers=service_headers,
+                                 timeout=30, json={"projectId": project_id, "participant": participant,
+                                                   "photoIds": photo_ids, **extra})
+        assert response.status_code == 201, response.text
+        detail = response.json()
+        if outcome in ("paid", "refunded"):
+            assert stripe_webhook(intent_event("payment_intent.succeeded", detail)).status_code == 200
+        if outcome == "failed":
+            assert stripe_webhook(intent_event("payment_intent.payment_failed", detail)).status_code == 200
+        if outcome == "refunded":
+            refund = {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": "charge.refunded",
+                      "data": {"object": {"id": f"ch_{uuid.uuid4().hex}", "object": "charge", "refunded": True,
+                                          "payment_intent": detail["stripePaymentIntentId"]}}}
+            assert stripe_webhook(refund).status_code == 200
+        return detail
+    return buy
