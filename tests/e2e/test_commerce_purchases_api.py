@@ -233,6 +233,20 @@ class TestWebhooks:
         assert _status(gw, operator, purchase) == "paid"
         assert _one(databases, "SELECT times_used FROM promo_codes WHERE id = :id", id=code["id"]) == 1
 
+    def test_an_abandoned_payment_gives_the_promo_use_back(self, gw, stack, databases, operator, shop):
+        code = _promo(gw, operator, f"GONE{uuid.uuid4().hex[:6]}".upper(), maxUsesPerUser=1)
+        purchase = _ok(_checkout(stack, shop, promoCode=code["code"]), 201)
+        _ok(_webhook(gw, _intent_event("payment_intent.canceled", purchase)))
+        assert _status(gw, operator, purchase) == "failed"
+        assert _one(databases, "SELECT times_used FROM promo_codes WHERE id = :id", id=code["id"]) == 0
+        assert _ok(_checkout(stack, shop, promoCode=code["code"]), 201)["appliedPromoCode"] == code["code"]
+
+    def test_a_refund_that_overtakes_the_payment_stays_refunded(self, gw, stack, databases, operator, shop):
+        purchase = _ok(_checkout(stack, shop), 201)
+        _ok(_webhook(gw, _refund_event(purchase)))
+        _ok(_webhook(gw, _intent_event("payment_intent.succeeded", purchase)))
+        assert _status(gw, operator, purchase) == "refunded"
+
     @pytest.mark.parametrize("case", ["missing", "wrong secret", "garbage"])
     def test_bad_signature_is_400(self, gw, stack, operator, shop, case):
         purchase = _ok(_checkout(stack, shop), 201)

@@ -125,6 +125,16 @@ class TestCheckout:
         assert (body["status"], body["totalCents"], body["stripePaymentIntentId"], body["clientSecret"]) == (
             "paid", 0, None, None)
 
+    def test_a_total_stripe_would_refuse_is_409_and_writes_nothing(self, client, db_session, shop, operator):
+        discount = client.post("/v1/discounts", json={"name": "Almost free", "type": "fixed", "value": 1460},
+                               headers=operator).json
+        assert client.post(f"/v1/projects/{shop.project.id}/discounts", json={"discountId": discount["id"]},
+                           headers=operator).status_code == 204
+        response = _checkout(client, shop)  # 3 × 500 − 1460 = 40 cents
+        assert response.status_code == 409
+        assert "minimum of 50" in response.json["message"]
+        assert db_session.scalar(select(func.count()).select_from(Purchase)) == 0
+
     def test_promo_code_use_is_taken_and_counted_per_participant(self, client, db_session, shop, operator):
         code = _promo(client, operator, maxUsesPerUser=1)
         first = _checkout(client, shop, promoCode=" summer10 ").json
@@ -241,13 +251,20 @@ class TestWebhooks:
         assert db_session.get(PromoCode, uuid.UUID(code["id"]), populate_existing=True).times_used == 0
         assert _checkout(client, shop, promoCode="SUMMER10").json["appliedPromoCode"] == "SUMMER10"
 
-    def test_refund_only_from_paid_and_only_in_full(self, client, db_session, shop):
+    def test_refund_only_in_full(self, client, db_session, shop):
         purchase = _checkout(client, shop).json
-        _webhook(client, _refund_event(purchase))
-        assert _status(db_session, purchase) == "pending"
         _webhook(client, _intent_event("payment_intent.succeeded", purchase))
         _webhook(client, _refund_event(purchase, refunded=False))
         assert _status(db_session, purchase) == "paid"
+        _webhook(client, _refund_event(purchase))
+        assert _status(db_session, purchase) == "refunded"
+
+    def test_a_refund_before_the_payment_event_wins(self, client, db_session, shop):
+        purchase = _checkout(client, shop).json
+        _webhook(client, _refund_event(purchase))
+        assert _status(db_session, purchase) == "refunded"
+        _webhook(client, _intent_event("payment_intent.succeeded", purchase))
+        assert _status(db_session, purchase) == "refunded"
 
     def test_found_by_metadata_when_the_intent_id_was_never_stored(self, client, db_session, shop):
         purchase = _checkout(client, shop).json

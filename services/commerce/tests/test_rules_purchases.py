@@ -5,11 +5,12 @@ import uuid
 from fractions import Fraction
 
 import pytest
+from backoffice_common.errors import Conflict
 from hypothesis import given, strategies as st
 
 from commerce_service.models import PURCHASE_STATUSES
 from commerce_service.services.payments import EVENT_STATUSES, next_status, payment_intent_of
-from commerce_service.services.purchases import apportion
+from commerce_service.services.purchases import apportion, check_amounts
 
 weights = st.dictionaries(st.uuids(), st.integers(0, 10_000), min_size=1, max_size=60)
 
@@ -43,8 +44,11 @@ def test_equal_photos_split_the_left_over_cents_by_photo_id():
 
 MOVES = {("pending", "payment_intent.succeeded"): "paid",
          ("pending", "payment_intent.payment_failed"): "failed",
+         ("pending", "payment_intent.canceled"): "failed",
          ("failed", "payment_intent.succeeded"): "paid",
-         ("paid", "charge.refunded"): "refunded"}
+         ("paid", "charge.refunded"): "refunded",
+         ("pending", "charge.refunded"): "refunded",
+         ("failed", "charge.refunded"): "refunded"}
 EVENTS = [*EVENT_STATUSES, "charge.succeeded", "payment_intent.created", "customer.created"]
 
 
@@ -54,7 +58,7 @@ def test_every_status_and_event_pair(current, event):
 
 
 def test_a_purchase_never_moves_backwards():
-    order = {"pending": 0, "failed": 0, "paid": 1, "refunded": 2}
+    order = {"pending": 0, "failed": 0, "paid": 1, "refunded": 2}  # pending and failed are both "not paid yet"
     for current, event in itertools.product(PURCHASE_STATUSES, EVENTS):
         target = next_status(current, event)
         assert target is None or order[target] >= order[current]
@@ -68,3 +72,14 @@ def test_payment_intent_named_by_events():
     assert payment_intent_of({"type": "charge.refunded",
                               "data": {"object": {"payment_intent": {"id": "pi_3"}}}}) == ("pi_3", None)
     assert payment_intent_of({"type": "payment_intent.succeeded"}) == (None, None)
+
+
+@pytest.mark.parametrize("subtotal, total, refused", [
+    (0, 0, False), (1000, 0, False), (1000, 50, False), (1000, 49, True), (1, 1, True),
+    (99_999_999, 99_999_999, False), (100_000_000, 0, True), (200_000_000, 50, True)])
+def test_amounts_stripe_can_take(subtotal, total, refused):
+    if refused:
+        with pytest.raises(Conflict):
+            check_amounts(subtotal, total)
+    else:
+        check_amounts(subtotal, total)

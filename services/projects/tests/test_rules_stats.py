@@ -45,8 +45,8 @@ def _world(session):
     bob_photo = _photo(session, beta, bob.id)
     _photo(session, beta, bob.id, status="pending")  # not uploaded: counts nowhere
     _photo(session, old, bob.id)
-    gone = uuid.uuid4()  # a photographer since removed from the roster
-    _photo(session, alpha, gone)
+    for _ in range(2):  # photographers since removed from the roster: one "former" row between them
+        _photo(session, alpha, uuid.uuid4())
     session.add_all([PhotoTag(photo_id=ann_photos[0].id, participant_id=guest),
                      PhotoTag(photo_id=ann_photos[3].id, participant_id=guest),
                      PhotoTag(photo_id=bob_photo.id, participant_id=other_guest)])
@@ -59,9 +59,9 @@ def test_default_scope_is_every_non_archived_project(db_session):
     figures = project_stats(session=db_session, operator_id=operator_id, project_ids=None, photographer_ids=None)
     assert figures["projects"] == [{"id": alpha.id, "name": "Alpha"}, {"id": beta.id, "name": "Beta"}]
     assert (figures["members_enrolled"], figures["invited"], figures["photos_uploaded"], figures["users_tagged"]) == \
-        (2, 3, 6, 2)
+        (2, 3, 7, 2)
     assert [(row["name"], row["photo_count"]) for row in figures["photos_by_photographer"]] == \
-        [("Ann", 4), ("Bob", 1), (FORMER_PHOTOGRAPHER, 1)]
+        [("Ann", 4), (FORMER_PHOTOGRAPHER, 2), ("Bob", 1)]
 
 
 def test_named_projects_include_archived_and_ignore_strangers(db_session):

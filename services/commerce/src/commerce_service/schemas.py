@@ -204,7 +204,8 @@ class CheckoutSchema(PurchaseDetailSchema):
 class PurchaseQueryArgsSchema(Schema):
     project_id = fields.UUID()
     status = fields.String(validate=validate.OneOf(PURCHASE_STATUSES))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    # Any page ≥ 1 (past the end: no items); the bound only keeps the SQL offset inside a bigint.
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**15))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
 
 
@@ -219,7 +220,8 @@ class PurchasePageSchema(Schema):
 
 class StatsRequestSchema(Schema):
     operator_id = fields.UUID(required=True)
-    project_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(max=10_000))
+    # Every project of the operator's scope, as projects listed it (no smaller cap than projects has).
+    project_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(max=100_000))
     photographer_ids = fields.List(fields.UUID(), allow_none=True, load_default=None,
                                    validate=validate.Length(max=10_000))
 

@@ -224,7 +224,7 @@ class AnalyticsQuerySchema(Schema):
 
 
 class PhotographerPhotosSchema(Schema):
-    photographer_id = fields.UUID()
+    photographer_id = fields.UUID(allow_none=True)  # null: photographers since removed from the roster
     name = fields.String()
     photo_count = fields.Integer()
 

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 
 import stripe
-from backoffice_common.errors import ServiceUnavailable
+from backoffice_common.errors import Conflict, ServiceUnavailable
 from flask import current_app
 
 log = logging.getLogger(__name__)
@@ -31,19 +31,36 @@ class Payments:
             http_client=stripe.RequestsClient(timeout=(connect_timeout, read_timeout)))
 
     def create_payment_intent(self, *, purchase_id: uuid.UUID, amount_cents: int, currency: str) -> PaymentIntent:
-        """A PaymentIntent for a purchase (idempotency key = the purchase id); 503 when Stripe fails."""
-        try:
-            intent = self.client.v1.payment_intents.create(
-                params={"amount": amount_cents, "currency": currency.lower(),
-                        # Recent API versions enable automatic payment methods by default (localstripe refuses
-                        # the explicit parameter, so it is not sent).
-                        "metadata": {"purchase_id": str(purchase_id)}},
-                options={"idempotency_key": str(purchase_id)})
-        except stripe.StripeError as exc:
-            log.warning("stripe payment intent failed: %s", exc.__class__.__name__,
-                        extra={"purchase_id": str(purchase_id)})
-            raise ServiceUnavailable("The payment provider is unavailable; try again shortly.") from exc
-        return PaymentIntent(id=intent.id, client_secret=intent.client_secret)
+        """A PaymentIntent for a purchase (idempotency key = the purchase id).
+
+        A connection failure is tried once more with the same key — Stripe then answers with the intent it
+        may already have made — and is a 503 after that; a request Stripe refuses (an amount it won't charge,
+        say) is a 409, as trying again would not help.
+        """
+        for attempt in (1, 2):
+            try:
+                intent = self.client.v1.payment_intents.create(
+                    params={"amount": amount_cents, "currency": currency.lower(),
+                            # Recent API versions enable automatic payment methods by default (localstripe
+                            # refuses the explicit parameter, so it is not sent).
+                            "metadata": {"purchase_id": str(purchase_id)}},
+                    options={"idempotency_key": str(purchase_id)})
+                return PaymentIntent(id=intent.id, client_secret=intent.client_secret)
+            except stripe.APIConnectionError as exc:
+                failure = exc
+                if attempt == 2:
+                    break
+            except (stripe.InvalidRequestError, stripe.CardError) as exc:
+                log.warning("stripe refused the payment intent: %s", exc.user_message or exc.__class__.__name__,
+                            extra={"purchase_id": str(purchase_id)})
+                raise Conflict("The payment provider refused this payment: "
+                               f"{exc.user_message or 'the amount or currency is not accepted'}.") from exc
+            except stripe.StripeError as exc:
+                failure = exc
+                break
+        log.warning("stripe payment intent failed: %s", failure.__class__.__name__,
+                    extra={"purchase_id": str(purchase_id)})
+        raise ServiceUnavailable("The payment provider is unavailable; try again shortly.") from failure
 
     def verified_event(self, payload: bytes, signature: str | None) -> dict:
         """The event, when ``Stripe-Signature`` is valid for our webhook secret; ValueError otherwise."""
@@ -52,6 +69,38 @@ class Payments:
         except stripe.SignatureVerificationError as exc:
             raise ValueError(str(exc)) from exc
         return event.to_dict()
+
+    def cancel_payment_intent(self, intent_id: str) -> bool:
+        """Cancel a PaymentIntent (the sweeper's, for an abandoned purchase): True when cancelled, False when
+        Stripe refuses — it succeeded, is processing, is already cancelled or is unknown; ask
+        ``payment_intent_status`` which. ServiceUnavailable when Stripe can't be reached."""
+        try:
+            # No cancellation_reason: localstripe refuses any parameter here.
+            self.client.v1.payment_intents.cancel(intent_id)
+        except stripe.InvalidRequestError as exc:
+            log.info("stripe refused to cancel a payment intent: %s", exc.user_message or exc.__class__.__name__,
+                     extra={"payment_intent_id": intent_id})
+            return False
+        except stripe.StripeError as exc:
+            log.warning("stripe payment intent cancel failed: %s", exc.__class__.__name__,
+                        extra={"payment_intent_id": intent_id})
+            raise ServiceUnavailable("The payment provider is unavailable; try again shortly.") from exc
+        return True
+
+    def payment_intent_status(self, intent_id: str) -> str | None:
+        """A PaymentIntent's status at Stripe (``succeeded``, ``canceled``, ``processing``…), or None when Stripe
+        does not know it. ServiceUnavailable when Stripe can't be reached."""
+        try:
+            return self.client.v1.payment_intents.retrieve(intent_id).status
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return None
+            failure = exc
+        except stripe.StripeError as exc:
+            failure = exc
+        log.warning("stripe payment intent retrieve failed: %s", failure.__class__.__name__,
+                    extra={"payment_intent_id": intent_id})
+        raise ServiceUnavailable("The payment provider is unavailable; try again shortly.") from failure
 
 
 def payments() -> Payments:

@@ -19,9 +19,13 @@ log = logging.getLogger(__name__)
 EVENT_STATUSES = {
     "payment_intent.succeeded": "paid",
     "payment_intent.payment_failed": "failed",
+    "payment_intent.canceled": "failed",  # abandoned, or cancelled by the sweeper: the promo use comes back
     "charge.refunded": "refunded",
 }
-TRANSITIONS = frozenset({("pending", "paid"), ("pending", "failed"), ("failed", "paid"), ("paid", "refunded")})
+# pending/failed → refunded: Stripe does not promise order, and a fully refunded charge proves the payment
+# happened and was returned; taking it at once keeps a late "succeeded" from leaving the purchase paid.
+TRANSITIONS = frozenset({("pending", "paid"), ("pending", "failed"), ("failed", "paid"), ("paid", "refunded"),
+                         ("pending", "refunded"), ("failed", "refunded")})
 
 
 class InvalidSignature(DomainError):

@@ -33,6 +33,21 @@ log = logging.getLogger(__name__)
 
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
+# Stripe charges at least about 0.50 of the main currency unit and at most 99,999,999 minor units; an amount
+# outside that would fail at Stripe on every attempt, so checkout refuses it before writing anything.
+MIN_CHARGE_CENTS = 50
+MAX_CHARGE_CENTS = 99_999_999
+
+
+def check_amounts(subtotal_cents: int, total_cents: int) -> None:
+    """A purchase Stripe can take: free, or a total within its limits (and a subtotal our columns hold)."""
+    if subtotal_cents > MAX_CHARGE_CENTS:
+        raise Conflict(f"A purchase may come to at most {MAX_CHARGE_CENTS} cents before discounts; "
+                       "buy fewer photos at once.")
+    if 0 < total_cents < MIN_CHARGE_CENTS:
+        raise Conflict(f"A purchase of {total_cents} cents is below the payment provider's minimum of "
+                       f"{MIN_CHARGE_CENTS}; it can be free or at least {MIN_CHARGE_CENTS} cents.")
+
 
 # --- the rules, as plain functions -------------------------------------------------------------------------------
 
@@ -88,7 +103,7 @@ def checkout(*, unit_of_work: UnitOfWork, projects: ProjectsClient, auth: AuthCl
     try:
         intent = payments.create_payment_intent(purchase_id=purchase.id, amount_cents=purchase.total_cents,
                                                 currency=purchase.currency)
-    except ServiceUnavailable:
+    except (ServiceUnavailable, Conflict):
         with unit_of_work() as session:
             fail_purchase(session=session, purchase_id=purchase.id)
         raise
@@ -112,6 +127,7 @@ def open_purchase(*, session: Session, facts: CheckoutFacts, participant: dict, 
                        .with_for_update().execution_options(populate_existing=True))
     quote = quote_for(session=session, operator_id=operator_id, project_id=project_id,
                       participant_id=participant["id"], photo_count=len(photo_ids), promo_code=promo_code, at=at)
+    check_amounts(quote.subtotal_cents, quote.total_cents)
     purchase = Purchase(
         id=uuid.uuid4(), operator_id=operator_id, project_id=project_id, project_name=facts.project.name,
         participant_id=participant["id"], participant_email=participant["email"],

@@ -55,11 +55,13 @@ def project_stats(*, session: Session, operator_id: uuid.UUID, project_ids: list
     figures.update(zip(("members_enrolled", "invited", "photos_uploaded", "users_tagged"), counts))
 
     photo_count = func.count().label("photo_count")
+    # Grouped by roster entry: every photographer since removed shares one "former" row (id null).
     rows = session.execute(
-        select(Photo.photographer_id, func.coalesce(Photographer.name, FORMER_PHOTOGRAPHER).label("name"), photo_count)
-        .outerjoin(Photographer, Photographer.id == Photo.photographer_id)
+        select(Photographer.id.label("photographer_id"),
+               func.coalesce(Photographer.name, FORMER_PHOTOGRAPHER).label("name"), photo_count)
+        .select_from(Photo).outerjoin(Photographer, Photographer.id == Photo.photographer_id)
         .where(ready_photo)
-        .group_by(Photo.photographer_id, Photographer.name)
-        .order_by(photo_count.desc(), "name", Photo.photographer_id))
+        .group_by(Photographer.id, Photographer.name)
+        .order_by(photo_count.desc(), "name", Photographer.id))
     figures["photos_by_photographer"] = [dict(row._mapping) for row in rows]
     return figures
