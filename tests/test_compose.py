@@ -61,3 +61,14 @@ def test_docker_compose_accepts_the_file():
     result = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_each_worker_runs_its_module_on_its_services_image_and_database(compose):
+    from devstack import WORKERS
+
+    for worker, (service, module) in WORKERS.items():
+        spec = compose["services"][worker]
+        assert spec["command"] == ["python", "-m", module]
+        assert spec["build"] == {"context": ".", "dockerfile": "services/Dockerfile", "args": {"SERVICE": service}}
+        assert spec["environment"]["DATABASE_URL"].endswith(f"@postgres:5432/{service}")
+        assert spec["depends_on"][service]["condition"] == "service_healthy"

@@ -17,7 +17,9 @@ from devstack.stack import STRIPE_WEBHOOK_SECRET, Stack
 # Test-friendly knobs only: cheap argon2 (the cost profile is not under test here) and
 # a credential rate limit loose enough for the suite; the throttle test uses its own address.
 SERVICE_ENV = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024", "WEB_CONCURRENCY": "2",
-               "OUTBOX_POLL_S": "0.1", "OUTBOX_BACKOFF_BASE_S": "0.2", "OUTBOX_BACKOFF_MAX_S": "1"}
+               "OUTBOX_POLL_S": "0.1", "OUTBOX_BACKOFF_BASE_S": "0.2", "OUTBOX_BACKOFF_MAX_S": "1",
+               # The commerce worker sweeps often; the TTL stays an hour, so only back-dated purchases are stale.
+               "SWEEP_INTERVAL_S": "0.2"}
 RATE_LIMIT = {"AUTH_RATE_LIMIT": "20r/s", "AUTH_RATE_BURST": "200"}
 
 

@@ -331,3 +331,27 @@ class TestStats:
         unauthorised = requests.post(f"{stack.service_url('commerce')}/internal/stats", json={})
         assert unauthorised.status_code == 401
         assert gw.post("/internal/stats", json={}).status_code == 404  # never through the gateway
+
+
+class TestExpiry:
+    def test_the_commerce_worker_fails_stale_pending_purchases(self, gw, stack, databases, operator, shop,
+                                                               wait_for):
+        """An abandoned payment page (its intent cancelled at localstripe) and a checkout that died before storing
+        its intent: both failed by the worker once older than PENDING_PURCHASE_TTL_S, promo uses given back."""
+        code = _promo(gw, operator, f"STALE{uuid.uuid4().hex[:6]}".upper())
+        abandoned = _ok(_checkout(stack, shop, promoCode=code["code"]), 201)
+        orphan = _ok(_checkout(stack, shop, photos=shop.photos[2:], promoCode=code["code"]), 201)
+        fresh = _ok(_checkout(stack, shop, photos=shop.photos[:1]), 201)
+        assert _one(databases, "SELECT times_used FROM promo_codes WHERE id = :id", id=code["id"]) == 2
+        with databases["commerce"].begin() as connection:
+            connection.execute(text("UPDATE purchases SET created_at = now() - interval '2 hours', "
+                                    "stripe_payment_intent_id = CASE WHEN id = :orphan THEN NULL "
+                                    "ELSE stripe_payment_intent_id END WHERE id IN (:abandoned, :orphan)"),
+                               {"abandoned": abandoned["id"], "orphan": orphan["id"]})
+        assert wait_for(lambda: _status(gw, operator, abandoned) == _status(gw, operator, orphan) == "failed",
+                        timeout=30), stack.workdir / "logs" / "commerce-worker.log"
+        assert _one(databases, "SELECT times_used FROM promo_codes WHERE id = :id", id=code["id"]) == 0
+        intent = requests.get(f"{stack.stripe_backend_url}/v1/payment_intents/{abandoned['stripePaymentIntentId']}",
+                              auth=(STRIPE_SECRET_KEY, ""), timeout=10).json()
+        assert intent["status"] == "canceled"
+        assert _status(gw, operator, fresh) == "pending"

@@ -1,5 +1,5 @@
 from backoffice_common.config import CommonSettings
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 DEV_STRIPE_SECRET_KEY = "sk_test_dev_placeholder_do_not_use_in_production"
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_dev_placeholder_do_not_use_in_production"
@@ -21,6 +21,11 @@ class Settings(CommonSettings):
     stripe_webhook_secret: str = DEV_STRIPE_WEBHOOK_SECRET
     stripe_timeout_connect_s: float = 2.0
     stripe_timeout_read_s: float = 10.0
+
+    # The commerce worker: a purchase still pending this long after checkout was abandoned (or its checkout
+    # died before Stripe answered); it is settled with Stripe every sweep_interval_s.
+    pending_purchase_ttl_s: float = Field(default=3600.0, gt=0)
+    sweep_interval_s: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_stripe_placeholders_in_prod(self):

@@ -149,6 +149,8 @@ class Purchase(Timestamps, Base):
         # The operator's list: newest first, with a stable order among equal timestamps.
         Index("ix_purchases_operator_id_created_at_id", "operator_id", text("created_at DESC"), text("id DESC")),
         Index("ix_purchases_operator_id_project_id", "operator_id", "project_id"),
+        # The worker's sweep of stale pending purchases, oldest first (services/expiry.py).
+        Index("ix_purchases_pending_created_at", "created_at", postgresql_where=text("status = 'pending'")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

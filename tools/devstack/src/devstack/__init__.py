@@ -4,7 +4,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[4]
 SERVICES = ("auth", "projects", "commerce", "analytics")
 # Background workers: name → (the service whose settings they use, module to run).
-WORKERS = {"projects-worker": ("projects", "projects_service.worker")}
+WORKERS = {"projects-worker": ("projects", "projects_service.worker"),
+           "commerce-worker": ("commerce", "commerce_service.worker")}
 
 
 def free_port() -> int:

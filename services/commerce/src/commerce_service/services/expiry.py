@@ -1,0 +1,108 @@
+"""Pending purchases nobody is going to pay: settled by the commerce worker (design §6, decisions "Purchases").
+
+Checkout commits a pending purchase, with its promo code use, before it asks Stripe for a PaymentIntent. It
+stays pending when the participant abandons the payment page (Stripe sends nothing) or the process died
+between the two commits (no PaymentIntent stored). Once older than the TTL such a purchase is settled:
+
+- no PaymentIntent → failed, its promo code use given back;
+- a PaymentIntent → cancelled at Stripe, then failed with its use given back; when Stripe refuses because the
+  intent succeeded, the purchase is paid as the webhook would have made it (a lost webhook, healed); when the
+  intent is already cancelled or unknown to Stripe → failed; processing or anything else → the next round.
+
+No row lock is held across Stripe: the purchases are claimed (``FOR UPDATE SKIP LOCKED``, so several workers
+share the work) in one short transaction, and each outcome is applied in its own that re-reads the purchase
+locked and acts only while it is still pending with the same intent (a webhook may have moved it meanwhile).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+
+from backoffice_common.errors import ServiceUnavailable
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from commerce_service.clients.payments import Payments
+from commerce_service.models import Purchase
+from commerce_service.services.payments import next_status
+from commerce_service.services.purchases import UnitOfWork, fail_purchase
+
+log = logging.getLogger(__name__)
+
+# What the sweeper learnt from Stripe, named as the webhook event that would have told us.
+SUCCEEDED = "payment_intent.succeeded"
+CANCELED = "payment_intent.canceled"
+
+
+def expire_stale_purchases(*, unit_of_work: UnitOfWork, payments: Payments, older_than: dt.timedelta,
+                           limit: int = 100) -> int:
+    """Settle up to ``limit`` pending purchases created before ``now() - older_than`` (database time), oldest
+    first; returns how many were moved (failed or paid). Stripe unreachable → the rest wait for the next round."""
+    moved = 0
+    with unit_of_work() as session:
+        claimed = claim_stale_purchases(session=session, older_than=older_than, limit=limit)
+        for purchase_id, intent_id in claimed:
+            if intent_id is None:  # the process died before Stripe answered: nothing can be paid
+                fail_purchase(session=session, purchase_id=purchase_id)
+                log.info("stale purchase expired", extra={"purchase_id": str(purchase_id), "status": "failed"})
+                moved += 1
+    for purchase_id, intent_id in claimed:
+        if intent_id is None:
+            continue
+        try:
+            outcome = stripe_outcome(payments, intent_id)
+        except ServiceUnavailable:
+            log.warning("stripe unavailable: stale purchases left for the next round",
+                        extra={"purchase_id": str(purchase_id)})
+            break
+        if outcome is None:
+            continue
+        with unit_of_work() as session:
+            status = settle(session=session, purchase_id=purchase_id, intent_id=intent_id, outcome=outcome)
+        if status is not None:
+            log.info("stale purchase expired", extra={"purchase_id": str(purchase_id), "status": status,
+                                                      "payment_intent_id": intent_id})
+            moved += 1
+    return moved
+
+
+def claim_stale_purchases(*, session: Session, older_than: dt.timedelta,
+                          limit: int) -> list[tuple[uuid.UUID, str | None]]:
+    """(id, PaymentIntent id) of the oldest stale pending purchases, locked; rows another transaction holds
+    (a webhook, another worker) are skipped."""
+    return [tuple(row) for row in session.execute(
+        select(Purchase.id, Purchase.stripe_payment_intent_id)
+        .where(Purchase.status == "pending", Purchase.created_at < func.now() - older_than)
+        .order_by(Purchase.created_at, Purchase.id).limit(limit).with_for_update(skip_locked=True))]
+
+
+def stripe_outcome(payments: Payments, intent_id: str) -> str | None:
+    """Cancel the intent; the event it amounts to (cancelled or succeeded), or None when it is still undecided
+    (processing, say). ServiceUnavailable when Stripe can't be reached."""
+    if payments.cancel_payment_intent(intent_id):
+        return CANCELED
+    status = payments.payment_intent_status(intent_id)
+    if status == "succeeded":
+        return SUCCEEDED
+    if status in ("canceled", None):  # cancelled already (its webhook lost), or unknown to Stripe: never paid
+        return CANCELED
+    log.info("stale purchase's payment intent still undecided", extra={"payment_intent_id": intent_id,
+                                                                         "intent_status": status})
+    return None
+
+
+def settle(*, session: Session, purchase_id: uuid.UUID, intent_id: str, outcome: str) -> str | None:
+    """Apply Stripe's answer to the purchase if it is still pending on that intent; its new status, or None."""
+    purchase = session.get(Purchase, purchase_id, with_for_update=True, populate_existing=True)
+    if purchase is None or purchase.status != "pending" or purchase.stripe_payment_intent_id != intent_id:
+        return None  # a webhook moved it meanwhile (or another worker did)
+    if outcome == CANCELED:
+        return fail_purchase(session=session, purchase_id=purchase_id).status
+    # Succeeded: the move the webhook would have made (pending → paid keeps the promo use taken at checkout).
+    target = next_status(purchase.status, outcome)
+    if target is None:
+        return None
+    purchase.status = target
+    session.flush()
+    return target
