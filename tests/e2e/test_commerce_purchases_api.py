@@ -173,6 +173,16 @@ class TestCheckout:
                     id=code["id"]) == 0
         assert _checkout(stack, shop).status_code == 201  # and it works again once Stripe is back
 
+    @pytest.mark.parametrize("source", ["projects", "auth"])
+    def test_a_source_down_is_503_and_writes_nothing(self, gw, stack, databases, operator, shop, source):
+        stack.stop_service(source)
+        try:
+            response = _checkout(stack, shop)
+        finally:
+            stack.start_service(source)
+        assert response.status_code == 503 and response.json()["code"] == 503
+        assert _one(databases, "SELECT count(*) FROM purchases WHERE project_id = :p", p=shop.project["id"]) == 0
+
     def test_promo_code_used_and_given_back_when_the_payment_fails(self, gw, stack, databases, operator, shop):
         code = _promo(gw, operator, f"ONCE{uuid.uuid4().hex[:6]}".upper(), maxUses=1)
         first = _ok(_checkout(stack, shop, promoCode=code["code"].lower()), 201)
