@@ -3,6 +3,7 @@ import uuid
 
 import pytest
 import requests
+from sqlalchemy import text
 
 
 def _participant(stack, headers):
@@ -129,3 +130,27 @@ def test_a_source_down_is_503(gw, stack, operator, new_project, source):
     finally:
         stack.start_service(source)
     assert response.status_code == 503 and response.json()["code"] == 503
+
+
+def test_narrowed_revenue_is_the_photographers_shares(gw, stack, databases, service_headers, ready_photos, purchase,
+                                                       operator, new_project):
+    """1199 cents over three photos (two of Ann's, one of Bob's) do not split evenly: each photographer's
+    revenue is exactly the sum of their items' shares, and the two add up to the total."""
+    ann, bob = gw.register_photographer(operator), gw.register_photographer(operator)
+    project = new_project(operator, name="Uneven", type="public", status="live")
+    assert gw.post("/v1/pricing/rules", token=operator.token, json={"pricePerPhotoCents": 400}).status_code == 201
+    discount = gw.post("/v1/discounts", token=operator.token, json={"name": "Cent", "type": "fixed", "value": 1}).json()
+    assert gw.post(f"/v1/projects/{project['id']}/discounts", token=operator.token,
+                   json={"discountId": discount["id"]}).status_code == 204
+    guest = _participant(stack, service_headers)
+    _join(stack, service_headers, project["id"], guest)
+    photos = ready_photos(project["id"], ann.id, 2) + ready_photos(project["id"], bob.id, 1)
+    bought = purchase(project["id"], guest, photos, "paid")
+    assert bought["totalCents"] == 1199
+    with databases["commerce"].connect() as connection:
+        shares = dict(connection.execute(text(
+            "SELECT photographer_id::text, sum(share_cents) FROM purchase_items WHERE purchase_id = :p "
+            "GROUP BY photographer_id"), {"p": bought["id"]}).all())
+    revenue = {who.id: _analytics(gw, operator, photographerIds=who.id)["kpis"]["revenueInCents"] for who in (ann, bob)}
+    assert revenue == shares and sum(revenue.values()) == 1199
+    assert sorted(revenue.values()) in ([399, 800], [400, 799])
