@@ -1,5 +1,5 @@
 """Checkout, Stripe webhooks, the operator's purchases and the analytics figures, through the app on real
-PostgreSQL and a real Stripe fake (localstripe); the projects and auth services are stood in for."""
+PostgreSQL, the real projects and auth services over HTTP, and a real Stripe fake (localstripe)."""
 import json
 import time
 import uuid
@@ -27,10 +27,11 @@ def operator(make_token, operator_id):
 @pytest.fixture
 def shop(client, projects, auth, operator, operator_id):
     """A live project priced at 500 a photo, a member, and five ready photos by two photographers."""
+    auth.add_operator(operator_id)
     project = projects.add(operator_id)
     assert client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 500}, headers=operator).status_code == 201
     participant = {"id": str(uuid.uuid4()), "email": "guest@example.com", "name": "Guest"}
-    projects.members.add((project.id, uuid.UUID(participant["id"])))
+    projects.add_member(project.id, uuid.UUID(participant["id"]))
     alice, bob = uuid.uuid4(), uuid.uuid4()
     photos = projects.add_photos(project.id, alice, 3) + projects.add_photos(project.id, bob, 2)
     return type("Shop", (), {"project": project, "participant": participant, "photos": photos, "alice": alice,
@@ -88,7 +89,7 @@ def _status(db_session, purchase) -> str:
 class TestCheckout:
     def test_creates_a_pending_purchase_and_a_payment_intent(self, client, db_session, shop, stripe_api_base,
                                                              auth, operator_id):
-        auth.currencies[operator_id] = "CHF"
+        auth.add_operator(operator_id, currency="CHF")
         response = _checkout(client, shop)
         assert response.status_code == 201, response.json
         body = response.json
@@ -159,15 +160,17 @@ class TestCheckout:
         assert bad.json["errors"] == {"json": {"photoIds": [
             f"Not ready photos of this project: {', '.join(sorted([str(foreign), str(missing)]))}"]}}
         closed = projects.add(operator_id, status="closed")
-        projects.members.add((closed.id, uuid.UUID(shop.participant["id"])))
+        projects.add_member(closed.id, uuid.UUID(shop.participant["id"]))
         photo = projects.add_photos(closed.id, shop.alice)[0]
         response = client.post("/internal/checkout", headers=SERVICE, json={
             "projectId": str(closed.id), "participant": shop.participant, "photoIds": [str(photo)]})
         assert response.status_code == 409 and "live" in response.json["message"]
 
-    def test_no_price_is_409(self, client, db_session, projects, shop, operator_id):
-        other_operator_project = projects.add(uuid.uuid4())
-        projects.members.add((other_operator_project.id, uuid.UUID(shop.participant["id"])))
+    def test_no_price_is_409(self, client, db_session, projects, auth, shop):
+        other_operator = uuid.uuid4()
+        auth.add_operator(other_operator)
+        other_operator_project = projects.add(other_operator)
+        projects.add_member(other_operator_project.id, uuid.UUID(shop.participant["id"]))
         photo = projects.add_photos(other_operator_project.id, shop.alice)[0]
         response = client.post("/internal/checkout", headers=SERVICE, json={
             "projectId": str(other_operator_project.id), "participant": shop.participant, "photoIds": [str(photo)]})
@@ -321,7 +324,7 @@ class TestOperatorViews:
         projects.down = True
         assert client.get(f"/v1/purchases/{first['id']}", headers=operator).json["project"]["name"] == "Summer Gala"
         projects.down = False
-        del projects.projects[shop.project.id]
+        projects.delete(shop.project.id)
         assert client.get("/v1/purchases", headers=operator).json["items"][0]["project"]["name"] == "Summer Gala"
 
         other = {"Authorization": f"Bearer {make_token()}"}
@@ -337,7 +340,7 @@ class TestOperatorViews:
         for purchase in made[:2]:
             _webhook(client, _intent_event("payment_intent.succeeded", purchase))
         other_project = projects.add(operator_id, name="Other")
-        projects.members.add((other_project.id, uuid.UUID(shop.participant["id"])))
+        projects.add_member(other_project.id, uuid.UUID(shop.participant["id"]))
         elsewhere = _checkout(client, type("S", (), {"project": other_project, "participant": shop.participant}),
                               photos=projects.add_photos(other_project.id, shop.alice)).json
         newest_first = sorted([p["id"] for p in made] + [elsewhere["id"]], reverse=True)
@@ -390,7 +393,7 @@ class TestStats:
 
     def test_paid_purchases_only(self, client, db_session, projects, shop, operator_id, operator):
         participant2 = {"id": str(uuid.uuid4()), "email": "two@example.com", "name": "Two"}
-        projects.members.add((shop.project.id, uuid.UUID(participant2["id"])))
+        projects.add_member(shop.project.id, uuid.UUID(participant2["id"]))
         a = _checkout(client, shop, photos=shop.photos[:3]).json  # alice ×3: 1500
         b = _checkout(client, shop, photos=[shop.photos[0], shop.photos[3]], participant=participant2).json  # 1000
         c = _checkout(client, shop, photos=[shop.photos[4]]).json  # bob: 500, refunded

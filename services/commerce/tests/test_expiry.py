@@ -37,10 +37,11 @@ def operator(make_token, operator_id):
 @pytest.fixture
 def shop(client, projects, auth, operator, operator_id):
     """A live project at 500 a photo, a member, three ready photos, and a 10 % promo code."""
+    auth.add_operator(operator_id)
     project = projects.add(operator_id)
     assert client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 500}, headers=operator).status_code == 201
     participant = {"id": str(uuid.uuid4()), "email": "guest@example.com", "name": "Guest"}
-    projects.members.add((project.id, uuid.UUID(participant["id"])))
+    projects.add_member(project.id, uuid.UUID(participant["id"]))
     discount = client.post("/v1/discounts", json={"name": "Ten", "type": "percentage", "value": 10},
                            headers=operator).json
     code = client.post("/v1/promo-codes", json={"code": "TEN", "discountId": discount["id"]}, headers=operator).json

@@ -17,7 +17,7 @@ DAY = dt.timedelta(days=1)
 @pytest.fixture
 def rule(db_session, projects, operator_id):
     def create(**fields):
-        return pricing_rules.create_rule(session=db_session, projects=projects, operator_id=operator_id,
+        return pricing_rules.create_rule(session=db_session, projects=projects.client, operator_id=operator_id,
                                          **{"price_per_photo_cents": 499, **fields})
     return create
 
@@ -49,7 +49,7 @@ def test_scopes_are_independent(db_session, rule, projects, operator_id):
     with pytest.raises(Conflict):
         rule(project_id=first.id, valid_from=NOW)
     # Another operator's default is another scope.
-    pricing_rules.create_rule(session=db_session, projects=projects, operator_id=uuid.uuid4(),
+    pricing_rules.create_rule(session=db_session, projects=projects.client, operator_id=uuid.uuid4(),
                               price_per_photo_cents=1)
 
 
@@ -139,8 +139,8 @@ def test_bundle_size_is_ignored_for_other_types(discount):
 def test_discount_in_use_cannot_be_deleted(db_session, discount, projects, operator_id):
     project = projects.add(operator_id)
     linked, coded, free = discount(), discount(), discount()
-    discounts.link_discount(session=db_session, projects=projects, operator_id=operator_id, project_id=project.id,
-                            discount_id=linked.id)
+    discounts.link_discount(session=db_session, projects=projects.client, operator_id=operator_id,
+                            project_id=project.id, discount_id=linked.id)
     promo_codes.create_promo_code(session=db_session, operator_id=operator_id, code="SAVE", discount_id=coded.id)
     for used in (linked, coded):
         with pytest.raises(Conflict):
@@ -154,23 +154,23 @@ def test_links_are_idempotent_and_scoped(db_session, discount, projects, operato
     project = projects.add(operator_id)
     first, second = discount(), discount(name="Second")
     for discount_id in (first.id, second.id, first.id):
-        discounts.link_discount(session=db_session, projects=projects, operator_id=operator_id,
+        discounts.link_discount(session=db_session, projects=projects.client, operator_id=operator_id,
                                 project_id=project.id, discount_id=discount_id)
-    listed = discounts.project_discounts(session=db_session, projects=projects, operator_id=operator_id,
+    listed = discounts.project_discounts(session=db_session, projects=projects.client, operator_id=operator_id,
                                          project_id=project.id)
     assert {d.id for d in listed} == {first.id, second.id}
-    discounts.unlink_discount(session=db_session, projects=projects, operator_id=operator_id, project_id=project.id,
-                              discount_id=first.id)
-    discounts.unlink_discount(session=db_session, projects=projects, operator_id=operator_id, project_id=project.id,
-                              discount_id=first.id)  # not linked any more: a no-op
-    assert [d.id for d in discounts.project_discounts(session=db_session, projects=projects, operator_id=operator_id,
-                                                      project_id=project.id)] == [second.id]
+    discounts.unlink_discount(session=db_session, projects=projects.client, operator_id=operator_id,
+                              project_id=project.id, discount_id=first.id)
+    discounts.unlink_discount(session=db_session, projects=projects.client, operator_id=operator_id,
+                              project_id=project.id, discount_id=first.id)  # not linked any more: a no-op
+    assert [d.id for d in discounts.project_discounts(session=db_session, projects=projects.client,
+                                                      operator_id=operator_id, project_id=project.id)] == [second.id]
     stranger = uuid.uuid4()
     with pytest.raises(NotFound):
-        discounts.project_discounts(session=db_session, projects=projects, operator_id=stranger,
+        discounts.project_discounts(session=db_session, projects=projects.client, operator_id=stranger,
                                     project_id=project.id)
     with pytest.raises(NotFound) as failure:
-        discounts.link_discount(session=db_session, projects=projects, operator_id=stranger,
+        discounts.link_discount(session=db_session, projects=projects.client, operator_id=stranger,
                                 project_id=projects.add(stranger).id, discount_id=first.id)
     assert failure.value.errors == {"json": {"discountId": ["Discount not found."]}}
 
@@ -180,8 +180,8 @@ def test_deleted_project_loses_rules_and_links_and_stays_gone(db_session, rule, 
     rule(project_id=project.id)
     kept_rule = rule(project_id=kept.id)
     offered = discount()
-    discounts.link_discount(session=db_session, projects=projects, operator_id=operator_id, project_id=project.id,
-                            discount_id=offered.id)
+    discounts.link_discount(session=db_session, projects=projects.client, operator_id=operator_id,
+                            project_id=project.id, discount_id=offered.id)
     project_deleted(session=db_session, project_id=project.id)
     project_deleted(session=db_session, project_id=project.id)  # idempotent
     assert [r.id for r in pricing_rules.list_rules(session=db_session, operator_id=operator_id)] == [kept_rule.id]
@@ -191,7 +191,7 @@ def test_deleted_project_loses_rules_and_links_and_stays_gone(db_session, rule, 
     with pytest.raises(NotFound):
         rule(project_id=project.id)
     with pytest.raises(NotFound):
-        discounts.link_discount(session=db_session, projects=projects, operator_id=operator_id,
+        discounts.link_discount(session=db_session, projects=projects.client, operator_id=operator_id,
                                 project_id=project.id, discount_id=offered.id)
     discounts.delete_discount(session=db_session, operator_id=operator_id, discount_id=offered.id)
 
@@ -234,15 +234,15 @@ def test_quote(db_session, rule, discount, projects, operator_id):
     photos = [uuid.uuid4() for _ in range(4)]
 
     def quote(**kw):
-        return pricing.quote(session=db_session, projects=projects, project_id=project.id,
+        return pricing.quote(session=db_session, projects=projects.client, project_id=project.id,
                              participant_id=participant, photo_ids=photos + photos[:1], at=NOW, **kw)
 
     with pytest.raises(Conflict):
         quote()
     rule(price_per_photo_cents=250)
     bundle = discount(type="bundle", value=10, bundle_min_photos=4)
-    discounts.link_discount(session=db_session, projects=projects, operator_id=operator_id, project_id=project.id,
-                            discount_id=bundle.id)
+    discounts.link_discount(session=db_session, projects=projects.client, operator_id=operator_id,
+                            project_id=project.id, discount_id=bundle.id)
     promo = promo_codes.create_promo_code(session=db_session, operator_id=operator_id, code="TENOFF",
                                           discount_id=discount(type="fixed", value=100).id, max_uses_per_user=1)
     plain = quote()
@@ -256,7 +256,7 @@ def test_quote(db_session, rule, discount, projects, operator_id):
     db_session.flush()
     assert quote(promo_code="TENOFF").applied_promo_code is None  # this participant used it up
     with pytest.raises(NotFound):
-        pricing.quote(session=db_session, projects=projects, project_id=uuid.uuid4(), participant_id=participant,
+        pricing.quote(session=db_session, projects=projects.client, project_id=uuid.uuid4(), participant_id=participant,
                       photo_ids=photos)
 
 
@@ -265,6 +265,6 @@ def test_quote_counts_no_use(db_session, rule, discount, projects, operator_id):
     rule()
     promo = promo_codes.create_promo_code(session=db_session, operator_id=operator_id, code="ONCE",
                                           discount_id=discount().id, max_uses=1)
-    pricing.quote(session=db_session, projects=projects, project_id=project.id, participant_id=uuid.uuid4(),
+    pricing.quote(session=db_session, projects=projects.client, project_id=project.id, participant_id=uuid.uuid4(),
                   photo_ids=[uuid.uuid4()], promo_code="ONCE")
     assert db_session.get(PromoCode, promo.id).times_used == 0

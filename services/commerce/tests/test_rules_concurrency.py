@@ -67,7 +67,7 @@ def race(engine, command, count=WRITERS) -> list:
 def test_exactly_one_of_concurrent_overlapping_rules_wins(engine, projects, operator_id, windows):
     def create(session, i):
         valid_from, valid_until = windows[i]
-        pricing_rules.create_rule(session=session, projects=projects, operator_id=operator_id,
+        pricing_rules.create_rule(session=session, projects=projects.client, operator_id=operator_id,
                                   price_per_photo_cents=100 + i, valid_from=valid_from, valid_until=valid_until)
 
     outcomes = race(engine, create)
@@ -78,7 +78,7 @@ def test_exactly_one_of_concurrent_overlapping_rules_wins(engine, projects, oper
 
 def test_concurrent_activations_of_overlapping_rules(engine, projects, operator_id):
     with Session(engine) as session, session.begin():
-        ids = [pricing_rules.create_rule(session=session, projects=projects, operator_id=operator_id,
+        ids = [pricing_rules.create_rule(session=session, projects=projects.client, operator_id=operator_id,
                                          price_per_photo_cents=100 + i, is_active=False).id for i in range(WRITERS)]
 
     outcomes = race(engine, lambda session, i: pricing_rules.update_rule(
