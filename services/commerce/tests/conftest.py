@@ -175,7 +175,8 @@ def peers(pg_admin_url, signing_key):
     projects_engine, auth_engine = create_engine(projects_url), create_engine(auth_url)
     yield SimpleNamespace(projects_url=f"http://127.0.0.1:{proxy.listen_port}",
                           auth_url=f"http://127.0.0.1:{auth_server.port}",
-                          projects_proxy=proxy, projects_engine=projects_engine, auth_engine=auth_engine)
+                          projects_proxy=proxy, projects_engine=projects_engine, auth_engine=auth_engine,
+                          projects_app=projects_server.app)
     proxy.stop()
     for server in (projects_server, auth_server):
         server.shutdown()

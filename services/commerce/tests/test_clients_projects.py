@@ -1,64 +1,53 @@
 """The projects client: ownership answers, their short cache, and a projects service that is down."""
-import threading
 import uuid
 
 import pytest
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
+from flask import request, request_started
 
-from backoffice_common.config import DEV_INTERNAL_SECRET
+from backoffice_common.config import DEV_INTERNAL_SECRET as INTERNAL_TOKEN_SECRET  # as the peers in conftest
 from backoffice_common.errors import ServiceUnavailable
-from backoffice_common.internal import InternalClient, verify_service_token
+from backoffice_common.internal import InternalClient
 from commerce_service.clients.projects import ProjectsClient, TtlCache
 from devstack import free_port
 
-OPERATOR = uuid.uuid4()
-KNOWN = uuid.uuid4()
-
 
 @pytest.fixture
-def projects_service():
-    """A stand-in for projects' GET /internal/projects/:id that counts its calls."""
-    calls = []
+def calls(peers):
+    """The paths the real projects service is asked for, seen through Flask's request signal."""
+    seen = []
 
-    @Request.application
-    def application(request):
-        verify_service_token(request.headers["Authorization"].split()[1], DEV_INTERNAL_SECRET)
-        calls.append(request.path)
-        if request.path == f"/internal/projects/{KNOWN}":
-            return Response(f'{{"id": "{KNOWN}", "operatorId": "{OPERATOR}", "name": "Gala", "status": "live"}}',
-                            content_type="application/json")
-        return Response('{"code": 404}', status=404, content_type="application/json")
+    def record(sender, **_):
+        seen.append(request.path)
 
-    server = make_server("127.0.0.1", free_port(), application, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.calls = calls
-    yield server
-    server.shutdown()
+    request_started.connect(record, peers.projects_app)
+    yield seen
+    request_started.disconnect(record, peers.projects_app)
 
 
-def client_for(port: int, **kw) -> ProjectsClient:
-    return ProjectsClient(InternalClient(f"http://127.0.0.1:{port}", name="projects", secret=DEV_INTERNAL_SECRET,
-                                         caller="commerce", retries=0), **kw)
+def client_for(url: str, **kw) -> ProjectsClient:
+    return ProjectsClient(InternalClient(url, name="projects", secret=INTERNAL_TOKEN_SECRET, caller="commerce",
+                                         retries=0), **kw)
 
 
-def test_answers_are_cached(projects_service):
-    client = client_for(projects_service.server_port)
+def test_answers_are_cached(peers, projects, calls):
+    operator_id = uuid.uuid4()
+    known = projects.add(operator_id, name="Gala")
+    client = client_for(peers.projects_url)
     unknown = uuid.uuid4()
     for _ in range(3):
-        project = client.get_project(KNOWN)
-        assert (project.id, project.operator_id, project.name) == (KNOWN, OPERATOR, "Gala")
+        project = client.get_project(known.id)
+        assert (project.id, project.operator_id, project.name, project.status) == (known.id, operator_id, "Gala",
+                                                                                   "live")
         assert client.get_project(unknown) is None
-    assert len(projects_service.calls) == 2
-    client.forget(KNOWN)
-    client.get_project(KNOWN)
-    assert len(projects_service.calls) == 3
+    assert calls == [f"/internal/projects/{known.id}", f"/internal/projects/{unknown}"]
+    client.forget(known.id)
+    client.get_project(known.id)
+    assert len(calls) == 3
 
 
 def test_projects_down_is_503():
     with pytest.raises(ServiceUnavailable):
-        client_for(free_port()).get_project(KNOWN)
+        client_for(f"http://127.0.0.1:{free_port()}").get_project(uuid.uuid4())
 
 
 def test_ttl_cache_expires_and_stays_bounded():
