@@ -29,10 +29,77 @@ class Schema(ma.Schema):
     """Python attributes in snake_case, JSON in the contract's camelCase.
 
     marshmallow's default ``unknown=RAISE`` refuses unknown fields (no mass assignment).
+
+    Dumping takes a shorter path than marshmallow's own for the plain field types (strings, numbers,
+    booleans, UUIDs, our UTC date-times, lists and nested schemas): the same output, computed once per
+    field instead of through marshmallow's per-value machinery, which was most of the time a list of
+    1,000 projects took. Any other field, a field with a ``dump_default``, a dotted attribute or a
+    schema that overrides ``get_attribute`` goes through marshmallow unchanged; ``pre_dump`` and
+    ``post_dump`` hooks still run (``dump`` calls this ``_serialize``).
     """
 
     def on_bind_field(self, field_name, field_obj):
         field_obj.data_key = _camel(field_obj.data_key or field_name)
+
+    def _serialize(self, obj, *, many: bool = False):
+        plan = self.__dict__.get("_dump_plan") or self.__dict__.setdefault("_dump_plan", _dump_plan(self))
+        if many and obj is not None:
+            return [plan(item) for item in obj]
+        return plan(obj)
+
+
+_MISSING = ma.missing
+
+
+def _value_converter(field: ma.fields.Field):
+    """A function of a non-None value giving what ``field._serialize`` would, or None when there is none."""
+    serialize = type(field)._serialize
+    if serialize in (ma.fields.String._serialize, ma.fields.UUID._serialize):
+        return str if serialize is ma.fields.UUID._serialize else ma.utils.ensure_text_type
+    if serialize is ma.fields.Number._serialize and not field.as_string:
+        return field._format_num
+    if serialize is ma.fields.Boolean._serialize:
+        return lambda value: value if value is True or value is False else field._serialize(value, None, None)
+    if serialize is UtcDateTime._serialize:
+        return lambda value: field._serialize(value, None, None)
+    if isinstance(field, ma.fields.Nested):
+        return lambda value: field._serialize(value, None, None)
+    if serialize is ma.fields.List._serialize:
+        inner = _value_converter(field.inner)
+        if inner is None:
+            return None
+        return lambda values: [None if value is None else inner(value) for value in values]
+    return None
+
+
+def _dump_plan(schema: ma.Schema):
+    """The schema's dump of one object, as a closure over (output key, attribute, converter) steps."""
+    generic_accessor = type(schema).get_attribute is not ma.Schema.get_attribute
+    steps = []
+    for name, field in schema.dump_fields.items():
+        key = field.data_key if field.data_key is not None else name
+        attribute = field.attribute or name
+        convert = None if generic_accessor else _value_converter(field)
+        if field.dump_default is not _MISSING or "." in attribute:
+            convert = None
+        steps.append((key, attribute, convert, name, field))
+    get_value, accessor = ma.utils.get_value, schema.get_attribute
+
+    def dump_one(obj):
+        out = {}
+        plain = type(obj) is dict
+        for key, attribute, convert, name, field in steps:
+            if convert is None:
+                value = field.serialize(name, obj, accessor=accessor)
+            else:
+                value = obj.get(attribute, _MISSING) if plain else get_value(obj, attribute, _MISSING)
+                if value is not None and value is not _MISSING:
+                    value = convert(value)
+            if value is not _MISSING:
+                out[key] = value
+        return out
+
+    return dump_one
 
 
 class UtcDateTime(ma.fields.AwareDateTime):
@@ -41,8 +108,8 @@ class UtcDateTime(ma.fields.AwareDateTime):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        value = value.astimezone(dt.timezone.utc)
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+        # isoformat is C code: "…T12:00:00.123+00:00" → "…T12:00:00.123Z"
+        return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).astimezone(dt.timezone.utc)
