@@ -46,7 +46,7 @@ class TestRegister:
         again = gw.post("/v1/auth/register", json={"name": "B", "email": f"  {email.upper()} ", "password": "password-2"})
         assert again.status_code == 409
         assert again.json()["code"] == 409 and again.json()["status"] == "Conflict"
-        assert again.json()["errors"] == {"email": ["An account with this email already exists."]}
+        assert again.json()["errors"] == {"json": {"email": ["An account with this email already exists."]}}
         assert _count(databases["auth"], "SELECT count(*) FROM accounts WHERE email = :e", e=email) == 1
 
     def test_email_taken_by_a_photographer_is_refused(self, gw, operator, photographer):

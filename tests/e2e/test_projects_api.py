@@ -171,6 +171,8 @@ def test_status_machine(gw, operator, project, current, target):
     else:
         assert response.status_code == 409
         assert response.json()["message"] == f"A project cannot go from {current} to {target}."
+        allowed = ", ".join(t for f, t in sorted(TRANSITIONS) if f == current) or "none"
+        assert response.json()["errors"] == {"json": {"status": [f"Allowed from {current}: {allowed}"]}}
         assert gw.get(f"/v1/projects/{project['id']}", token=operator.token).json()["status"] == current
 
 

@@ -20,13 +20,13 @@ EMAIL_TAKEN = "An account with this email already exists."
 def _add_account(session: Session, account: Account) -> Account:
     # Checked first for a clean 409; the unique index still decides a race.
     if session.scalar(select(exists().where(Account.email == account.email))):
-        raise Conflict(EMAIL_TAKEN, errors={"email": [EMAIL_TAKEN]})
+        raise Conflict(EMAIL_TAKEN, errors={"json": {"email": [EMAIL_TAKEN]}})
     session.add(account)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:
-        raise Conflict(EMAIL_TAKEN, errors={"email": [EMAIL_TAKEN]}) from exc
+        raise Conflict(EMAIL_TAKEN, errors={"json": {"email": [EMAIL_TAKEN]}}) from exc
     return account
 
 
@@ -82,14 +82,14 @@ def update_photographer(*, session: Session, account_id: uuid.UUID, changes: dic
         raise NotFound("Photographer not found.")
     if "email" in changes and changes["email"] != account.email:
         if session.scalar(select(exists().where(Account.email == changes["email"]))):
-            raise Conflict(EMAIL_TAKEN, errors={"email": [EMAIL_TAKEN]})
+            raise Conflict(EMAIL_TAKEN, errors={"json": {"email": [EMAIL_TAKEN]}})
     for field, value in changes.items():
         setattr(account, field, value)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:
-        raise Conflict(EMAIL_TAKEN, errors={"email": [EMAIL_TAKEN]}) from exc
+        raise Conflict(EMAIL_TAKEN, errors={"json": {"email": [EMAIL_TAKEN]}}) from exc
     return account
 
 

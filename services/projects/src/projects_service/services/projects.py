@@ -21,8 +21,8 @@ def transition(current: str, target: str) -> str:
     """The status after asking for ``target``: the same status is a no-op, others must be in TRANSITIONS."""
     if current != target and (current, target) not in TRANSITIONS:
         raise Conflict(f"A project cannot go from {current} to {target}.",
-                       errors={"status": [f"Allowed from {current}: "
-                                          + (", ".join(t for f, t in sorted(TRANSITIONS) if f == current) or "none")]})
+                       errors={"json": {"status": [f"Allowed from {current}: " + (
+                           ", ".join(t for f, t in sorted(TRANSITIONS) if f == current) or "none")]}})
     return target
 
 
