@@ -46,7 +46,8 @@ def marshmallows_own(schema, obj, many=False):
 texts = st.one_of(st.none(), st.text(max_size=5))
 uuids = st.one_of(st.none(), st.uuids())
 ref = st.fixed_dictionaries({"id": st.uuids(), "name": st.text(max_size=3)})
-moments = st.one_of(st.none(), st.datetimes(timezones=st.just(dt.timezone(dt.timedelta(hours=2)))))
+moments = st.one_of(st.none(), st.datetimes(min_value=dt.datetime(2, 1, 1),  # UTC of year 1 at +02:00 underflows
+                                          timezones=st.just(dt.timezone(dt.timedelta(hours=2)))))
 record = st.fixed_dictionaries({}, optional={
     "id": uuids, "name": texts, "count": st.one_of(st.none(), st.integers()), "ratio": st.floats(allow_nan=False),
     "amount": st.decimals(allow_nan=False, allow_infinity=False, places=2),

@@ -127,10 +127,11 @@ class AuthService:
 
 
 @pytest.fixture(scope="session")
-def stripe_api_base():
+def stripe_api_base(tmp_path_factory):
     """localstripe, the stateful Stripe fake, on a free loopback port for the whole session."""
     port = free_port()
-    process = subprocess.Popen([str(Path(sys.executable).parent / "localstripe"), "--port", str(port)],
+    state = tmp_path_factory.mktemp("localstripe") / "state.pickle"
+    process = subprocess.Popen([sys.executable, "-m", "devstack.localstripe", "--port", str(port), "--state", str(state)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -211,3 +212,9 @@ def auth(peers) -> AuthService:
 @pytest.fixture
 def operator_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+@pytest.fixture
+def operator(make_token, operator_id) -> dict:
+    """Headers of the operator's bearer token."""
+    return {"Authorization": f"Bearer {make_token(sub=operator_id)}"}

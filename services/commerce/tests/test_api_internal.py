@@ -9,11 +9,6 @@ from backoffice_common.internal import make_service_token
 SERVICE = {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'checkout')}"}
 
 
-@pytest.fixture
-def operator(make_token, operator_id):
-    return {"Authorization": f"Bearer {make_token(sub=operator_id)}"}
-
-
 def _quote_body(project_id, **extra):
     return {"projectId": str(project_id), "participant": {"id": str(uuid.uuid4()), "email": "p@example.com",
                                                           "name": "Pat"},

@@ -20,11 +20,6 @@ ITEM_FIELDS = {"id", "status", "photoCount", "subtotalCents", "discountAppliedCe
 
 
 @pytest.fixture
-def operator(make_token, operator_id):
-    return {"Authorization": f"Bearer {make_token(sub=operator_id)}"}
-
-
-@pytest.fixture
 def shop(client, projects, auth, operator, operator_id):
     """A live project priced at 500 a photo, a member, and five ready photos by two photographers."""
     auth.add_operator(operator_id)

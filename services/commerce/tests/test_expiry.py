@@ -30,11 +30,6 @@ TTL = dt.timedelta(hours=1)
 
 
 @pytest.fixture
-def operator(make_token, operator_id):
-    return {"Authorization": f"Bearer {make_token(sub=operator_id)}"}
-
-
-@pytest.fixture
 def shop(client, projects, auth, operator, operator_id):
     """A live project at 500 a photo, a member, three ready photos, and a 10 % promo code."""
     auth.add_operator(operator_id)
@@ -282,7 +277,7 @@ def test_the_worker_process_sweeps_and_stops_on_sigterm(app, database_url, strip
             worker.kill()
             worker.wait()
     lines = [json.loads(line) for line in worker.stdout.read().decode().splitlines() if line.startswith("{")]
-    assert {"commerce worker started", "stale purchase expired", "commerce worker stopped"} <= {
+    assert {"worker started", "stale purchase expired", "worker stopped"} <= {
         line["message"] for line in lines}
     assert all(line["service"] == "commerce-worker" for line in lines)
 

@@ -1,13 +1,10 @@
 """The projects outbox worker: ``python -m projects_service.worker`` (part of `make run` and compose)."""
 from __future__ import annotations
 
-import logging
-import signal
 import time
 
 from backoffice_common.internal import InternalClient
-from backoffice_common.logs import configure_logging
-from sqlalchemy import create_engine
+from backoffice_common.worker import run_forever, worker_engine
 from sqlalchemy.orm import sessionmaker
 
 from projects_service.clients.auth import AuthClient
@@ -16,8 +13,6 @@ from projects_service.config import Settings
 from projects_service.services.mailer import SmtpSender, render_invite
 from projects_service.services.outbox import drain_once
 from projects_service.services.photos import Storage
-
-log = logging.getLogger("projects.worker")
 
 
 class InviteMailer:
@@ -55,30 +50,14 @@ def handlers_for(settings: Settings) -> dict:
 
 def main() -> None:
     settings = Settings()
-    configure_logging("projects-worker", settings.log_level)
-    engine = create_engine(settings.database_url, pool_pre_ping=True, pool_size=2,
-                           connect_args={"connect_timeout": settings.db_connect_timeout_s})
-    session_factory = sessionmaker(engine)
+    session_factory = sessionmaker(worker_engine(settings, "projects-worker"))
     handlers = handlers_for(settings)
-    stopping = False
 
-    def stop(*_):
-        nonlocal stopping
-        stopping = True
+    def drain() -> bool:  # something was handled: more may be due, go again at once
+        return drain_once(session_factory=session_factory, handlers=handlers, batch_size=50,
+                          base_s=settings.outbox_backoff_base_s, max_s=settings.outbox_backoff_max_s) > 0
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    log.info("outbox worker started")
-    while not stopping:
-        try:
-            handled = drain_once(session_factory=session_factory, handlers=handlers, batch_size=50,
-                                 base_s=settings.outbox_backoff_base_s, max_s=settings.outbox_backoff_max_s)
-        except Exception:  # the database is down, say: wait and try again
-            log.exception("outbox drain failed")
-            handled = 0
-        if not handled:
-            time.sleep(settings.outbox_poll_s)
-    log.info("outbox worker stopped")
+    run_forever("projects-worker", settings, drain, idle_s=settings.outbox_poll_s)
 
 
 if __name__ == "__main__":

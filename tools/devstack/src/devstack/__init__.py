@@ -9,9 +9,20 @@ WORKERS = {"projects-worker": ("projects", "projects_service.worker"),
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now (tests pick theirs so they never meet `make run`)."""
+    """A TCP port nobody listens on right now (tests pick theirs so they never meet `make run`).
+
+    Drawn below Linux's ephemeral range (32768+), which the kernel hands out as the source port of
+    outgoing connections: a port taken from there can be in use by a client by the time a server binds it.
+    """
+    import random
     import socket
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free TCP port between 20000 and 32000")

@@ -65,7 +65,8 @@ def environment() -> tuple[dict[str, str], dict[str, str]]:
     env.setdefault("S3_BUCKET", "backoffice-photos")
     if "STRIPE_API_BASE" not in os.environ:
         env["STRIPE_API_BASE"] = f"http://127.0.0.1:{PORTS['stripe']}"
-        standins["stripe"] = f"localstripe --port {PORTS['stripe']}"
+        standins["stripe"] = (f"python -m devstack.localstripe --port {PORTS['stripe']} "
+                              f"--state {shlex.quote(str(DATA / 'localstripe.pickle'))}")
     if "SMTP_URL" not in os.environ:
         env["SMTP_URL"] = f"smtp://127.0.0.1:{PORTS['smtp']}"
         standins["smtp"] = f"devstack smtp-sink --port {PORTS['smtp']} --dir {shlex.quote(str(DATA / 'mail'))}"

@@ -126,8 +126,8 @@ class Stack:
 
     def start_stripe(self) -> None:
         """localstripe, the stateful Stripe fake, reached through the official library, behind a cuttable proxy."""
-        self._spawn("stripe", [str(Path(sys.executable).parent / "localstripe"), "--port",
-                               str(self.ports.stripe_backend)])
+        self._spawn("stripe", [sys.executable, "-m", "devstack.localstripe", "--port", str(self.ports.stripe_backend),
+                               "--state", str(self.workdir / "localstripe.pickle")])
         self._wait_http(f"{self.stripe_backend_url}/v1/customers", "stripe", ok=(200, 401))
         self.stripe_proxy = TcpProxy(self.ports.stripe, self.ports.stripe_backend).start()
 
@@ -179,14 +179,20 @@ class Stack:
         while time.monotonic() < deadline:
             process = self.processes.get(name)
             if process is not None and process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.workdir}/logs/{name}.log")
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{self.log_tail(name)}")
             try:
                 if requests.get(url, timeout=1).status_code in ok:
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.1)
-        raise TimeoutError(f"{name} was not ready at {url}; see {self.workdir}/logs/{name}.log")
+        raise TimeoutError(f"{name} was not ready at {url}:\n{self.log_tail(name)}")
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        """The end of a process's log, for an error message (the temp folder may be gone when it is read)."""
+        path = self.workdir / "logs" / f"{name}.log"
+        text = path.read_text(errors="replace") if path.exists() else "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> None:
         for name in list(self.processes):

@@ -1,0 +1,46 @@
+"""localstripe with its state in a file of our choosing: ``python -m devstack.localstripe --port N --state FILE``.
+
+localstripe keeps its whole store in ``/tmp/localstripe.pickle``, one file for every instance on the
+machine: two at once (the tests' and `make run`'s, say) overwrite each other's state, and one that
+starts while another is writing reads half a file and dies. Each of ours gets its own file, written
+atomically. Everything else is localstripe as it ships.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import sys
+
+from localstripe import resources, server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--state", required=True, help="the file localstripe's store is kept in")
+    args = parser.parse_args()
+    path = os.path.abspath(args.state)
+
+    def load(store) -> None:
+        try:
+            with open(path, "rb") as file:
+                saved = pickle.load(file)
+        except FileNotFoundError:
+            return
+        store.clear()
+        store.update(saved)
+
+    def dump(store) -> None:
+        with open(path + ".tmp", "wb") as file:
+            pickle.dump(dict(store), file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(path + ".tmp", path)
+
+    resources.Store.try_load_from_disk = load
+    resources.Store.dump_to_disk = dump
+    sys.argv = ["localstripe", "--port", str(args.port)]
+    server.start()
+
+
+if __name__ == "__main__":
+    main()
