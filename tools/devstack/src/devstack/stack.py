@@ -92,6 +92,14 @@ class Stack:
         return env
 
     def start(self) -> "Stack":
+        """Start everything, or — when any part fails to come up — stop what did start, then raise."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> "Stack":
         for service in SERVICES:
             self.cluster.ensure_database(self.db_prefix + service)
         self.start_s3()
