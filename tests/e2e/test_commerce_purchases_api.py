@@ -215,6 +215,31 @@ class TestCheckout:
         assert _one(databases, "SELECT times_used FROM promo_codes WHERE id = :id", id=code["id"]) == 1
 
 
+    def test_a_retry_with_the_same_idempotency_key_gets_the_same_purchase(self, gw, stack, databases, operator,
+                                                                          shop):
+        code = _promo(gw, operator, f"KEY{uuid.uuid4().hex[:6]}".upper())
+        key = {"Idempotency-Key": f"checkout-page-{uuid.uuid4()}"}
+
+        def buy():
+            return requests.post(f"{stack.service_url('commerce')}/internal/checkout", headers={**_headers(), **key},
+                                 timeout=30, json={"projectId": shop.project["id"], "participant": shop.participant,
+                                                   "photoIds": shop.photos[:2], "promoCode": code["code"]})
+
+        first = buy()
+        assert first.status_code == 201, first.text
+        repeat = buy()
+        assert repeat.status_code == 200, repeat.text
+        assert repeat.json() == first.json() and repeat.json()["clientSecret"]
+        assert _one(databases, "SELECT count(*) FROM purchases WHERE participant_id = :p",
+                    p=shop.participant["id"]) == 1
+        assert _one(databases, "SELECT times_used FROM promo_codes WHERE id = :id", id=code["id"]) == 1
+        other = requests.post(f"{stack.service_url('commerce')}/internal/checkout", headers={**_headers(), **key},
+                              timeout=30, json={"projectId": shop.project["id"], "participant": shop.participant,
+                                                "photoIds": shop.photos[2:]})
+        assert other.status_code == 409, other.text
+        assert other.json()["message"] == "This Idempotency-Key was used for a different checkout."
+
+
 class TestWebhooks:
     def test_signed_events_move_a_purchase_once_and_never_backwards(self, gw, stack, databases, operator, shop):
         purchase = _ok(_checkout(stack, shop), 201)

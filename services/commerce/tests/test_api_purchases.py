@@ -1,17 +1,22 @@
 """Checkout, Stripe webhooks, the operator's purchases and the analytics figures, through the app on real
 PostgreSQL, the real projects and auth services over HTTP, and a real Stripe fake (localstripe)."""
 import json
+import threading
 import time
 import uuid
+from contextlib import contextmanager
 
 import pytest
 import requests
 import stripe
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
-from commerce_service.models import PromoCode, PromoCodeRedemption, Purchase, PurchaseItem, StripeEvent
+from commerce_service.models import (Discount, PricingRule, PromoCode, PromoCodeRedemption, Purchase, PurchaseItem,
+                                     StripeEvent)
+from commerce_service.services import discounts, pricing_rules, promo_codes, purchases
 
 STRIPE_WEBHOOK_SECRET = "whsec_unit_test_secret"  # what conftest gives the app
 SERVICE = {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'checkout')}"}
@@ -33,9 +38,9 @@ def shop(client, projects, auth, operator, operator_id):
                              "bob": bob})
 
 
-def _checkout(client, shop, photos=None, participant=None, **extra):
+def _checkout(client, shop, photos=None, participant=None, headers=None, **extra):
     photos = shop.photos[:3] if photos is None else photos
-    return client.post("/internal/checkout", headers=SERVICE, json={
+    return client.post("/internal/checkout", headers={**SERVICE, **(headers or {})}, json={
         "projectId": str(shop.project.id), "participant": participant or shop.participant,
         "photoIds": [str(photo) for photo in photos], **extra})
 
@@ -419,3 +424,221 @@ class TestStats:
         response = client.post("/internal/stats", json={"operatorId": "x", "projectIds": ["y"]}, headers=SERVICE)
         assert response.status_code == 422
         assert set(response.json["errors"]["json"]) == {"operatorId", "projectIds"}
+
+
+class TestIdempotencyKey:
+    """``Idempotency-Key`` on checkout: a retry gets the same purchase (200), never a second one."""
+
+    @staticmethod
+    def _intents(stripe_api_base, purchase_id) -> list[dict]:
+        """localstripe's PaymentIntents made for a purchase (it keeps them all; metadata names the purchase)."""
+        found, after = [], None
+        while True:
+            page = requests.get(f"{stripe_api_base}/v1/payment_intents", auth=("sk_test_unit", ""), timeout=5,
+                                params={"limit": 100, **({"starting_after": after} if after else {})}).json()
+            found += [i for i in page["data"] if (i.get("metadata") or {}).get("purchase_id") == purchase_id]
+            if not page["has_more"]:
+                return found
+            after = page["data"][-1]["id"]
+
+    def test_a_repeat_answers_the_same_purchase_with_200(self, client, db_session, shop, operator,
+                                                         stripe_api_base):
+        code = _promo(client, operator)
+        key = {"Idempotency-Key": f"checkout-{uuid.uuid4()}"}
+        first = client.post("/internal/checkout", headers={**SERVICE, **key}, json={
+            "projectId": str(shop.project.id), "participant": shop.participant,
+            "photoIds": [str(p) for p in shop.photos[:3]], "promoCode": " summer10 "})
+        assert first.status_code == 201, first.json
+        assert first.json["appliedPromoCode"] == "SUMMER10" and first.json["clientSecret"]
+        # The same request: the photos in another order, the code written another way.
+        repeat = client.post("/internal/checkout", headers={**SERVICE, **key}, json={
+            "projectId": str(shop.project.id), "participant": shop.participant,
+            "photoIds": [str(p) for p in reversed(shop.photos[:3])], "promoCode": "SUMMER10"})
+        assert repeat.status_code == 200, repeat.json
+        assert repeat.json == first.json  # the same purchase, and the same client secret, asked of Stripe again
+        assert db_session.scalar(select(func.count()).select_from(Purchase)) == 1
+        assert len(self._intents(stripe_api_base, first.json["id"])) == 1
+        assert db_session.get(PromoCode, uuid.UUID(code["id"]), populate_existing=True).times_used == 1
+        assert db_session.scalar(select(func.count()).select_from(PromoCodeRedemption)) == 1
+        stored = db_session.get(Purchase, uuid.UUID(first.json["id"]))
+        assert (stored.idempotency_key, stored.requested_promo_code) == (key["Idempotency-Key"], "SUMMER10")
+
+        # Once paid (or failed, refunded) there is nothing left to pay: no client secret.
+        _webhook(client, _intent_event("payment_intent.succeeded", first.json))
+        paid = _checkout(client, shop, promoCode="summer10", headers=key)
+        assert paid.status_code == 200
+        assert paid.json == {**first.json, "status": "paid", "clientSecret": None}
+
+    def test_a_free_purchase_and_an_unusable_code_repeat_too(self, client, db_session, projects, shop, operator):
+        client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 0, "projectId": str(shop.project.id)},
+                    headers=operator)
+        key = {"Idempotency-Key": "k"}
+        first = _checkout(client, shop, promoCode="NOSUCHCODE", headers=key)
+        assert first.status_code == 201 and first.json["appliedPromoCode"] is None
+        repeat = _checkout(client, shop, promoCode="nosuchcode", headers=key)
+        assert (repeat.status_code, repeat.json) == (200, first.json)
+        assert repeat.json["clientSecret"] is None
+        # The key is the participant's: another participant's same key is another checkout.
+        other = {"id": str(uuid.uuid4()), "email": "other@example.com", "name": "Other"}
+        projects.add_member(shop.project.id, uuid.UUID(other["id"]))
+        assert _checkout(client, shop, participant=other, promoCode="NOSUCHCODE", headers=key).status_code == 201
+        assert db_session.scalar(select(func.count()).select_from(Purchase)) == 2
+
+    @pytest.mark.parametrize("change", ["photos", "more photos", "promo code", "no promo code", "project"])
+    def test_the_key_of_another_request_is_409_and_writes_nothing(self, client, db_session, projects, shop,
+                                                                 operator, operator_id, change):
+        code = _promo(client, operator)
+        _promo(client, operator, code="OTHER5", value=5)
+        key = {"Idempotency-Key": "same-key"}
+        first = _checkout(client, shop, promoCode="SUMMER10", headers=key)
+        assert first.status_code == 201
+        if change == "project":
+            elsewhere = projects.add(operator_id)
+            projects.add_member(elsewhere.id, uuid.UUID(shop.participant["id"]))
+            photos = projects.add_photos(elsewhere.id, shop.alice, 3)
+            other = type("S", (), {"project": elsewhere, "participant": shop.participant})
+            response = _checkout(client, other, photos=photos, promoCode="SUMMER10", headers=key)
+        else:
+            response = _checkout(client, shop, headers=key, **{
+                "photos": {"photos": shop.photos[1:4], "more photos": shop.photos}.get(change),
+                "promoCode": {"promo code": "OTHER5", "no promo code": None}.get(change, "SUMMER10")})
+        assert response.status_code == 409
+        assert response.json["message"] == "This Idempotency-Key was used for a different checkout."
+        assert db_session.scalar(select(func.count()).select_from(Purchase)) == 1
+        assert db_session.get(PromoCode, uuid.UUID(code["id"]), populate_existing=True).times_used == 1
+        assert db_session.scalar(select(func.count()).select_from(PromoCodeRedemption)) == 1
+
+    @pytest.mark.parametrize("value, message", [
+        ("", "Length must be between 1 and 255."),
+        ("k" * 256, "Length must be between 1 and 255."),
+        ("clé", "Must be printable ASCII characters."),
+        ("a\x01b", "Must be printable ASCII characters."),
+    ])
+    def test_a_bad_key_is_422_and_writes_nothing(self, client, db_session, shop, value, message):
+        response = _checkout(client, shop, headers={"Idempotency-Key": value})
+        assert response.status_code == 422, response.json
+        assert response.json["errors"] == {"headers": {"Idempotency-Key": [message]}}
+        assert db_session.scalar(select(func.count()).select_from(Purchase)) == 0
+
+    def test_the_longest_key_and_every_printable_character(self, client, shop):
+        for key in ("k" * 255, "".join(chr(c) for c in range(0x21, 0x7F)) + " with spaces"):
+            assert _checkout(client, shop, headers={"Idempotency-Key": key}).status_code == 201
+            assert _checkout(client, shop, headers={"Idempotency-Key": key}).status_code == 200
+
+    def test_a_checkout_stripe_failed_leaves_its_key_free_for_the_retry(self, app, client, db_session, shop):
+        payments = app.extensions["payments"]
+        working = payments.client
+        payments.client = stripe.StripeClient("sk_test_unit", base_addresses={"api": "http://127.0.0.1:9"},
+                                              max_network_retries=0)
+        try:
+            assert _checkout(client, shop, headers={"Idempotency-Key": "retry-me"}).status_code == 503
+        finally:
+            payments.client = working
+        retry = _checkout(client, shop, headers={"Idempotency-Key": "retry-me"})
+        assert retry.status_code == 201 and retry.json["status"] == "pending" and retry.json["clientSecret"]
+        stored = db_session.scalars(select(Purchase).order_by(Purchase.status)).all()
+        assert [(p.status, p.idempotency_key) for p in stored] == [("failed", None), ("pending", "retry-me")]
+
+    def test_stripe_unreachable_on_a_repeat_is_503(self, app, client, db_session, shop):
+        key = {"Idempotency-Key": "k1"}
+        assert _checkout(client, shop, headers=key).status_code == 201
+        payments = app.extensions["payments"]
+        working = payments.client
+        payments.client = stripe.StripeClient("sk_test_unit", base_addresses={"api": "http://127.0.0.1:9"},
+                                              max_network_retries=0)
+        try:
+            response = _checkout(client, shop, headers=key)
+        finally:
+            payments.client = working
+        assert response.status_code == 503
+        assert _checkout(client, shop, headers=key).status_code == 200
+        assert db_session.scalar(select(func.count()).select_from(Purchase)) == 1
+
+
+class TestConcurrentFirstTries:
+    """Two (here eight) first tries with one key at once, on real connections that each commit: the unique index
+    lets one purchase through; the others lose at the index, roll their savepoint back (promo use included) and
+    answer as repeats. Committed rows: this test cleans up after itself."""
+
+    TRIES = 8
+
+    @pytest.fixture
+    def committed_shop(self, app, projects, auth):
+        engine = app.extensions["database"].engine
+        operator_id = uuid.uuid4()
+        auth.add_operator(operator_id)
+        project = projects.add(operator_id)
+        participant = {"id": uuid.uuid4(), "email": "guest@example.com", "name": "Guest"}
+        projects.add_member(project.id, participant["id"])
+        with Session(engine) as session, session.begin():
+            pricing_rules.create_rule(session=session, projects=None, operator_id=operator_id,
+                                      price_per_photo_cents=500)
+            discount_id = discounts.create_discount(session=session, operator_id=operator_id, name="D",
+                                                    type="percentage", value=10).id
+            code_id = promo_codes.create_promo_code(session=session, operator_id=operator_id, code="RACE10",
+                                                    discount_id=discount_id).id
+        yield type("Shop", (), {"engine": engine, "project": project, "participant": participant, "code_id": code_id,
+                                "photos": projects.add_photos(project.id, uuid.uuid4(), 2)})
+        with Session(engine) as session, session.begin():
+            session.execute(delete(Purchase).where(Purchase.operator_id == operator_id))
+            for model in (PricingRule, PromoCode, Discount):
+                session.execute(delete(model).where(model.operator_id == operator_id))
+
+    @pytest.mark.parametrize("promo_code", ["race10", None])
+    def test_one_purchase_one_intent_one_promo_use(self, app, committed_shop, stripe_api_base, promo_code):
+        shop = committed_shop
+        real_auth = app.extensions["auth_client"]
+        barrier = threading.Barrier(self.TRIES)
+
+        class AuthAtTheStartLine:
+            """Every try has looked for the key (and found none) before any of them writes."""
+
+            def operator_currency(self, operator_id):
+                currency = real_auth.operator_currency(operator_id)
+                barrier.wait(timeout=20)
+                return currency
+
+        @contextmanager
+        def unit_of_work():
+            with Session(shop.engine, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+
+        answers = [None] * self.TRIES
+
+        def attempt(i):
+            try:
+                answers[i] = purchases.checkout(
+                    unit_of_work=unit_of_work, projects=app.extensions["projects_client"], auth=AuthAtTheStartLine(),
+                    payments=app.extensions["payments"], project_id=shop.project.id, participant=shop.participant,
+                    photo_ids=shop.photos, promo_code=promo_code, idempotency_key="race-key")
+            except Exception as exc:  # noqa: BLE001 — any failure fails the test below
+                answers[i] = exc
+
+        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(self.TRIES)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert all(isinstance(answer, tuple) for answer in answers), answers
+        created = [view for view, new in answers if new]
+        assert len(created) == 1
+        winner = created[0]
+        for view, new in answers:
+            assert view["id"] == winner["id"] and view["status"] == "pending"
+            # A loser may read the purchase before the winner has stored its intent: no secret to give yet.
+            assert view["client_secret"] in (None, winner["client_secret"])
+        with Session(shop.engine) as session:
+            stored = session.scalars(select(Purchase).where(Purchase.participant_id == shop.participant["id"])).all()
+            assert [(p.id, p.idempotency_key) for p in stored] == [(winner["id"], "race-key")]
+            assert session.scalar(select(func.count()).select_from(PurchaseItem)
+                                  .where(PurchaseItem.purchase_id == winner["id"])) == 2
+            assert session.get(PromoCode, shop.code_id).times_used == (1 if promo_code else 0)
+            assert session.scalar(select(func.count()).select_from(PromoCodeRedemption)
+                                  .where(PromoCodeRedemption.promo_code_id == shop.code_id)) == (
+                1 if promo_code else 0)
+        assert len(TestIdempotencyKey._intents(stripe_api_base, str(winner["id"]))) == 1

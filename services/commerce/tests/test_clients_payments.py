@@ -29,3 +29,12 @@ def test_an_unreachable_stripe_is_a_503_after_one_more_try():
     with pytest.raises(ServiceUnavailable):
         _payments("http://127.0.0.1:9").create_payment_intent(purchase_id=uuid.uuid4(), amount_cents=100,
                                                               currency="eur")
+
+
+def test_the_client_secret_of_an_intent_asked_again(stripe_api_base):
+    payments = _payments(stripe_api_base)
+    intent = payments.create_payment_intent(purchase_id=uuid.uuid4(), amount_cents=1234, currency="eur")
+    assert payments.client_secret_of(intent.id) == intent.client_secret
+    assert payments.client_secret_of("pi_unknown") is None
+    with pytest.raises(ServiceUnavailable):
+        _payments("http://127.0.0.1:9").client_secret_of(intent.id)

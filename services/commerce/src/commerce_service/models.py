@@ -151,6 +151,9 @@ class Purchase(Timestamps, Base):
         Index("ix_purchases_operator_id_project_id", "operator_id", "project_id"),
         # The worker's sweep of stale pending purchases, oldest first (services/expiry.py).
         Index("ix_purchases_pending_created_at", "created_at", postgresql_where=text("status = 'pending'")),
+        # A checkout's Idempotency-Key names one purchase of the participant (the race of two first tries too).
+        Index("uq_purchases_participant_id_idempotency_key", "participant_id", "idempotency_key", unique=True,
+              postgresql_where=text("idempotency_key IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -172,6 +175,10 @@ class Purchase(Timestamps, Base):
     promo_code_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("promo_codes.id", ondelete="SET NULL"),
                                                             index=True)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The checkout's Idempotency-Key, if it sent one (released when the payment could not even start), and the
+    # promo code it asked for, normalised — with the project and the photos, what makes a repeat the same request.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    requested_promo_code: Mapped[str | None] = mapped_column(String(200))
 
 
 class PurchaseItem(Base):

@@ -1,4 +1,5 @@
 from backoffice_common.api import Email, Schema, UtcDateTime
+import marshmallow as ma
 from marshmallow import ValidationError, fields, validate
 
 from commerce_service.models import DISCOUNT_TYPES, PURCHASE_STATUSES
@@ -157,6 +158,21 @@ MAX_PHOTOS_PER_CHECKOUT = 500
 def _unique(values: list) -> None:
     if len(set(values)) != len(values):
         raise ValidationError("Must not repeat a photo.")
+
+
+def _printable_ascii(value: str) -> None:
+    if not all(" " <= c <= "~" for c in value):
+        raise ValidationError("Must be printable ASCII characters.")
+
+
+class CheckoutHeadersSchema(ma.Schema):
+    """Checkout's request headers: an optional ``Idempotency-Key`` (any other header is not ours to refuse)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    idempotency_key = fields.String(data_key="Idempotency-Key",
+                                    validate=[validate.Length(1, 255), _printable_ascii])
 
 
 class CheckoutRequestSchema(QuoteRequestSchema):

@@ -8,8 +8,8 @@ from flask.views import MethodView
 from commerce_service.clients.auth import auth_client
 from commerce_service.clients.payments import payments
 from commerce_service.clients.projects import projects_client
-from commerce_service.schemas import (CheckoutRequestSchema, CheckoutSchema, QuoteRequestSchema, QuoteSchema,
-                                      StatsRequestSchema, StatsSchema)
+from commerce_service.schemas import (CheckoutHeadersSchema, CheckoutRequestSchema, CheckoutSchema,
+                                      QuoteRequestSchema, QuoteSchema, StatsRequestSchema, StatsSchema)
 from commerce_service.services import pricing, purchases
 from commerce_service.services.stats import purchase_stats
 from commerce_service.services.projects import project_deleted
@@ -48,18 +48,23 @@ class CheckoutQuote(MethodView):
 class Checkout(MethodView):
     decorators = [internal_only]
 
+    @blp.arguments(CheckoutHeadersSchema, location="headers")
     @blp.arguments(CheckoutRequestSchema)
     @blp.response(201, CheckoutSchema)
+    @blp.alt_response(200, schema=CheckoutSchema,
+                      description="A repeat of the checkout made with this Idempotency-Key: that purchase.")
     @blp.alt_response(403, description="The participant is not a member of the project.")
     @blp.alt_response(404, description="Unknown project.")
-    @blp.alt_response(409, description="The project is not live, or no price applies to it now.")
+    @blp.alt_response(409, description="The project is not live, or no price applies to it now, or the "
+                                       "Idempotency-Key was used for a different checkout.")
     @blp.alt_response(503, description="Stripe (or another service) is down; nothing is left pending.")
-    def post(self, body):
+    def post(self, headers, body):
         """Buy photos: a pending purchase and its PaymentIntent (paid at once when free)"""
-        return purchases.checkout(unit_of_work=db.unit_of_work, projects=projects_client(), auth=auth_client(),
-                                  payments=payments(), project_id=body["project_id"],
-                                  participant=body["participant"], photo_ids=body["photo_ids"],
-                                  promo_code=body.get("promo_code"))
+        answer, created = purchases.checkout(
+            unit_of_work=db.unit_of_work, projects=projects_client(), auth=auth_client(), payments=payments(),
+            project_id=body["project_id"], participant=body["participant"], photo_ids=body["photo_ids"],
+            promo_code=body.get("promo_code"), idempotency_key=headers.get("idempotency_key"))
+        return answer, 201 if created else 200
 
 
 @blp.route("/stats")

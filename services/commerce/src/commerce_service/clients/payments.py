@@ -102,6 +102,22 @@ class Payments:
                     extra={"payment_intent_id": intent_id})
         raise ServiceUnavailable("The payment provider is unavailable; try again shortly.") from failure
 
+    def client_secret_of(self, intent_id: str) -> str | None:
+        """A PaymentIntent's client secret, asked of Stripe again (a repeated checkout's answer; secrets are not
+        stored), or None when Stripe does not know the intent. ServiceUnavailable when Stripe can't be reached."""
+        try:
+            return self.client.v1.payment_intents.retrieve(intent_id).client_secret
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                log.warning("stripe does not know a purchase's payment intent", extra={"payment_intent_id": intent_id})
+                return None
+            failure = exc
+        except stripe.StripeError as exc:
+            failure = exc
+        log.warning("stripe payment intent retrieve failed: %s", failure.__class__.__name__,
+                    extra={"payment_intent_id": intent_id})
+        raise ServiceUnavailable("The payment provider is unavailable; try again shortly.") from failure
+
 
 def payments() -> Payments:
     return current_app.extensions["payments"]

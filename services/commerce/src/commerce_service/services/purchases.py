@@ -18,6 +18,7 @@ from typing import Any
 
 from backoffice_common.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.auth import AuthClient
@@ -89,31 +90,98 @@ def check_checkout(facts: CheckoutFacts | None, photo_ids: list[uuid.UUID]) -> C
 
 def checkout(*, unit_of_work: UnitOfWork, projects: ProjectsClient, auth: AuthClient, payments: Payments,
              project_id: uuid.UUID, participant: dict, photo_ids: list[uuid.UUID], promo_code: str | None = None,
-             at: dt.datetime | None = None) -> dict:
-    """Buy photos: a pending purchase and its Stripe PaymentIntent, or a paid purchase when the total is 0."""
+             idempotency_key: str | None = None, at: dt.datetime | None = None) -> tuple[dict, bool]:
+    """Buy photos: a pending purchase and its Stripe PaymentIntent, or a paid purchase when the total is 0.
+
+    The answer and whether it is new (201) or the repeat of an ``idempotency_key``'s checkout (200). A key the
+    participant already used is looked up before anything else: the same request gets that purchase again
+    (409 for another request); of two first tries at once, the unique index lets one write and the other
+    answers as a repeat. A key whose payment could not even start (Stripe down or refusing) is released, so
+    retrying it is a new checkout.
+    """
+    request = (project_id, frozenset(photo_ids), requested_code(promo_code))
+    if idempotency_key is not None:
+        with unit_of_work() as session:
+            previous = keyed_purchase(session=session, participant_id=participant["id"], key=idempotency_key)
+        if previous is not None:
+            return repeat(payments, *previous, request=request), False
     facts = check_checkout(projects.checkout_facts(project_id, participant["id"], photo_ids), photo_ids)
     currency = auth.operator_currency(facts.project.operator_id)
     with unit_of_work() as session:
-        purchase = open_purchase(session=session, facts=facts, participant=participant, photo_ids=photo_ids,
-                                 promo_code=promo_code, currency=currency,
-                                 at=at or dt.datetime.now(dt.timezone.utc))
-        downloads = purchase_photo_ids(session=session, purchase_id=purchase.id)
+        try:
+            with session.begin_nested():
+                purchase = open_purchase(session=session, facts=facts, participant=participant, photo_ids=photo_ids,
+                                         promo_code=promo_code, currency=currency, idempotency_key=idempotency_key,
+                                         at=at or dt.datetime.now(dt.timezone.utc))
+        except IntegrityError as exc:
+            if idempotency_key is None or constraint_of(exc) != IDEMPOTENCY_KEY_INDEX:
+                raise
+            # Another try with this key committed first (we waited for it at the index): ours, with its promo
+            # code use, went with the savepoint.
+            previous = keyed_purchase(session=session, participant_id=participant["id"], key=idempotency_key)
+            if previous is None:  # and its payment could not start, which freed the key again
+                raise ServiceUnavailable("The payment provider is unavailable; try again shortly.") from exc
+        else:
+            previous = None
+            downloads = purchase_photo_ids(session=session, purchase_id=purchase.id)
+    if previous is not None:
+        return repeat(payments, *previous, request=request), False
     if purchase.status == "paid":
-        return {**present(purchase, facts.project.name, downloads=downloads), "client_secret": None}
+        return {**present(purchase, facts.project.name, downloads=downloads), "client_secret": None}, True
     try:
         intent = payments.create_payment_intent(purchase_id=purchase.id, amount_cents=purchase.total_cents,
                                                 currency=purchase.currency)
     except (ServiceUnavailable, Conflict):
         with unit_of_work() as session:
-            fail_purchase(session=session, purchase_id=purchase.id)
+            fail_purchase(session=session, purchase_id=purchase.id, release_key=True)
         raise
     with unit_of_work() as session:
         purchase = attach_payment_intent(session=session, purchase_id=purchase.id, payment_intent_id=intent.id)
-    return {**present(purchase, facts.project.name, downloads=downloads), "client_secret": intent.client_secret}
+    return {**present(purchase, facts.project.name, downloads=downloads), "client_secret": intent.client_secret}, True
+
+
+# --- a repeated checkout (Idempotency-Key) -------------------------------------------------------------------------
+
+IDEMPOTENCY_KEY_INDEX = "uq_purchases_participant_id_idempotency_key"
+OTHER_REQUEST = "This Idempotency-Key was used for a different checkout."
+
+
+def requested_code(promo_code: str | None) -> str | None:
+    """The promo code a checkout asked for, as it is looked up (blank = none)."""
+    return (normalise_code(promo_code) or None) if promo_code else None
+
+
+def constraint_of(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def keyed_purchase(*, session: Session, participant_id: uuid.UUID,
+                   key: str) -> tuple[Purchase, list[uuid.UUID]] | None:
+    """The participant's purchase made with this Idempotency-Key, and its photos; None when there is none."""
+    purchase = session.scalar(select(Purchase).where(Purchase.participant_id == participant_id,
+                                                     Purchase.idempotency_key == key)
+                              .execution_options(populate_existing=True))
+    if purchase is None:
+        return None
+    return purchase, purchase_photo_ids(session=session, purchase_id=purchase.id)
+
+
+def repeat(payments: Payments, purchase: Purchase, downloads: list[uuid.UUID], *, request: tuple) -> dict:
+    """The answer to a checkout repeated with its Idempotency-Key: the purchase as it stands, with the client
+    secret Stripe keeps for its intent while it can still be paid (409 when the key was used for another
+    request). A purchase whose first try has not stored its intent yet has none to give."""
+    if request != (purchase.project_id, frozenset(downloads), purchase.requested_promo_code):
+        raise Conflict(OTHER_REQUEST)
+    client_secret = None
+    if purchase.status == "pending" and purchase.stripe_payment_intent_id is not None:
+        client_secret = payments.client_secret_of(purchase.stripe_payment_intent_id)
+    return {**present(purchase, purchase.project_name, downloads=downloads), "client_secret": client_secret}
 
 
 def open_purchase(*, session: Session, facts: CheckoutFacts, participant: dict, photo_ids: list[uuid.UUID],
-                  promo_code: str | None, currency: str, at: dt.datetime) -> Purchase:
+                  promo_code: str | None, currency: str, at: dt.datetime,
+                  idempotency_key: str | None = None) -> Purchase:
     """Price the photos, take the promo code's use if its discount applies, and add the purchase and its items.
 
     The promo code's row is locked first, so its limits (``maxUses`` and, counted from redemptions,
@@ -135,7 +203,8 @@ def open_purchase(*, session: Session, facts: CheckoutFacts, participant: dict, 
         photo_count=len(photo_ids), price_per_photo_cents=quote.price_per_photo_cents,
         subtotal_cents=quote.subtotal_cents, discount_applied_cents=quote.discount_applied_cents,
         total_cents=quote.total_cents, currency=currency, applied_promo_code=quote.applied_promo_code,
-        promo_code_id=quote.promo_code.id if quote.promo_code is not None else None)
+        promo_code_id=quote.promo_code.id if quote.promo_code is not None else None,
+        idempotency_key=idempotency_key, requested_promo_code=requested_code(promo_code))
     session.add(purchase)
     shares = apportion(quote.total_cents, {photo_id: 1 for photo_id in photo_ids})
     session.add_all([PurchaseItem(purchase_id=purchase.id, photo_id=photo_id,
@@ -177,11 +246,17 @@ def give_back_promo_code_use(*, session: Session, purchase: Purchase) -> None:
                         .execution_options(synchronize_session=False))
 
 
-def fail_purchase(*, session: Session, purchase_id: uuid.UUID) -> Purchase:
-    """A purchase whose payment could not even start: failed, its promo code use given back."""
+def fail_purchase(*, session: Session, purchase_id: uuid.UUID, release_key: bool = False) -> Purchase:
+    """A purchase whose payment could not even start: failed, its promo code use given back.
+
+    ``release_key`` (checkout's own failure, answered 503 or 409) frees its Idempotency-Key, so the caller's
+    retry with it is a new checkout rather than the repeat of a failure.
+    """
     purchase = session.get(Purchase, purchase_id, with_for_update=True, populate_existing=True)
     if purchase.status == "pending":
         purchase.status = "failed"
+        if release_key:
+            purchase.idempotency_key = None
         give_back_promo_code_use(session=session, purchase=purchase)
         session.flush()
     return purchase
