@@ -259,11 +259,13 @@ def test_a_purchase_locked_by_another_transaction_is_skipped(app, payments, comm
 
 
 def test_the_worker_process_sweeps_and_stops_on_sigterm(app, database_url, stripe_api_base,
-                                                         committed_stale_purchase):
+                                                         committed_stale_purchase, tmp_path):
     env = {**os.environ, "APP_ENV": "test", "DATABASE_URL": database_url, "STRIPE_API_BASE": stripe_api_base,
            "STRIPE_SECRET_KEY": "sk_test_unit", "SWEEP_INTERVAL_S": "0.2", "PENDING_PURCHASE_TTL_S": "3600"}
-    worker = subprocess.Popen([sys.executable, "-m", "commerce_service.worker"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, start_new_session=True)
+    log = tmp_path / "worker.log"  # a file, not a pipe: nobody reads a pipe while the worker runs
+    with log.open("wb") as output:
+        worker = subprocess.Popen([sys.executable, "-m", "commerce_service.worker"], env=env, stdout=output,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 20
         engine = app.extensions["database"].engine
@@ -276,7 +278,7 @@ def test_the_worker_process_sweeps_and_stops_on_sigterm(app, database_url, strip
         if worker.poll() is None:
             worker.kill()
             worker.wait()
-    lines = [json.loads(line) for line in worker.stdout.read().decode().splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     assert {"worker started", "stale purchase expired", "worker stopped"} <= {
         line["message"] for line in lines}
     assert all(line["service"] == "commerce-worker" for line in lines)
@@ -285,6 +287,6 @@ def test_the_worker_process_sweeps_and_stops_on_sigterm(app, database_url, strip
 def test_settings_defaults_and_bounds():
     settings = Settings(app_env="test")
     assert (settings.pending_purchase_ttl_s, settings.sweep_interval_s) == (3600, 60)
-    for field in ("pending_purchase_ttl_s", "sweep_interval_s"):
+    for field, too_low in (("pending_purchase_ttl_s", 299), ("sweep_interval_s", 0)):
         with pytest.raises(ValidationError, match=field):
-            Settings(app_env="test", **{field: 0})
+            Settings(app_env="test", **{field: too_low})

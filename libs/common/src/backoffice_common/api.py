@@ -42,7 +42,11 @@ class Schema(ma.Schema):
         field_obj.data_key = _camel(field_obj.data_key or field_name)
 
     def _serialize(self, obj, *, many: bool = False):
-        plan = self.__dict__.get("_dump_plan") or self.__dict__.setdefault("_dump_plan", _dump_plan(self))
+        # Cached with the field set it was built for: a copy narrowed by Nested(only=/exclude=) gets its own.
+        cached = self.__dict__.get("_dump_plan")
+        if cached is None or cached[0] is not self.dump_fields:
+            cached = self.__dict__["_dump_plan"] = (self.dump_fields, _dump_plan(self))
+        plan = cached[1]
         if many and obj is not None:
             return [plan(item) for item in obj]
         return plan(obj)
@@ -53,7 +57,11 @@ _MISSING = ma.missing
 
 def _value_converter(field: ma.fields.Field):
     """A function of a non-None value giving what ``field._serialize`` would, or None when there is none."""
-    serialize = type(field)._serialize
+    kind = type(field)
+    if (kind.get_value is not ma.fields.Field.get_value or kind.serialize is not ma.fields.Field.serialize
+            or not field._CHECK_ATTRIBUTE):
+        return None  # a field that fetches or serializes its own way: marshmallow's path
+    serialize = kind._serialize
     if serialize in (ma.fields.String._serialize, ma.fields.UUID._serialize):
         return str if serialize is ma.fields.UUID._serialize else ma.utils.ensure_text_type
     if serialize is ma.fields.Number._serialize and not field.as_string:
@@ -92,7 +100,10 @@ def _dump_plan(schema: ma.Schema):
             if convert is None:
                 value = field.serialize(name, obj, accessor=accessor)
             else:
-                value = obj.get(attribute, _MISSING) if plain else get_value(obj, attribute, _MISSING)
+                if plain:  # marshmallow's lookup, minus its generality: the key, else an attribute
+                    value = obj[attribute] if attribute in obj else getattr(obj, attribute, _MISSING)
+                else:
+                    value = get_value(obj, attribute, _MISSING)
                 if value is not None and value is not _MISSING:
                     value = convert(value)
             if value is not _MISSING:

@@ -24,7 +24,9 @@ class Settings(CommonSettings):
 
     # The commerce worker: a purchase still pending this long after checkout was abandoned (or its checkout
     # died before Stripe answered); it is settled with Stripe every sweep_interval_s.
-    pending_purchase_ttl_s: float = Field(default=3600.0, gt=0)
+    # At least 5 minutes: well past the longest a checkout can spend with Stripe (two tries of the
+    # connect + read timeouts), so the sweeper never fails a purchase a checkout is still making.
+    pending_purchase_ttl_s: float = Field(default=3600.0, ge=300)
     sweep_interval_s: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")

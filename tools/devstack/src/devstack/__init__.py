@@ -8,6 +8,9 @@ WORKERS = {"projects-worker": ("projects", "projects_service.worker"),
            "commerce-worker": ("commerce", "commerce_service.worker")}
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now (tests pick theirs so they never meet `make run`).
 
@@ -19,10 +22,13 @@ def free_port() -> int:
 
     for _ in range(200):
         port = random.randrange(20000, 32000)
+        if port in _HANDED_OUT:  # not listening yet, but promised to another part of this process
+            continue
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _HANDED_OUT.add(port)
             return port
     raise RuntimeError("no free TCP port between 20000 and 32000")

@@ -205,8 +205,7 @@ class Stack:
     def stop(self) -> None:
         for name in list(self.processes):
             self.stop_service(name)
-        for proxy in ("s3_proxy", "smtp_proxy", "stripe_proxy"):
-            if getattr(self, proxy, None):
-                getattr(self, proxy).stop()
-        if getattr(self, "mail", None):
-            self.mail.stop()
+        for part in ("s3_proxy", "smtp_proxy", "stripe_proxy", "mail"):  # each once: stop() may run twice
+            if getattr(self, part, None):
+                getattr(self, part).stop()
+                setattr(self, part, None)
