@@ -213,6 +213,28 @@ def test_undecided_intents_and_an_unreachable_stripe_leave_purchases_for_the_nex
     assert _promo_uses(db_session, shop, processing) == (1, 1)
 
 
+def test_undecided_intents_go_to_the_back_of_the_queue(client, db_session, shop, unit_of_work):
+    """A full batch of intents Stripe hasn't decided can't keep the sweeper from newer stale purchases."""
+    processing, no_intent = _checkout(client, shop), _checkout(client, shop, promo=False)
+    _age(db_session, processing, by=dt.timedelta(hours=5))
+    _age(db_session, no_intent, by=dt.timedelta(hours=2), stripe_payment_intent_id=None)
+
+    class Processing:
+        def cancel_payment_intent(self, intent_id):
+            return False
+
+        def payment_intent_status(self, intent_id):
+            return "processing"
+
+    def sweep_one():
+        return expire_stale_purchases(unit_of_work=unit_of_work, payments=Processing(), older_than=TTL, limit=1)
+
+    assert sweep_one() == 0  # the oldest is looked at first, and is still undecided
+    assert sweep_one() == 1  # then the one behind it
+    assert (_purchase(db_session, processing).status, _purchase(db_session, no_intent).status) == (
+        "pending", "failed")
+
+
 @pytest.fixture
 def committed_stale_purchase(app):
     """A pending purchase without an intent, committed and two hours old (for other connections to see)."""

@@ -20,7 +20,7 @@ import logging
 import uuid
 
 from backoffice_common.errors import ServiceUnavailable
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.payments import Payments
@@ -57,6 +57,8 @@ def expire_stale_purchases(*, unit_of_work: UnitOfWork, payments: Payments, olde
                         extra={"purchase_id": str(purchase_id)})
             break
         if outcome is None:
+            with unit_of_work() as session:
+                mark_undecided(session=session, purchase_id=purchase_id)
             continue
         with unit_of_work() as session:
             status = settle(session=session, purchase_id=purchase_id, intent_id=intent_id, outcome=outcome)
@@ -69,12 +71,21 @@ def expire_stale_purchases(*, unit_of_work: UnitOfWork, payments: Payments, olde
 
 def claim_stale_purchases(*, session: Session, older_than: dt.timedelta,
                           limit: int) -> list[tuple[uuid.UUID, str | None]]:
-    """(id, PaymentIntent id) of the oldest stale pending purchases, locked; rows another transaction holds
-    (a webhook, another worker) are skipped."""
+    """(id, PaymentIntent id) of the stale pending purchases looked at least recently (then oldest first),
+    locked; rows another transaction holds (a webhook, another worker) are skipped."""
     return [tuple(row) for row in session.execute(
         select(Purchase.id, Purchase.stripe_payment_intent_id)
         .where(Purchase.status == "pending", Purchase.created_at < func.now() - older_than)
-        .order_by(Purchase.created_at, Purchase.id).limit(limit).with_for_update(skip_locked=True))]
+        .order_by(Purchase.updated_at, Purchase.created_at, Purchase.id).limit(limit)
+        .with_for_update(skip_locked=True))]
+
+
+def mark_undecided(*, session: Session, purchase_id: uuid.UUID) -> None:
+    """Send a purchase whose intent Stripe has not decided (processing, say) to the back of the queue, so a
+    batch of them can't keep the sweeper from the stale purchases behind them. Wall-clock time, not the
+    transaction's: the mark must sort after everything not yet looked at."""
+    session.execute(update(Purchase).where(Purchase.id == purchase_id, Purchase.status == "pending")
+                    .values(updated_at=func.clock_timestamp()))
 
 
 def stripe_outcome(payments: Payments, intent_id: str) -> str | None:
