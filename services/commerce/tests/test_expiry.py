@@ -235,6 +235,18 @@ def test_undecided_intents_go_to_the_back_of_the_queue(client, db_session, shop,
         "pending", "failed")
 
 
+def test_a_stopping_worker_leaves_the_stripe_calls_for_next_time(client, db_session, shop, unit_of_work,
+                                                                  payments):
+    with_intent, no_intent = _checkout(client, shop), _checkout(client, shop, promo=False)
+    _age(db_session, with_intent)
+    _age(db_session, no_intent, stripe_payment_intent_id=None)
+    moved = expire_stale_purchases(unit_of_work=unit_of_work, payments=payments, older_than=TTL,
+                                   stopping=lambda: True)
+    assert moved == 1  # the one that needs no Stripe call is settled; the other waits
+    assert (_purchase(db_session, with_intent).status, _purchase(db_session, no_intent).status) == (
+        "pending", "failed")
+
+
 @pytest.fixture
 def committed_stale_purchase(app):
     """A pending purchase without an intent, committed and two hours old (for other connections to see)."""

@@ -21,12 +21,13 @@ def worker_engine(settings, name: str) -> Engine:
                                        "application_name": name})
 
 
-def run_forever(name: str, settings, one_round: Callable[[], bool], *, idle_s: float) -> None:
-    """Call ``one_round`` until SIGTERM or SIGINT.
+def run_forever(name: str, settings, one_round: Callable[[Callable[[], bool]], bool], *, idle_s: float) -> None:
+    """Call ``one_round(stopping)`` until SIGTERM or SIGINT.
 
     ``one_round`` answers whether more work may be waiting (then it runs again at once); otherwise the
-    worker waits ``idle_s``, in short naps so a stop is heard within half a second. An exception — the
-    database is down, say — is logged and the round is tried again after the wait: a worker never dies of it.
+    worker waits ``idle_s``, in short naps so a stop is heard within half a second. A long round should
+    ask ``stopping()`` between items and return early. An exception — the database is down, say — is
+    logged and the round is tried again after the wait: a worker never dies of it.
     """
     configure_logging(name, settings.log_level)
     stopping = False
@@ -40,7 +41,7 @@ def run_forever(name: str, settings, one_round: Callable[[], bool], *, idle_s: f
     log.info("worker started", extra={"worker": name})
     while not stopping:
         try:
-            busy = one_round()
+            busy = one_round(lambda: stopping)
         except Exception:
             log.exception("worker round failed", extra={"worker": name})
             busy = False

@@ -34,9 +34,9 @@ def main() -> None:
                         read_timeout=settings.stripe_timeout_read_s)
     older_than = dt.timedelta(seconds=settings.pending_purchase_ttl_s)
 
-    def sweep() -> bool:  # a full batch means more may be waiting: go again at once
+    def sweep(stopping) -> bool:  # a full batch means more may be waiting: go again at once
         return expire_stale_purchases(unit_of_work=unit_of_work, payments=payments, older_than=older_than,
-                                      limit=BATCH) >= BATCH
+                                      limit=BATCH, stopping=stopping) >= BATCH
 
     run_forever("commerce-worker", settings, sweep, idle_s=settings.sweep_interval_s)
 

@@ -53,7 +53,8 @@ def main() -> None:
     session_factory = sessionmaker(worker_engine(settings, "projects-worker"))
     handlers = handlers_for(settings)
 
-    def drain() -> bool:  # something was handled: more may be due, go again at once
+    def drain(_stopping) -> bool:  # something was handled: more may be due, go again at once
+        # (a round is at most 50 messages, each bounded by its timeouts: it is not interrupted)
         return drain_once(session_factory=session_factory, handlers=handlers, batch_size=50,
                           base_s=settings.outbox_backoff_base_s, max_s=settings.outbox_backoff_max_s) > 0
 
