@@ -14,6 +14,8 @@ from flask import current_app
 
 log = logging.getLogger(__name__)
 
+STRIPE_UNAVAILABLE = "The payment provider is unavailable; try again shortly."
+
 
 @dataclass(frozen=True)
 class PaymentIntent:
@@ -60,7 +62,7 @@ class Payments:
                 break
         log.warning("stripe payment intent failed: %s", failure.__class__.__name__,
                     extra={"purchase_id": str(purchase_id)})
-        raise ServiceUnavailable("The payment provider is unavailable; try again shortly.") from failure
+        raise ServiceUnavailable(STRIPE_UNAVAILABLE) from failure
 
     def verified_event(self, payload: bytes, signature: str | None) -> dict:
         """The event, when ``Stripe-Signature`` is valid for our webhook secret; ValueError otherwise."""
@@ -84,39 +86,37 @@ class Payments:
         except stripe.StripeError as exc:
             log.warning("stripe payment intent cancel failed: %s", exc.__class__.__name__,
                         extra={"payment_intent_id": intent_id})
-            raise ServiceUnavailable("The payment provider is unavailable; try again shortly.") from exc
+            raise ServiceUnavailable(STRIPE_UNAVAILABLE) from exc
         return True
 
     def payment_intent_status(self, intent_id: str) -> str | None:
         """A PaymentIntent's status at Stripe (``succeeded``, ``canceled``, ``processing``…), or None when Stripe
         does not know it. ServiceUnavailable when Stripe can't be reached."""
-        try:
-            return self.client.v1.payment_intents.retrieve(intent_id).status
-        except stripe.InvalidRequestError as exc:
-            if exc.http_status == 404:
-                return None
-            failure = exc
-        except stripe.StripeError as exc:
-            failure = exc
-        log.warning("stripe payment intent retrieve failed: %s", failure.__class__.__name__,
-                    extra={"payment_intent_id": intent_id})
-        raise ServiceUnavailable("The payment provider is unavailable; try again shortly.") from failure
+        intent = self._retrieve(intent_id)
+        return None if intent is None else intent.status
 
     def client_secret_of(self, intent_id: str) -> str | None:
         """A PaymentIntent's client secret, asked of Stripe again (a repeated checkout's answer; secrets are not
         stored), or None when Stripe does not know the intent. ServiceUnavailable when Stripe can't be reached."""
+        intent = self._retrieve(intent_id)
+        if intent is None:
+            log.warning("stripe does not know a purchase's payment intent", extra={"payment_intent_id": intent_id})
+            return None
+        return intent.client_secret
+
+    def _retrieve(self, intent_id: str):
+        """The PaymentIntent as Stripe has it, or None when Stripe does not know it."""
         try:
-            return self.client.v1.payment_intents.retrieve(intent_id).client_secret
+            return self.client.v1.payment_intents.retrieve(intent_id)
         except stripe.InvalidRequestError as exc:
             if exc.http_status == 404:
-                log.warning("stripe does not know a purchase's payment intent", extra={"payment_intent_id": intent_id})
                 return None
             failure = exc
         except stripe.StripeError as exc:
             failure = exc
         log.warning("stripe payment intent retrieve failed: %s", failure.__class__.__name__,
                     extra={"payment_intent_id": intent_id})
-        raise ServiceUnavailable("The payment provider is unavailable; try again shortly.") from failure
+        raise ServiceUnavailable(STRIPE_UNAVAILABLE) from failure
 
 
 def payments() -> Payments:

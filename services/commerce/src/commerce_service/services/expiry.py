@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from commerce_service.clients.payments import Payments
 from commerce_service.models import Purchase
-from commerce_service.services.payments import next_status
+from commerce_service.services.payments import apply_event
 from commerce_service.services.purchases import UnitOfWork, fail_purchase
 
 log = logging.getLogger(__name__)
@@ -113,12 +113,6 @@ def settle(*, session: Session, purchase_id: uuid.UUID, intent_id: str, outcome:
     purchase = session.get(Purchase, purchase_id, with_for_update=True, populate_existing=True)
     if purchase is None or purchase.status != "pending" or purchase.stripe_payment_intent_id != intent_id:
         return None  # a webhook moved it meanwhile (or another worker did)
-    if outcome == CANCELED:
-        return fail_purchase(session=session, purchase_id=purchase_id).status
-    # Succeeded: the move the webhook would have made (pending → paid keeps the promo use taken at checkout).
-    target = next_status(purchase.status, outcome)
-    if target is None:
-        return None
-    purchase.status = target
-    session.flush()
-    return target
+    # The move the webhook would have made: cancelled → failed, the promo use given back; succeeded → paid,
+    # keeping the use taken at checkout.
+    return apply_event(session=session, purchase=purchase, event_type=outcome)

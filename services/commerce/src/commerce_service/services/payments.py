@@ -75,9 +75,15 @@ def handle_webhook(*, session: Session, payments: Payments, payload: bytes, sign
     if purchase is None:
         log.warning("stripe event for no purchase of ours", extra={"event_id": event["id"]})
         return
-    target = next_status(purchase.status, event["type"])
+    apply_event(session=session, purchase=purchase, event_type=event["type"])
+
+
+def apply_event(*, session: Session, purchase: Purchase, event_type: str) -> str | None:
+    """Move a (locked) purchase as the event says, its promo code use with it: the new status, or None when
+    the event must not move it. The webhook's path, and the sweeper's when it learns the same from Stripe."""
+    target = next_status(purchase.status, event_type)
     if target is None:
-        return
+        return None
     if target == "failed":
         give_back_promo_code_use(session=session, purchase=purchase)
     elif purchase.status == "failed" and purchase.promo_code_id is not None:
@@ -85,6 +91,7 @@ def handle_webhook(*, session: Session, payments: Payments, payload: bytes, sign
         take_promo_code_use(session=session, purchase=purchase, within_limit=False)
     purchase.status = target
     session.flush()
+    return target
 
 
 def find_purchase(*, session: Session, event: dict) -> Purchase | None:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.auth import AuthClient
-from commerce_service.clients.payments import Payments
+from commerce_service.clients.payments import STRIPE_UNAVAILABLE, Payments
 from commerce_service.clients.projects import CheckoutFacts, ProjectsClient
 from commerce_service.models import PromoCode, PromoCodeRedemption, Purchase, PurchaseItem
 from commerce_service.services.common import invalid
@@ -120,7 +120,7 @@ def checkout(*, unit_of_work: UnitOfWork, projects: ProjectsClient, auth: AuthCl
             # code use, went with the savepoint.
             previous = keyed_purchase(session=session, participant_id=participant["id"], key=idempotency_key)
             if previous is None:  # and its payment could not start, which freed the key again
-                raise ServiceUnavailable("The payment provider is unavailable; try again shortly.") from exc
+                raise ServiceUnavailable(STRIPE_UNAVAILABLE) from exc
         else:
             previous = None
             downloads = purchase_photo_ids(session=session, purchase_id=purchase.id)
