@@ -1,16 +1,15 @@
 """The end-to-end suite: real PostgreSQL, the four services under gunicorn, and
 nginx with the real gateway config, driven over HTTP on loopback."""
-import json
 import time
 import uuid
 
 import pytest
 import requests
-import stripe
 from sqlalchemy import create_engine, text
 
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
+from devstack import stripe_events
 from devstack.client import Gateway
 from devstack.stack import STRIPE_WEBHOOK_SECRET, Stack
 
@@ -130,26 +129,14 @@ def ready_photos(databases):
 @pytest.fixture
 def stripe_webhook(gw):
     """``stripe_webhook(event)`` → the gateway's answer to Stripe delivering ``event``, signed as Stripe signs."""
-    def deliver(event, secret=STRIPE_WEBHOOK_SECRET, signature=None):
-        payload = json.dumps(event)
-        timestamp = int(time.time())
-        if signature is None:
-            digest = stripe.WebhookSignature._compute_signature(f"{timestamp}.{payload}", secret)
-            signature = f"t={timestamp},v1={digest}"
-        headers = {"Content-Type": "application/json", **({"Stripe-Signature": signature} if signature else {})}
-        return gw.post("/v1/webhooks/stripe", data=payload, headers=headers)
-    return deliver
+    return lambda event, secret=STRIPE_WEBHOOK_SECRET, signature=None: stripe_events.deliver(gw, event, secret,
+                                                                                           signature)
 
 
 @pytest.fixture
 def purchase(stack, service_headers, stripe_webhook):
     """``purchase(project_id, participant, photo_ids, outcome)`` → a checkout through commerce, then Stripe's
     webhook for ``outcome`` (``paid``, ``failed``, ``refunded``, or ``pending`` for none)."""
-    def intent_event(kind, detail):
-        return {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": kind,
-                "data": {"object": {"id": detail["stripePaymentIntentId"], "object": "payment_intent",
-                                    "metadata": {"purchase_id": detail["id"]}}}}
-
     def buy(project_id, participant, photo_ids, outcome="paid", **extra):
         response = requests.post(f"{stack.service_url('commerce')}/internal/checkout", headers=service_headers,
                                  timeout=30, json={"projectId": project_id, "participant": participant,
@@ -157,13 +144,11 @@ def purchase(stack, service_headers, stripe_webhook):
         assert response.status_code == 201, response.text
         detail = response.json()
         if outcome in ("paid", "refunded"):
-            assert stripe_webhook(intent_event("payment_intent.succeeded", detail)).status_code == 200
+            assert stripe_webhook(stripe_events.intent_event("payment_intent.succeeded", detail)).status_code == 200
         if outcome == "failed":
-            assert stripe_webhook(intent_event("payment_intent.payment_failed", detail)).status_code == 200
+            assert stripe_webhook(stripe_events.intent_event("payment_intent.payment_failed",
+                                                             detail)).status_code == 200
         if outcome == "refunded":
-            refund = {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": "charge.refunded",
-                      "data": {"object": {"id": f"ch_{uuid.uuid4().hex}", "object": "charge", "refunded": True,
-                                          "payment_intent": detail["stripePaymentIntentId"]}}}
-            assert stripe_webhook(refund).status_code == 200
+            assert stripe_webhook(stripe_events.refund_event(detail)).status_code == 200
         return detail
     return buy

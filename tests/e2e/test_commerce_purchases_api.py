@@ -1,17 +1,15 @@
 """Purchases through the real stack: checkout (commerce → projects, auth, localstripe), Stripe's signed webhooks
 through the gateway, the operator's purchase list and detail, and the figures analytics asks for."""
-import json
 import threading
-import time
 import uuid
 
 import pytest
 import requests
-import stripe
 from sqlalchemy import text
 
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
+from devstack import stripe_events
 from devstack.stack import STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
 
 ITEM_FIELDS = {"id", "status", "photoCount", "subtotalCents", "discountAppliedCents", "totalCents",
@@ -72,26 +70,7 @@ def _promo(gw, operator, code, **limits):
 
 
 def _webhook(gw, event, secret=STRIPE_WEBHOOK_SECRET, signature=None):
-    payload = json.dumps(event)
-    timestamp = int(time.time())
-    if signature is None:
-        signature = f"t={timestamp},v1={stripe.WebhookSignature._compute_signature(f'{timestamp}.{payload}', secret)}"
-    headers = {"Content-Type": "application/json"}
-    if signature:
-        headers["Stripe-Signature"] = signature
-    return gw.post("/v1/webhooks/stripe", data=payload, headers=headers)
-
-
-def _intent_event(event_type, purchase, event_id=None):
-    return {"id": event_id or f"evt_{uuid.uuid4().hex}", "object": "event", "type": event_type,
-            "data": {"object": {"id": purchase["stripePaymentIntentId"], "object": "payment_intent",
-                                "metadata": {"purchase_id": purchase["id"]}}}}
-
-
-def _refund_event(purchase):
-    return {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": "charge.refunded",
-            "data": {"object": {"id": f"ch_{uuid.uuid4().hex}", "object": "charge", "refunded": True,
-                                "payment_intent": purchase["stripePaymentIntentId"]}}}
+    return stripe_events.deliver(gw, event, secret, signature)
 
 
 def _one(databases, sql, **params):
@@ -190,7 +169,7 @@ class TestCheckout:
             code["code"], 200, 600)
         assert _ok(gw.get("/v1/promo-codes", token=operator.token))[0]["timesUsed"] == 1
         assert _ok(_checkout(stack, shop, promoCode=code["code"]), 201)["appliedPromoCode"] is None
-        _ok(_webhook(gw, _intent_event("payment_intent.payment_failed", first)))
+        _ok(_webhook(gw, stripe_events.intent_event("payment_intent.payment_failed", first)))
         assert _status(gw, operator, first) == "failed"
         assert _ok(gw.get("/v1/promo-codes", token=operator.token))[0]["timesUsed"] == 0
         assert _ok(_checkout(stack, shop, promoCode=code["code"]), 201)["appliedPromoCode"] == code["code"]
@@ -243,15 +222,15 @@ class TestCheckout:
 class TestWebhooks:
     def test_signed_events_move_a_purchase_once_and_never_backwards(self, gw, stack, databases, operator, shop):
         purchase = _ok(_checkout(stack, shop), 201)
-        succeeded = _intent_event("payment_intent.succeeded", purchase)
+        succeeded = stripe_events.intent_event("payment_intent.succeeded", purchase)
         response = _webhook(gw, succeeded)
         assert response.status_code == 200 and response.json() == {"received": True}
         assert _status(gw, operator, purchase) == "paid"
-        assert _webhook(gw, _intent_event("payment_intent.payment_failed", purchase)).status_code == 200
+        assert _webhook(gw, stripe_events.intent_event("payment_intent.payment_failed", purchase)).status_code == 200
         assert _status(gw, operator, purchase) == "paid"  # a late failure does not undo a payment
-        assert _webhook(gw, _refund_event(purchase)).status_code == 200
+        assert _webhook(gw, stripe_events.refund_event(purchase)).status_code == 200
         assert _status(gw, operator, purchase) == "refunded"
-        assert _webhook(gw, _intent_event("payment_intent.succeeded", purchase)).status_code == 200
+        assert _webhook(gw, stripe_events.intent_event("payment_intent.succeeded", purchase)).status_code == 200
         assert _status(gw, operator, purchase) == "refunded"
         assert _webhook(gw, succeeded).status_code == 200  # a redelivery
         assert _one(databases, "SELECT count(*) FROM stripe_events WHERE id = :id", id=succeeded["id"]) == 1
@@ -261,9 +240,9 @@ class TestWebhooks:
     def test_a_redelivered_event_is_applied_once(self, gw, stack, databases, operator, shop):
         code = _promo(gw, operator, f"DEDUP{uuid.uuid4().hex[:6]}".upper())
         purchase = _ok(_checkout(stack, shop, promoCode=code["code"]), 201)
-        failed = _intent_event("payment_intent.payment_failed", purchase)
+        failed = stripe_events.intent_event("payment_intent.payment_failed", purchase)
         _ok(_webhook(gw, failed))
-        _ok(_webhook(gw, _intent_event("payment_intent.succeeded", purchase)))  # failed → paid: the use is back
+        _ok(_webhook(gw, stripe_events.intent_event("payment_intent.succeeded", purchase)))  # failed → paid: the use is back
         _ok(_webhook(gw, failed))  # the same failure again: no effect
         assert _status(gw, operator, purchase) == "paid"
         assert _one(databases, "SELECT times_used FROM promo_codes WHERE id = :id", id=code["id"]) == 1
@@ -271,21 +250,21 @@ class TestWebhooks:
     def test_an_abandoned_payment_gives_the_promo_use_back(self, gw, stack, databases, operator, shop):
         code = _promo(gw, operator, f"GONE{uuid.uuid4().hex[:6]}".upper(), maxUsesPerUser=1)
         purchase = _ok(_checkout(stack, shop, promoCode=code["code"]), 201)
-        _ok(_webhook(gw, _intent_event("payment_intent.canceled", purchase)))
+        _ok(_webhook(gw, stripe_events.intent_event("payment_intent.canceled", purchase)))
         assert _status(gw, operator, purchase) == "failed"
         assert _one(databases, "SELECT times_used FROM promo_codes WHERE id = :id", id=code["id"]) == 0
         assert _ok(_checkout(stack, shop, promoCode=code["code"]), 201)["appliedPromoCode"] == code["code"]
 
     def test_a_refund_that_overtakes_the_payment_stays_refunded(self, gw, stack, databases, operator, shop):
         purchase = _ok(_checkout(stack, shop), 201)
-        _ok(_webhook(gw, _refund_event(purchase)))
-        _ok(_webhook(gw, _intent_event("payment_intent.succeeded", purchase)))
+        _ok(_webhook(gw, stripe_events.refund_event(purchase)))
+        _ok(_webhook(gw, stripe_events.intent_event("payment_intent.succeeded", purchase)))
         assert _status(gw, operator, purchase) == "refunded"
 
     @pytest.mark.parametrize("case", ["missing", "wrong secret", "garbage"])
     def test_bad_signature_is_400(self, gw, stack, operator, shop, case):
         purchase = _ok(_checkout(stack, shop), 201)
-        event = _intent_event("payment_intent.succeeded", purchase)
+        event = stripe_events.intent_event("payment_intent.succeeded", purchase)
         response = _webhook(gw, event, **{"missing": {"signature": ""}, "wrong secret": {"secret": "whsec_nope"},
                                           "garbage": {"signature": "t=1,v1=deadbeef"}}[case])
         assert response.status_code == 400
@@ -310,7 +289,7 @@ class TestPurchaseList:
     def test_pages_filters_and_current_project_names(self, gw, stack, databases, operator, photographer,
                                                      new_project, shop):
         made = [_ok(_checkout(stack, shop, photos=[photo]), 201) for photo in shop.photos]
-        _ok(_webhook(gw, _intent_event("payment_intent.succeeded", made[0])))
+        _ok(_webhook(gw, stripe_events.intent_event("payment_intent.succeeded", made[0])))
         second = new_project(operator, type="public", status="live", name="Autumn Fair")
         other = _ok(_checkout(stack, _shop(stack, databases, second, photographer, photos=1), photos=None), 201)
         newest_first = [other["id"]] + [p["id"] for p in reversed(made)]
@@ -349,8 +328,8 @@ class TestStats:
         refunded = _ok(_checkout(stack, shop, photos=shop.photos[3:]), 201)
         pending = _ok(_checkout(stack, shop, photos=shop.photos[:1]), 201)
         for purchase in (paid, refunded):
-            _ok(_webhook(gw, _intent_event("payment_intent.succeeded", purchase)))
-        _ok(_webhook(gw, _refund_event(refunded)))
+            _ok(_webhook(gw, stripe_events.intent_event("payment_intent.succeeded", purchase)))
+        _ok(_webhook(gw, stripe_events.refund_event(refunded)))
         assert pending["status"] == "pending"
 
         def ask(**body):

@@ -13,12 +13,12 @@ import uuid
 
 import pytest
 import requests
-import stripe
 from sqlalchemy import text
 
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
 from backoffice_common.testing.plugin import SigningKey, sign_access_token
+from devstack import stripe_events
 from devstack.stack import STRIPE_WEBHOOK_SECRET
 
 TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -503,16 +503,13 @@ def test_every_success_has_the_contract_fields_and_times(gw, stack, databases, r
 # --- Stripe's webhook: every bad delivery is a 400 that moves nothing -----------------------------------------------
 
 def _signed(payload: str, timestamp: int) -> dict:
-    digest = stripe.WebhookSignature._compute_signature(f"{timestamp}.{payload}", STRIPE_WEBHOOK_SECRET)
-    return {"Content-Type": "application/json", "Stripe-Signature": f"t={timestamp},v1={digest}"}
+    return stripe_events.signed(payload, STRIPE_WEBHOOK_SECRET, timestamp)[1]
 
 
 @pytest.mark.parametrize("case", ["stale signature", "signed but not JSON", "signature of another body"])
 def test_webhook_refusals_are_400_and_change_nothing(gw, databases, world, case):
     purchase = gw.get(f"/v1/purchases/{world['purchase']}", token=world["owner"].token).json()
-    event = json.dumps({"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": "payment_intent.succeeded",
-                        "data": {"object": {"id": purchase["stripePaymentIntentId"], "object": "payment_intent",
-                                            "metadata": {"purchase_id": purchase["id"]}}}})
+    event = json.dumps(stripe_events.intent_event("payment_intent.succeeded", purchase))
     now = int(time.time())
     payload, headers = {
         "stale signature": (event, _signed(event, now - 301)),  # outside the 5-minute tolerance

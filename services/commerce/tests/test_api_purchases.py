@@ -1,6 +1,5 @@
 """Checkout, Stripe webhooks, the operator's purchases and the analytics figures, through the app on real
 PostgreSQL, the real projects and auth services over HTTP, and a real Stripe fake (localstripe)."""
-import json
 import threading
 import time
 import uuid
@@ -17,6 +16,7 @@ from backoffice_common.internal import make_service_token
 from commerce_service.models import (Discount, PricingRule, PromoCode, PromoCodeRedemption, Purchase, PurchaseItem,
                                      StripeEvent)
 from commerce_service.services import discounts, pricing_rules, promo_codes, purchases
+from devstack import stripe_events
 
 STRIPE_WEBHOOK_SECRET = "whsec_unit_test_secret"  # what conftest gives the app
 SERVICE = {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'checkout')}"}
@@ -54,31 +54,13 @@ def _promo(client, operator, code="SUMMER10", value=10, **limits):
     return response.json
 
 
-def _event(event_type, obj, event_id=None):
-    return {"id": event_id or f"evt_{uuid.uuid4().hex}", "object": "event", "type": event_type,
-            "data": {"object": obj}}
-
-
 def _signed(event, secret=STRIPE_WEBHOOK_SECRET, timestamp=None):
-    payload = json.dumps(event)
-    timestamp = timestamp or int(time.time())
-    signature = stripe.WebhookSignature._compute_signature(f"{timestamp}.{payload}", secret)
-    return payload, {"Stripe-Signature": f"t={timestamp},v1={signature}", "Content-Type": "application/json"}
+    return stripe_events.signed(event, secret, timestamp)
 
 
 def _webhook(client, event, **kw):
     payload, headers = _signed(event, **kw)
     return client.post("/v1/webhooks/stripe", data=payload, headers=headers)
-
-
-def _intent_event(event_type, purchase, event_id=None):
-    return _event(event_type, {"id": purchase["stripePaymentIntentId"], "object": "payment_intent",
-                               "metadata": {"purchase_id": purchase["id"]}}, event_id)
-
-
-def _refund_event(purchase, refunded=True):
-    return _event("charge.refunded", {"id": f"ch_{uuid.uuid4().hex}", "object": "charge", "refunded": refunded,
-                                      "payment_intent": purchase["stripePaymentIntentId"]})
 
 
 def _status(db_session, purchase) -> str:
@@ -218,16 +200,16 @@ class TestCheckout:
 class TestWebhooks:
     def test_moves_a_purchase_through_its_life_once_per_event(self, client, db_session, shop):
         purchase = _checkout(client, shop).json
-        succeeded = _intent_event("payment_intent.succeeded", purchase)
+        succeeded = stripe_events.intent_event("payment_intent.succeeded", purchase)
         response = _webhook(client, succeeded)
         assert response.status_code == 200 and response.json == {"received": True}
         assert _status(db_session, purchase) == "paid"
-        refund = _refund_event(purchase)
+        refund = stripe_events.refund_event(purchase)
         assert _webhook(client, refund).status_code == 200
         assert _status(db_session, purchase) == "refunded"
         # The same events again (redelivery), or late ones, change nothing.
-        for event in (succeeded, _intent_event("payment_intent.succeeded", purchase),
-                      _intent_event("payment_intent.payment_failed", purchase)):
+        for event in (succeeded, stripe_events.intent_event("payment_intent.succeeded", purchase),
+                      stripe_events.intent_event("payment_intent.payment_failed", purchase)):
             assert _webhook(client, event).status_code == 200
             assert _status(db_session, purchase) == "refunded"
         assert db_session.scalar(select(func.count()).select_from(StripeEvent)) == 4
@@ -235,12 +217,12 @@ class TestWebhooks:
     def test_duplicate_event_id_is_applied_once(self, client, db_session, shop, operator):
         code = _promo(client, operator)
         purchase = _checkout(client, shop, promoCode="SUMMER10").json
-        failed = _intent_event("payment_intent.payment_failed", purchase, event_id="evt_once")
+        failed = stripe_events.intent_event("payment_intent.payment_failed", purchase, event_id="evt_once")
         assert _webhook(client, failed).status_code == 200
         assert _status(db_session, purchase) == "failed"
         assert db_session.get(PromoCode, uuid.UUID(code["id"]), populate_existing=True).times_used == 0
         # failed → paid takes the use back; the repeated failure (same id) does not give it back again.
-        assert _webhook(client, _intent_event("payment_intent.succeeded", purchase)).status_code == 200
+        assert _webhook(client, stripe_events.intent_event("payment_intent.succeeded", purchase)).status_code == 200
         assert _webhook(client, failed).status_code == 200
         assert _status(db_session, purchase) == "paid"
         assert db_session.get(PromoCode, uuid.UUID(code["id"]), populate_existing=True).times_used == 1
@@ -250,41 +232,41 @@ class TestWebhooks:
         code = _promo(client, operator, maxUses=1)
         purchase = _checkout(client, shop, promoCode="SUMMER10").json
         assert _checkout(client, shop, promoCode="SUMMER10").json["appliedPromoCode"] is None  # used up
-        _webhook(client, _intent_event("payment_intent.payment_failed", purchase))
+        _webhook(client, stripe_events.intent_event("payment_intent.payment_failed", purchase))
         assert db_session.get(PromoCode, uuid.UUID(code["id"]), populate_existing=True).times_used == 0
         assert _checkout(client, shop, promoCode="SUMMER10").json["appliedPromoCode"] == "SUMMER10"
 
     def test_refund_only_in_full(self, client, db_session, shop):
         purchase = _checkout(client, shop).json
-        _webhook(client, _intent_event("payment_intent.succeeded", purchase))
-        _webhook(client, _refund_event(purchase, refunded=False))
+        _webhook(client, stripe_events.intent_event("payment_intent.succeeded", purchase))
+        _webhook(client, stripe_events.refund_event(purchase, refunded=False))
         assert _status(db_session, purchase) == "paid"
-        _webhook(client, _refund_event(purchase))
+        _webhook(client, stripe_events.refund_event(purchase))
         assert _status(db_session, purchase) == "refunded"
 
     def test_a_refund_before_the_payment_event_wins(self, client, db_session, shop):
         purchase = _checkout(client, shop).json
-        _webhook(client, _refund_event(purchase))
+        _webhook(client, stripe_events.refund_event(purchase))
         assert _status(db_session, purchase) == "refunded"
-        _webhook(client, _intent_event("payment_intent.succeeded", purchase))
+        _webhook(client, stripe_events.intent_event("payment_intent.succeeded", purchase))
         assert _status(db_session, purchase) == "refunded"
 
     def test_found_by_metadata_when_the_intent_id_was_never_stored(self, client, db_session, shop):
         purchase = _checkout(client, shop).json
         db_session.get(Purchase, uuid.UUID(purchase["id"])).stripe_payment_intent_id = None
         db_session.flush()
-        _webhook(client, _intent_event("payment_intent.succeeded", purchase))
+        _webhook(client, stripe_events.intent_event("payment_intent.succeeded", purchase))
         stored = db_session.get(Purchase, uuid.UUID(purchase["id"]), populate_existing=True)
         assert (stored.status, stored.stripe_payment_intent_id) == ("paid", purchase["stripePaymentIntentId"])
 
     def test_unknown_events_and_intents_are_200(self, client, db_session, shop):
-        assert _webhook(client, _event("customer.created", {"id": "cus_1"})).status_code == 200
-        assert _webhook(client, _event("payment_intent.succeeded", {"id": "pi_nobody"})).status_code == 200
+        assert _webhook(client, stripe_events.event("customer.created", {"id": "cus_1"})).status_code == 200
+        assert _webhook(client, stripe_events.event("payment_intent.succeeded", {"id": "pi_nobody"})).status_code == 200
 
     @pytest.mark.parametrize("case", ["missing", "wrong secret", "tampered", "stale", "not json"])
     def test_bad_signatures_are_400(self, client, db_session, shop, case):
         purchase = _checkout(client, shop).json
-        event = _intent_event("payment_intent.succeeded", purchase)
+        event = stripe_events.intent_event("payment_intent.succeeded", purchase)
         payload, headers = _signed(event, secret="whsec_other" if case == "wrong secret" else STRIPE_WEBHOOK_SECRET,
                                    timestamp=int(time.time()) - 3600 if case == "stale" else None)
         if case == "missing":
@@ -338,7 +320,7 @@ class TestOperatorViews:
     def test_pages_and_filters(self, client, db_session, projects, shop, operator, operator_id):
         made = [_checkout(client, shop, photos=[photo]).json for photo in shop.photos]
         for purchase in made[:2]:
-            _webhook(client, _intent_event("payment_intent.succeeded", purchase))
+            _webhook(client, stripe_events.intent_event("payment_intent.succeeded", purchase))
         other_project = projects.add(operator_id, name="Other")
         projects.add_member(other_project.id, uuid.UUID(shop.participant["id"]))
         elsewhere = _checkout(client, type("S", (), {"project": other_project, "participant": shop.participant}),
@@ -399,8 +381,8 @@ class TestStats:
         c = _checkout(client, shop, photos=[shop.photos[4]]).json  # bob: 500, refunded
         d = _checkout(client, shop, photos=[shop.photos[1]]).json  # pending: never counts
         for purchase in (a, b, c):
-            _webhook(client, _intent_event("payment_intent.succeeded", purchase))
-        _webhook(client, _refund_event(c))
+            _webhook(client, stripe_events.intent_event("payment_intent.succeeded", purchase))
+        _webhook(client, stripe_events.refund_event(c))
         other = projects.add(operator_id, name="Other")
         assert d["status"] == "pending"
 
@@ -464,7 +446,7 @@ class TestIdempotencyKey:
         assert (stored.idempotency_key, stored.requested_promo_code) == (key["Idempotency-Key"], "SUMMER10")
 
         # Once paid (or failed, refunded) there is nothing left to pay: no client secret.
-        _webhook(client, _intent_event("payment_intent.succeeded", first.json))
+        _webhook(client, stripe_events.intent_event("payment_intent.succeeded", first.json))
         paid = _checkout(client, shop, promoCode="summer10", headers=key)
         assert paid.status_code == 200
         assert paid.json == {**first.json, "status": "paid", "clientSecret": None}

@@ -23,6 +23,7 @@ from commerce_service.clients.payments import Payments
 from commerce_service.config import Settings
 from commerce_service.models import PromoCode, PromoCodeRedemption, Purchase
 from commerce_service.services.expiry import expire_stale_purchases
+from devstack import stripe_events
 
 STRIPE_WEBHOOK_SECRET = "whsec_unit_test_secret"  # what conftest gives the app
 SERVICE = {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'checkout')}"}
@@ -172,14 +173,9 @@ def test_a_purchase_a_webhook_moved_meanwhile_is_left_alone(client, db_session, 
 
     class WebhookFirst:
         def cancel_payment_intent(self, intent_id):
-            event = {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": event_type,
-                     "data": {"object": {"id": intent_id, "object": "payment_intent",
-                                         "metadata": {"purchase_id": purchase["id"]}}}}
-            payload, timestamp = json.dumps(event), int(time.time())
-            signature = stripe.WebhookSignature._compute_signature(f"{timestamp}.{payload}", STRIPE_WEBHOOK_SECRET)
-            assert client.post("/v1/webhooks/stripe", data=payload, headers={
-                "Stripe-Signature": f"t={timestamp},v1={signature}",
-                "Content-Type": "application/json"}).status_code == 200
+            payload, headers = stripe_events.signed(stripe_events.intent_event(event_type, purchase),
+                                                    STRIPE_WEBHOOK_SECRET)
+            assert client.post("/v1/webhooks/stripe", data=payload, headers=headers).status_code == 200
             return payments.cancel_payment_intent(intent_id)
 
         def payment_intent_status(self, intent_id):
