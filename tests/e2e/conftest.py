@@ -98,6 +98,33 @@ def service_headers():
     return {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'participant-app')}"}
 
 
+class Feed:
+    """The platform's other parts calling our internal feed (design §9) with a service token."""
+
+    def __init__(self, stack, headers):
+        self.stack, self.headers = stack, headers
+
+    def participant(self, email=None) -> dict:
+        """A participant signed up in auth (a fresh email unless given)."""
+        email = email or f"p-{uuid.uuid4().hex[:10]}@example.com"
+        return requests.post(f"{self.stack.service_url('auth')}/internal/participants", headers=self.headers,
+                             json={"email": email, "name": "Guest"}).json()
+
+    def join(self, project_id, participant, **extra) -> requests.Response:
+        return requests.post(f"{self.stack.service_url('projects')}/internal/projects/{project_id}/members",
+                             headers=self.headers,
+                             json={"participantId": participant["id"], "email": participant["email"], **extra})
+
+    def tag(self, photo_id, participants) -> requests.Response:
+        return requests.post(f"{self.stack.service_url('projects')}/internal/photos/{photo_id}/tags",
+                             headers=self.headers, json={"participantIds": [p["id"] for p in participants]})
+
+
+@pytest.fixture
+def feed(stack, service_headers) -> Feed:
+    return Feed(stack, service_headers)
+
+
 @pytest.fixture
 def wait_for():
     def wait(predicate, timeout=30.0, interval=0.1):

@@ -2,30 +2,11 @@
 import uuid
 
 import pytest
-import requests
 from sqlalchemy import text
 
 
-def _participant(stack, headers):
-    email = f"guest-{uuid.uuid4().hex[:10]}@example.com"
-    return requests.post(f"{stack.service_url('auth')}/internal/participants", headers=headers,
-                         json={"email": email, "name": "Guest"}).json()
-
-
-def _join(stack, headers, project_id, participant):
-    response = requests.post(f"{stack.service_url('projects')}/internal/projects/{project_id}/members",
-                             headers=headers, json={"participantId": participant["id"], "email": participant["email"]})
-    assert response.status_code == 201, response.text
-
-
-def _tag(stack, headers, photo_id, participants):
-    response = requests.post(f"{stack.service_url('projects')}/internal/photos/{photo_id}/tags", headers=headers,
-                             json={"participantIds": [p["id"] for p in participants]})
-    assert response.status_code == 204, response.text
-
-
 @pytest.fixture
-def world(gw, stack, service_headers, ready_photos, purchase, operator, new_project):
+def world(gw, feed, ready_photos, purchase, operator, new_project):
     """Alpha and Beta live, Old archived; Ann and Bob photograph; guests join, are tagged and buy.
 
     Paid: guest 0 buys two of Ann's Alpha photos (800), guest 1 one of Ann's and one of Bob's (800, 400 each).
@@ -36,19 +17,19 @@ def world(gw, stack, service_headers, ready_photos, purchase, operator, new_proj
     alpha = new_project(operator, name="Alpha", type="public", status="live")
     beta = new_project(operator, name="Beta", type="public", status="live")
     old = new_project(operator, name="Old", type="public", status="live")
-    guests = [_participant(stack, service_headers) for _ in range(3)]
+    guests = [feed.participant() for _ in range(3)]
     assert gw.post(f"/v1/projects/{beta['id']}/invites/bulk", token=operator.token,
                    json={"emails": [guests[0]["email"], guests[1]["email"], "never@example.com"]}).status_code == 202
     for guest in guests:
-        _join(stack, service_headers, alpha["id"], guest)
-    _join(stack, service_headers, beta["id"], guests[0])
-    _join(stack, service_headers, old["id"], guests[2])
+        assert feed.join(alpha["id"], guest).status_code == 201
+    assert feed.join(beta["id"], guests[0]).status_code == 201
+    assert feed.join(old["id"], guests[2]).status_code == 201
     alpha_photos = ready_photos(alpha["id"], ann.id, 4) + ready_photos(alpha["id"], bob.id, 1)
     beta_photos = ready_photos(beta["id"], bob.id, 2)
     old_photos = ready_photos(old["id"], ann.id, 5)
-    _tag(stack, service_headers, alpha_photos[0], guests[:2])
-    _tag(stack, service_headers, beta_photos[0], guests[:1])
-    _tag(stack, service_headers, old_photos[0], guests[2:])
+    assert feed.tag(alpha_photos[0], guests[:2]).status_code == 204
+    assert feed.tag(beta_photos[0], guests[:1]).status_code == 204
+    assert feed.tag(old_photos[0], guests[2:]).status_code == 204
     purchase(alpha["id"], guests[0], alpha_photos[:2], "paid")
     purchase(alpha["id"], guests[1], [alpha_photos[2], alpha_photos[4]], "paid")
     purchase(beta["id"], guests[0], beta_photos[:1], "failed")
@@ -132,8 +113,8 @@ def test_a_source_down_is_503(gw, stack, operator, new_project, source):
     assert response.status_code == 503 and response.json()["code"] == 503
 
 
-def test_narrowed_revenue_is_the_photographers_shares(gw, stack, databases, service_headers, ready_photos, purchase,
-                                                       operator, new_project):
+def test_narrowed_revenue_is_the_photographers_shares(gw, feed, databases, ready_photos, purchase, operator,
+                                                       new_project):
     """1199 cents over three photos (two of Ann's, one of Bob's) do not split evenly: each photographer's
     revenue is exactly the sum of their items' shares, and the two add up to the total."""
     ann, bob = gw.register_photographer(operator), gw.register_photographer(operator)
@@ -142,8 +123,8 @@ def test_narrowed_revenue_is_the_photographers_shares(gw, stack, databases, serv
     discount = gw.post("/v1/discounts", token=operator.token, json={"name": "Cent", "type": "fixed", "value": 1}).json()
     assert gw.post(f"/v1/projects/{project['id']}/discounts", token=operator.token,
                    json={"discountId": discount["id"]}).status_code == 204
-    guest = _participant(stack, service_headers)
-    _join(stack, service_headers, project["id"], guest)
+    guest = feed.participant()
+    assert feed.join(project["id"], guest).status_code == 201
     photos = ready_photos(project["id"], ann.id, 2) + ready_photos(project["id"], bob.id, 1)
     bought = purchase(project["id"], guest, photos, "paid")
     assert bought["totalCents"] == 1199

@@ -26,34 +26,19 @@ def _ok(response, status=(200, 201, 204)):
 
 
 @pytest.fixture
-def shop(gw, stack, databases, operator, photographer, new_project):
+def shop(gw, feed, ready_photos, operator, photographer, new_project):
     """A live project of the operator at 400 a photo, a participant who joined it, and four ready photos."""
     project = new_project(operator, type="public", status="live")
     _ok(gw.post("/v1/pricing/rules", token=operator.token, json={"pricePerPhotoCents": 400}))
-    return _shop(stack, databases, project, photographer)
+    return _shop(feed, ready_photos, project, photographer)
 
 
-def _shop(stack, databases, project, photographer, photos=4):
-    participant = _ok(requests.post(f"{stack.service_url('auth')}/internal/participants", headers=_headers(),
-                                    json={"email": f"g-{uuid.uuid4().hex[:10]}@example.com", "name": "Guest"}))
-    _ok(requests.post(f"{stack.service_url('projects')}/internal/projects/{project['id']}/members",
-                      headers=_headers(), json={"participantId": participant["id"], "email": participant["email"]}))
+def _shop(feed, ready_photos, project, photographer, photos=4):
+    participant = feed.participant()
+    _ok(feed.join(project["id"], participant), 201)
     return type("Shop", (), {"project": project, "participant": participant,
-                             "photos": _ready_photos(databases, project["id"], photographer.id, photos),
+                             "photos": ready_photos(project["id"], photographer.id, photos),
                              "photographer": photographer})
-
-
-def _ready_photos(databases, project_id, photographer_id, count, status="ready"):
-    """Ready photos written straight into projects' database (the upload flow is tested in test_photos)."""
-    ids = [str(uuid.uuid4()) for _ in range(count)]
-    with databases["projects"].begin() as connection:
-        for photo_id in ids:
-            connection.execute(text(
-                "INSERT INTO photos (id, project_id, photographer_id, object_key, filename, content_type, "
-                "size_bytes, status) VALUES (:id, :project, :photographer, :key, 'a.jpg', 'image/jpeg', 1, :status)"),
-                {"id": photo_id, "project": project_id, "photographer": photographer_id,
-                 "key": f"test/{photo_id}", "status": status})
-    return ids
 
 
 def _checkout(stack, shop, photos=None, participant=None, **extra):
@@ -112,15 +97,16 @@ class TestCheckout:
         assert (body["status"], body["totalCents"], body["stripePaymentIntentId"], body["clientSecret"]) == (
             "paid", 0, None, None)
 
-    def test_refusals(self, gw, stack, databases, operator, other_operator, photographer, new_project, shop):
+    def test_refusals(self, gw, stack, databases, feed, ready_photos, operator, other_operator, photographer,
+                      new_project, shop):
         unknown = requests.post(f"{stack.service_url('commerce')}/internal/checkout", headers=_headers(), json={
             "projectId": str(uuid.uuid4()), "participant": shop.participant, "photoIds": shop.photos[:1]})
         assert unknown.status_code == 404
         stranger = {"id": str(uuid.uuid4()), "email": "s@example.com", "name": "S"}
         assert _checkout(stack, shop, participant=stranger).status_code == 403
-        pending = _ready_photos(databases, shop.project["id"], photographer.id, 1, status="pending")[0]
+        pending = ready_photos(shop.project["id"], photographer.id, 1, status="pending")[0]
         elsewhere = new_project(operator, type="public", status="live")
-        foreign = _ready_photos(databases, elsewhere["id"], photographer.id, 1)[0]
+        foreign = ready_photos(elsewhere["id"], photographer.id, 1)[0]
         bad = _checkout(stack, shop, photos=[shop.photos[0], pending, foreign])
         assert bad.status_code == 422
         assert bad.json()["errors"] == {"json": {"photoIds": [
@@ -130,7 +116,7 @@ class TestCheckout:
         closed = _checkout(stack, shop)
         assert closed.status_code == 409 and "live" in closed.json()["message"]
         unpriced = new_project(other_operator, type="public", status="live")
-        no_price = _checkout(stack, _shop(stack, databases, unpriced, photographer, photos=1), photos=None)
+        no_price = _checkout(stack, _shop(feed, ready_photos, unpriced, photographer, photos=1), photos=None)
         assert no_price.status_code == 409 and "No price applies" in no_price.json()["message"]
         assert _one(databases, "SELECT count(*) FROM purchases WHERE operator_id IN (:a, :b)",
                     a=operator.id, b=other_operator.id) == 0
@@ -286,12 +272,12 @@ class TestPurchaseList:
             missing = gw.get(path)
             assert missing.status_code == 401 and missing.json()["code"] == 401
 
-    def test_pages_filters_and_current_project_names(self, gw, stack, databases, operator, photographer,
-                                                     new_project, shop):
+    def test_pages_filters_and_current_project_names(self, gw, stack, databases, feed, ready_photos, operator,
+                                                     photographer, new_project, shop):
         made = [_ok(_checkout(stack, shop, photos=[photo]), 201) for photo in shop.photos]
         _ok(_webhook(gw, stripe_events.intent_event("payment_intent.succeeded", made[0])))
         second = new_project(operator, type="public", status="live", name="Autumn Fair")
-        other = _ok(_checkout(stack, _shop(stack, databases, second, photographer, photos=1), photos=None), 201)
+        other = _ok(_checkout(stack, _shop(feed, ready_photos, second, photographer, photos=1), photos=None), 201)
         newest_first = [other["id"]] + [p["id"] for p in reversed(made)]
 
         everything = _ok(gw.get("/v1/purchases", token=operator.token))
