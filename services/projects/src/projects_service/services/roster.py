@@ -55,11 +55,11 @@ def _with_projects(entry: Photographer, projects: list) -> dict:
             "updated_at": entry.updated_at, "projects": projects}
 
 
-def get_photographer(*, session: Session, operator_id: uuid.UUID, photographer_id: uuid.UUID) -> dict:
-    entry = roster_entry(session, operator_id, photographer_id)
+def _photographer_view(session: Session, entry: Photographer) -> dict:
+    """A roster entry with its (non-archived) projects, as PATCH answers it."""
     rows = session.execute(
         select(Project.id, Project.name).join(Assignment, Assignment.project_id == Project.id)
-        .where(Assignment.photographer_id == photographer_id, Project.status != "archived")
+        .where(Assignment.photographer_id == entry.id, Project.status != "archived")
         .order_by(Project.created_at.desc(), Project.id.desc())).mappings().all()
     return _with_projects(entry, [dict(row) for row in rows])
 
@@ -86,7 +86,7 @@ def update_photographer(*, session: Session, auth: AuthClient, operator_id: uuid
             session.rollback()
             best_effort(lambda: auth.update_photographer(photographer_id, before), "restore photographer in auth")
             raise
-    return get_photographer(session=session, operator_id=operator_id, photographer_id=photographer_id)
+    return _photographer_view(session, entry)  # the entry in hand: no second lookup
 
 
 def delete_photographer(*, session: Session, auth: AuthClient, operator_id: uuid.UUID,
