@@ -63,6 +63,14 @@ class TtlCache:
             self._entries.pop(key, None)
 
 
+UNEXPECTED = "The projects service gave an unexpected answer; try again shortly."
+
+
+def _project_ref(body: dict) -> ProjectRef:
+    return ProjectRef(id=uuid.UUID(body["id"]), operator_id=uuid.UUID(body["operatorId"]),
+                      name=body.get("name", ""), status=body.get("status", ""))
+
+
 class ProjectsClient:
     def __init__(self, http: InternalClient, *, ttl_s: float = 30.0, max_entries: int = 10_000):
         self.http = http
@@ -77,11 +85,9 @@ class ProjectsClient:
         if response.status_code == 404:
             project = None
         elif response.status_code == 200:
-            body = response.json()
-            project = ProjectRef(id=uuid.UUID(body["id"]), operator_id=uuid.UUID(body["operatorId"]),
-                                 name=body.get("name", ""), status=body.get("status", ""))
+            project = _project_ref(response.json())
         else:
-            raise ServiceUnavailable("The projects service gave an unexpected answer; try again shortly.")
+            raise ServiceUnavailable(UNEXPECTED)
         self.cache.set(project_id, project)
         return project
 
@@ -97,11 +103,9 @@ class ProjectsClient:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise ServiceUnavailable("The projects service gave an unexpected answer; try again shortly.")
+            raise ServiceUnavailable(UNEXPECTED)
         body = response.json()
-        project = ProjectRef(id=uuid.UUID(body["id"]), operator_id=uuid.UUID(body["operatorId"]), name=body["name"],
-                             status=body["status"])
-        return CheckoutFacts(project=project, member=body["member"],
+        return CheckoutFacts(project=_project_ref(body), member=body["member"],
                              photographers={uuid.UUID(photo["id"]): uuid.UUID(photo["photographerId"])
                                             for photo in body["photos"]})
 
@@ -112,7 +116,7 @@ class ProjectsClient:
             return {}
         response = self.http.post("/internal/projects/lookup", json={"ids": ids})
         if response.status_code != 200:
-            raise ServiceUnavailable("The projects service gave an unexpected answer; try again shortly.")
+            raise ServiceUnavailable(UNEXPECTED)
         return {uuid.UUID(project["id"]): project["name"] for project in response.json()["projects"]}
 
 
