@@ -2,7 +2,7 @@ from backoffice_common.internal import InternalClient
 from backoffice_common.service import create_service_app
 
 from analytics_service.api import analytics
-from analytics_service.clients.sources import CommerceStats, ProjectsStats
+from analytics_service.clients.sources import StatsSource
 from analytics_service.config import Settings
 
 
@@ -15,7 +15,7 @@ def create_app(settings: Settings | None = None):
                               connect_timeout=settings.internal_timeout_connect_s,
                               read_timeout=settings.internal_timeout_read_s)
 
-    app.extensions["projects_stats"] = ProjectsStats(client(settings.projects_url, "projects"))
-    app.extensions["commerce_stats"] = CommerceStats(client(settings.commerce_url, "commerce"))
+    app.extensions["projects_stats"] = StatsSource(client(settings.projects_url, "projects"))
+    app.extensions["commerce_stats"] = StatsSource(client(settings.commerce_url, "commerce"))
     api.register_blueprint(analytics.blp)
     return app
