@@ -1,7 +1,7 @@
-"""Commerce catalog benchmarks: seeding, the list endpoints for wrk, and sequential-call latencies.
+"""Commerce catalog benchmarks: a 1,000-item catalog and sequential-call latencies.
 
-``run.py`` (``make bench``) uses all three; ``python bench/commerce.py`` runs the latencies alone on a
-stack of its own.
+``run.py --with-extras`` uses both on an operator of its own (the at-size catalog of ``make bench`` is
+``seed.py``'s); ``python bench/commerce.py`` runs the latencies alone on a stack of its own.
 """
 from __future__ import annotations
 
@@ -44,13 +44,6 @@ def seed_catalog(stack, operator_id: str, *, rules: int = 1000, discounts: int =
             {"o": operator_id, "n": codes})
         connection.execute(text("ANALYZE"))
     engine.dispose()
-
-
-LIST_SCENARIOS = {  # for wrk, beside the other list endpoints (seeded by seed_catalog)
-    "GET /v1/pricing/rules (1,000 rules)": "/v1/pricing/rules",
-    "GET /v1/discounts (1,000 discounts)": "/v1/discounts",
-    "GET /v1/promo-codes (1,000 codes)": "/v1/promo-codes",
-}
 
 
 def commerce_scenarios(stack, gw, operator, repeat: int = 200) -> dict:

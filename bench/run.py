@@ -1,10 +1,19 @@
-"""Benchmarks through the nginx gateway with wrk (``make bench``).
+"""Benchmarks through the nginx gateway (``make bench``): issue 8's goals, as ratios to a hello baseline.
 
-Starts a stack like the end-to-end tests' (real PostgreSQL, gunicorn, nginx) but
-with production settings — argon2's real cost, the default worker counts — and
-the login throttle lifted so the load generator measures the service, not the
-brake. Seeds data straight into the databases, runs each scenario with wrk, and
-writes the figures to bench/results.md. Every request loop is bounded in time.
+Starts a stack like the end-to-end tests' (real PostgreSQL, gunicorn, nginx) with production settings — argon2's
+real cost, the default worker counts — and the login throttle lifted, plus the hello baseline (``hello.py``): a
+minimal Flask app under the services' gunicorn settings behind its own nginx rendered from the gateway templates.
+Seeds two operators straight into the databases (``seed.py``: one at issue 8's size, one at a tenth of it), then:
+
+1. wrk ``-t2 -c32`` through the gateway: hello (first), the list endpoints at size, login; analytics at ``-c8``;
+   hello again (last). Every figure is given as a ratio to the mean of the two hello runs.
+2. Sequential, unloaded ``GET /v1/analytics`` from one client for both operators (default, 5 projects,
+   2 photographers): p50/p95 and the 1M/100k ratio.
+3. ``--with-extras``: the older sequential scenarios (bulk invites, the invite worker, commerce latencies).
+4. VmRSS of every gunicorn worker of each service.
+
+Prints a table, checks each goal, and (except ``--smoke``) prepends a dated section to bench/results.md.
+Every request loop is bounded in time and count.
 """
 from __future__ import annotations
 
@@ -12,26 +21,32 @@ import argparse
 import datetime as dt
 import json
 import os
+import platform
 import re
 import shutil
-import statistics
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
 from sqlalchemy import create_engine, text
 
-from devstack import free_port
+from devstack import SERVICES, WORKERS, free_port
 from devstack.client import Gateway
 from devstack.postgres import Cluster
 from devstack.stack import Stack
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
+
+# ---------------------------------------------------------------------------------------------------- wrk
 
 def ensure_wrk() -> str:
     found = shutil.which("wrk")
@@ -46,7 +61,9 @@ def ensure_wrk() -> str:
 
 def wrk(url: str, *, seconds: int, connections: int, headers: dict | None = None, script: Path | None = None,
         env: dict | None = None) -> dict:
-    command = [ensure_wrk(), "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    assert url.startswith("http://127.0.0.1:"), url  # loopback only
+    command = [ensure_wrk(), f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency",
+               "--timeout", "10s"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     if script:
@@ -57,18 +74,35 @@ def wrk(url: str, *, seconds: int, connections: int, headers: dict | None = None
 
 
 def _ms(value: str) -> float:
-    number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    number, unit = re.match(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 def parse_wrk(output: str) -> dict:
     latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.M))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: (.*)", output)
+    socket_errors = {kind: int(n) for kind, n in re.findall(r"(\w+) (\d+)", errors.group(1))} if errors else {}
+    requests_done = int(re.search(r"(\d+) requests in", output).group(1))
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-            "p50_ms": _ms(latency["50"]), "p99_ms": _ms(latency["99"]),
-            "requests": int(re.search(r"(\d+) requests in", output).group(1)),
-            "non_2xx": int(non_2xx.group(1)) if non_2xx else 0, "socket_errors": errors.group(1) if errors else ""}
+            "p50_ms": _ms(latency["50"]) if requests_done else None,
+            "p99_ms": _ms(latency["99"]) if requests_done else None,
+            "requests": requests_done, "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+            "socket_errors": sum(socket_errors.values()),
+            "socket_errors_detail": ", ".join(f"{k} {v}" for k, v in socket_errors.items() if v)}
+
+
+# ------------------------------------------------------------------------------------------ sequential calls
+
+def percentile(samples: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (what ``statistics.quantiles(method='inclusive')`` does)."""
+    ordered = sorted(samples)
+    if len(ordered) == 1:
+        return ordered[0]
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def timed(call, repeat: int) -> dict:
@@ -81,6 +115,27 @@ def timed(call, repeat: int) -> dict:
     cuts = statistics.quantiles(samples, n=100)
     return {"n": repeat, "p50_ms": round(cuts[49], 1), "p95_ms": round(cuts[94], 1), "max_ms": round(max(samples), 1)}
 
+
+def sampled(call, *, warmup: int, samples: int, cap_s: float, at_least: int = 3) -> dict:
+    """``warmup`` calls, then up to ``samples`` timed ones, all within ``cap_s`` seconds (but at least
+    ``at_least`` timed calls). ``call`` returns whether the answer was right; wrong ones count as errors."""
+    started = time.monotonic()
+    for _ in range(warmup):
+        if time.monotonic() - started > cap_s / 4:
+            break
+        call()
+    times, errors = [], 0
+    while len(times) < samples and (len(times) < at_least or time.monotonic() - started < cap_s):
+        begun = time.perf_counter()
+        ok = call()
+        times.append((time.perf_counter() - begun) * 1000)
+        errors += 0 if ok else 1
+    return {"n": len(times), "p50_ms": round(percentile(times, 0.5), 1), "p95_ms": round(percentile(times, 0.95), 1),
+            "max_ms": round(max(times), 1), "errors": errors, "capped": len(times) < samples,
+            "seconds": round(time.monotonic() - started, 1)}
+
+
+# ----------------------------------------------------------------------------------------------- extras
 
 def invite_scenarios(stack: Stack, gw: Gateway, operator) -> dict:
     """Bulk invite of 500 fresh emails (p95), listing 10,000 invites (p95), and the worker's send rate."""
@@ -102,7 +157,7 @@ def invite_scenarios(stack: Stack, gw: Gateway, operator) -> dict:
 
     # The worker starts sending during the bulk calls: the rate is measured from here, on what is left.
     sent_before = len(stack.mail.messages)
-    started, pending = time.perf_counter(), outbox_emails()
+    started = time.perf_counter()
     while outbox_emails() and time.perf_counter() - started < 300:
         time.sleep(0.2)
     elapsed = time.perf_counter() - started
@@ -130,104 +185,406 @@ def invite_scenarios(stack: Stack, gw: Gateway, operator) -> dict:
     return results
 
 
-def seed_projects(stack: Stack, operator_id: str, projects: int, photographers: int) -> None:
-    """``projects`` projects with 2 photographers, 20 members and 30 photos each; a roster of ``photographers``."""
-    engine = create_engine(stack.cluster.url(stack.db_prefix + "projects"))
-    roster = [{"id": str(uuid.uuid4()), "operator_id": operator_id, "name": f"Photographer {i}",
-               "email": f"bench-ph-{i}-{operator_id[:8]}@example.com"} for i in range(photographers)]
-    with engine.begin() as connection:
-        connection.execute(text("INSERT INTO photographers (id, operator_id, name, email) "
-                                "VALUES (:id, :operator_id, :name, :email)"), roster)
-        rows = [{"id": str(uuid.uuid4()), "operator_id": operator_id, "name": f"Event {i}"} for i in range(projects)]
-        connection.execute(text("INSERT INTO projects (id, operator_id, name, type, status) "
-                                "VALUES (:id, :operator_id, :name, 'private', 'live')"), rows)
-        connection.execute(text(
-            "INSERT INTO project_photographers (project_id, photographer_id) "
-            "SELECT p.id, r.id FROM projects p CROSS JOIN LATERAL (SELECT id FROM photographers "
-            "WHERE operator_id = p.operator_id ORDER BY random() LIMIT 2) r WHERE p.operator_id = :o"),
-            {"o": operator_id})
-        connection.execute(text(
-            "INSERT INTO members (project_id, participant_id, email) SELECT p.id, gen_random_uuid(), 'm@example.com' "
-            "FROM projects p CROSS JOIN generate_series(1, 20) WHERE p.operator_id = :o"), {"o": operator_id})
-        connection.execute(text(
-            "INSERT INTO photos (id, project_id, photographer_id, object_key, filename, content_type, size_bytes, status) "
-            "SELECT gen_random_uuid(), p.id, pp.photographer_id, p.id || '/' || g, 'a.jpg', 'image/jpeg', 1, 'ready' "
-            "FROM projects p JOIN LATERAL (SELECT photographer_id FROM project_photographers WHERE project_id = p.id "
-            "LIMIT 1) pp ON true CROSS JOIN generate_series(1, 30) g WHERE p.operator_id = :o"), {"o": operator_id})
-        connection.execute(text("ANALYZE"))
-    engine.dispose()
+# -------------------------------------------------------------------------------------------------- memory
+
+def gunicorn_memory(stack: Stack, hello) -> list[dict]:
+    """VmRSS of each service's gunicorn workers (children of the master ``boot.sh`` exec'd into), the masters
+    and background workers for the record, and the hello app's workers as the floor."""
+    from hello import children, rss_mb
+
+    rows = []
+    for service in SERVICES:
+        process = stack.processes.get(service)
+        if process is None or process.poll() is not None:
+            rows.append({"process": f"{service}: gunicorn", "pid": None, "rss_mb": None, "goal": True})
+            continue
+        rows.append({"process": f"{service}: gunicorn master", "pid": process.pid, "rss_mb": rss_mb(process.pid),
+                     "goal": False})
+        for n, pid in enumerate(children(process.pid), 1):
+            rows.append({"process": f"{service}: worker {n}", "pid": pid, "rss_mb": rss_mb(pid), "goal": True})
+    for worker in WORKERS:
+        process = stack.processes.get(worker)
+        if process is not None and process.poll() is None:
+            rows.append({"process": f"{worker} (background)", "pid": process.pid, "rss_mb": rss_mb(process.pid),
+                         "goal": False})
+    for n, pid in enumerate(hello.worker_pids(), 1):
+        rows.append({"process": f"hello app: worker {n} (the floor)", "pid": pid, "rss_mb": rss_mb(pid),
+                     "goal": False})
+    return rows
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
+# --------------------------------------------------------------------------------------------------- goals
+
+@dataclass
+class Scenario:
+    name: str
+    path: str
+    headers: dict | None = None
+    script: Path | None = None
+    env: dict | None = None
+    connections: int | None = None  # default: --connections
+    min_ratio: float | None = None  # issue 8: req/s ≥ this × hello
+    min_rps: float | None = None  # issue 8: absolute req/s
+    tail: bool = False  # issue 8: p99 ≤ 10 × p50 and no errors
+    url: str | None = None  # default: the gateway + path
+    result: dict = field(default_factory=dict)
+
+
+def verdict(checks: list[tuple[bool, str]]) -> str:
+    """``PASS`` when every check holds, else ``MISS`` and what missed; empty when there is no goal."""
+    if not checks:
+        return ""
+    missed = [why for ok, why in checks if not ok]
+    return "PASS" if not missed else "MISS: " + "; ".join(missed)
+
+
+def wrk_checks(scenario: Scenario, hello_rps: float) -> tuple[str, list[tuple[bool, str]]]:
+    r, goal, checks = scenario.result, [], []
+    ratio = r["rps"] / hello_rps if hello_rps else 0.0
+    if scenario.min_ratio is not None:
+        goal.append(f"≥ {scenario.min_ratio:g}× hello")
+        checks.append((ratio >= scenario.min_ratio, f"{ratio:.3f}× < {scenario.min_ratio:g}×"))
+    if scenario.min_rps is not None:
+        goal.append(f"≥ {scenario.min_rps:g} req/s")
+        checks.append((r["rps"] >= scenario.min_rps, f"{r['rps']:.1f} req/s < {scenario.min_rps:g}"))
+    if scenario.tail:
+        goal.append("p99 ≤ 10×p50")
+        tail = r["p99_ms"] / r["p50_ms"] if r["p50_ms"] else float("inf")
+        checks.append((tail <= 10, f"p99/p50 {tail:.1f}"))
+    if scenario.tail or scenario.min_rps is not None:
+        goal.append("no errors")
+        checks.append((r["non_2xx"] == 0 and r["socket_errors"] == 0,
+                       f"{r['non_2xx']} non-2xx, {r['socket_errors']} socket errors"))
+    return ", ".join(goal), checks
+
+
+# ---------------------------------------------------------------------------------------------------- main
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, help="wrk duration per scenario (default 8; --smoke 1)")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--only", nargs="*", help="scenario names to run")
-    args = parser.parse_args()
-    ensure_wrk()
-    import commerce  # here, not at the top: commerce.py imports this script's helpers
+    parser.add_argument("--analytics-connections", type=int, default=8)
+    parser.add_argument("--only", nargs="*", help="run only the scenarios whose name holds one of these words "
+                                                  "(hello always runs)")
+    parser.add_argument("--scale", type=float, help="data size as a fraction of issue 8's (default 1; --smoke 0.005)")
+    parser.add_argument("--samples", type=int, help="timed sequential analytics calls per scenario (default 50)")
+    parser.add_argument("--warmup", type=int, help="warm-up calls before them (default 5)")
+    parser.add_argument("--cap", type=float, help="seconds at most per sequential scenario, warm-up included "
+                                                  "(default 40)")
+    parser.add_argument("--with-extras", action="store_true",
+                        help="also the older sequential scenarios: bulk invites, the invite worker, commerce latencies")
+    parser.add_argument("--smoke", action="store_true", help="tiny data, 1-second wrk runs, few samples; "
+                                                             "results.md left alone unless --write")
+    parser.add_argument("--write", action=argparse.BooleanOptionalAction, default=None,
+                        help="prepend this run to bench/results.md (default: yes, except --smoke)")
+    args = parser.parse_args(argv)
+    defaults = ({"seconds": 1, "scale": 0.005, "samples": 5, "warmup": 1, "cap": 5, "write": False} if args.smoke
+                else {"seconds": 8, "scale": 1.0, "samples": 50, "warmup": 5, "cap": 40, "write": True})
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    return args
 
+
+def wanted(args, name: str) -> bool:
+    return not args.only or any(word.lower() in name.lower() for word in args.only)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    began = time.monotonic()
+    load_at_start = os.getloadavg()
+    ensure_wrk()
+    from hello import HelloBaseline
+    from seed import AT_SIZE, seed_at_size
+
+    big, small = AT_SIZE.scaled(args.scale), AT_SIZE.scaled(args.scale / 10)
     base = Path(tempfile.mkdtemp(prefix="backoffice-bench-"))
     base.chmod(0o755)
     cluster = Cluster(base / "pg", port=free_port())
     postgres = cluster.start(log_file=base / "postgres.log")
     stack = Stack(base / "stack", cluster, db_prefix="bench_",
                   gateway_vars={"AUTH_RATE_LIMIT": "100000r/s", "AUTH_RATE_BURST": "100000"})
+    hello = None
+    report: dict = {"args": args, "load_at_start": load_at_start, "pg": cluster.bindir.parent.name,
+                    "sizes": {"big": big, "small": small}}
     try:
         stack.start()
+        hello = HelloBaseline.like(stack, base / "hello").start()
         gw = Gateway(stack.gateway_url)
-        operator = gw.register_operator(name="Bench Studio", password="bench-password-1")
-        photographer = gw.register_photographer(operator)
-        seed_projects(stack, operator.id, projects=1000, photographers=200)
-        commerce.seed_catalog(stack, operator.id)
-        bearer = {"Authorization": f"Bearer {operator.token}"}
-        login_env = {"BENCH_EMAIL": operator.email, "BENCH_PASSWORD": operator.password}
-        scenarios = {
-            "gateway hello-world (GET /healthz, answered by nginx)": dict(path="/healthz"),
-            "POST /v1/auth/login (argon2id 19 MiB, t=2)": dict(path="/v1/auth/login", script=HERE / "lua/login.lua",
-                                                               env=login_env),
-            "GET /v1/operators/me": dict(path="/v1/operators/me", headers=bearer),
-            "GET /v1/projects (1,000 projects)": dict(path="/v1/projects", headers=bearer),
-            "GET /v1/photographers (200 photographers)": dict(path="/v1/photographers", headers=bearer),
-            **{name: dict(path=path, headers=bearer) for name, path in commerce.LIST_SCENARIOS.items()},
-        }
-        assert len(gw.get("/v1/projects", token=operator.token).json()) == 1000
-        assert len(gw.get("/v1/photographers", token=operator.token).json()) == 201
-        results = {}
-        for name, spec in scenarios.items():
-            if args.only and not any(word in name for word in args.only):
-                continue
-            results[name] = wrk(stack.gateway_url + spec["path"], seconds=args.seconds,
-                                connections=args.connections, headers=spec.get("headers"),
-                                script=spec.get("script"), env=spec.get("env"))
-            print(f"{name}: {json.dumps(results[name])}", flush=True)
-        timed_results = {} if args.only else {**invite_scenarios(stack, gw, operator),
-                                              **commerce.commerce_scenarios(stack, gw, operator)}
-        for name, figures in timed_results.items():
-            print(f"{name}: {json.dumps(figures)}", flush=True)
-        write_results(results, timed_results, args)
-        del photographer
+        op_big = gw.register_operator(name="Bench Studio (at size)", password="bench-password-1")
+        op_small = gw.register_operator(name="Bench Studio (a tenth)", password="bench-password-1")
+        print(f"seeding: {big.describe()} / a tenth: {small.describe()} …", flush=True)
+        (seeded_big, seeded_small), timings = seed_at_size(cluster, stack.db_prefix, [
+            (op_big.id, "big" + op_big.id[:8], big), (op_small.id, "tenth" + op_small.id[:8], small)])
+        report["seed"] = {"timings": timings, "big": seeded_big.counts, "small": seeded_small.counts}
+        print(f"seeded in {timings['total']:.0f} s: {json.dumps({k: round(v, 1) if v else v for k, v in timings.items()})}",
+              flush=True)
+        print(f"  at size: {seeded_big.counts}\n  a tenth: {seeded_small.counts}", flush=True)
+        report["scenarios"] = run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small,
+                                                    seeded_small, report)
+        if args.with_extras:
+            report["extras"] = extras(stack, gw)
+        report["memory"] = gunicorn_memory(stack, hello)
     finally:
+        if hello is not None:
+            hello.stop()
         stack.stop()
         postgres.send_signal(signal.SIGINT)
         postgres.wait(30)
         shutil.rmtree(base, ignore_errors=True)
+    report["elapsed_s"] = time.monotonic() - began
+    section = render(report)
+    print("\n" + section)
+    if args.write:
+        prepend_results(section)
+        print(f"(prepended to {HERE / 'results.md'})")
+    else:
+        print("(bench/results.md left alone: --smoke or --no-write)")
     return 0
 
 
-def write_results(results: dict, timed_results: dict, args) -> None:
-    lines = [f"Run {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores: wrk -t2 "
-             f"-c{args.connections} -d{args.seconds}s through the gateway; every service under gunicorn "
-             "(2 workers × 4 threads), PostgreSQL on the same machine.", "",
-             "| scenario | req/s | p50 ms | p99 ms | non-2xx |", "|---|---:|---:|---:|---:|"]
-    for name, r in results.items():
-        lines.append(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['non_2xx']} |")
-    if timed_results:
-        lines += ["", "Sequential calls from one client (Python, through the gateway):", "",
-                  "| scenario | figures |", "|---|---|"]
-        lines += [f"| {name} | {', '.join(f'{k}={v}' for k, v in figures.items())} |"
-                  for name, figures in timed_results.items()]
-    (HERE / "results.md").write_text("\n".join(lines) + "\n")
+def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, seeded_small, report) -> dict:
+    bearer = {"Authorization": f"Bearer {op_big.token}"}
+    size = seeded_big.size
+    count = lambda n: f"{n:,}"  # noqa: E731
+    projects_body = gw.get("/v1/projects", token=op_big.token)
+    assert projects_body.status_code == 200 and len(projects_body.json()) == size.projects, projects_body.text[:300]
+    purchases_page = gw.get("/v1/purchases?limit=50", token=op_big.token).json()
+    assert len(purchases_page["items"]) == 50 and purchases_page["total"] >= size.purchases, purchases_page.get("total")
+    login_env = {"BENCH_EMAIL": op_big.email, "BENCH_PASSWORD": op_big.password}
+    hello_first = Scenario("hello (first): Flask hello-world behind its own nginx", "", headers=bearer,
+                           url=hello.url)
+    hello_last = Scenario("hello (last)", "", headers=bearer, url=hello.url)
+    loaded = [
+        Scenario("nginx /healthz (no upstream; for the record)", "/healthz"),
+        Scenario("POST /v1/auth/login (argon2id 19 MiB, t=2)", "/v1/auth/login", script=HERE / "lua/login.lua",
+                 env=login_env),
+        Scenario("GET /v1/operators/me", "/v1/operators/me", headers=bearer, min_ratio=0.5, tail=True),
+        Scenario(f"GET /v1/projects ({size.projects} projects, {count(size.photos)} photos, "
+                 f"{count(size.members)} members)", "/v1/projects", headers=bearer, min_ratio=0.4, tail=True),
+        Scenario(f"GET /v1/photographers ({size.photographers}, with their projects)", "/v1/photographers",
+                 headers=bearer, tail=True),
+        Scenario(f"GET /v1/pricing/rules ({size.catalog})", "/v1/pricing/rules", headers=bearer, min_ratio=0.3,
+                 tail=True),
+        Scenario(f"GET /v1/discounts ({size.catalog})", "/v1/discounts", headers=bearer, min_ratio=0.3, tail=True),
+        Scenario(f"GET /v1/promo-codes ({size.catalog})", "/v1/promo-codes", headers=bearer, min_ratio=0.3,
+                 tail=True),
+        Scenario(f"GET /v1/purchases?limit=50 (of {count(seeded_big.counts['paid purchases'] + seeded_big.counts['other purchases'])})",
+                 "/v1/purchases?limit=50", headers=bearer, min_ratio=0.3, tail=True),
+    ]
+    analytics_loaded = Scenario(f"GET /v1/analytics at -c{args.analytics_connections} ({count(size.photos)} photos)",
+                                "/v1/analytics", headers=bearer, connections=args.analytics_connections, min_rps=20)
+
+    def run(scenario: Scenario) -> None:
+        scenario.result = wrk(scenario.url or stack.gateway_url + scenario.path, seconds=args.seconds,
+                              connections=scenario.connections or args.connections, headers=scenario.headers,
+                              script=scenario.script, env=scenario.env)
+        print(f"{scenario.name}: {json.dumps(scenario.result)}", flush=True)
+
+    run(hello_first)
+    for scenario in loaded:
+        if wanted(args, scenario.name):
+            run(scenario)
+
+    # Unloaded analytics, one client, both operators.
+    analytics = []
+    variants = [("default", ""), ("projectIds: 5 projects", "?projectIds={projects}"),
+                ("photographerIds: 2 photographers", "?photographerIds={photographers}")]
+    http = requests.Session()
+    for label, query in variants:
+        name = f"GET /v1/analytics, {label}"
+        if not wanted(args, name):
+            continue
+        row = {"name": name}
+        for which, operator, seeded in (("big", op_big, seeded_big), ("small", op_small, seeded_small)):
+            url = stack.gateway_url + "/v1/analytics" + query.format(
+                projects=",".join(seeded.project_ids[:5]), photographers=",".join(seeded.photographer_ids[:2]))
+            headers = {"Authorization": f"Bearer {operator.token}"}
+            answers = []
+
+            def call(url=url, headers=headers, answers=answers):
+                try:
+                    response = http.get(url, headers=headers, timeout=30)
+                except requests.RequestException:
+                    return False
+                if response.status_code == 200 and not answers:
+                    answers.append(response.json())
+                return response.status_code == 200
+
+            row[which] = sampled(call, warmup=args.warmup, samples=args.samples, cap_s=args.cap)
+            row[which + "_kpis"] = answers[0]["kpis"] if answers else None
+            print(f"{name} [{which}]: {json.dumps(row[which])} kpis={json.dumps(row[which + '_kpis'])}", flush=True)
+        analytics.append(row)
+
+    if wanted(args, analytics_loaded.name):
+        run(analytics_loaded)
+    run(hello_last)
+    return {"hello_first": hello_first, "hello_last": hello_last,
+            "loaded": [s for s in loaded if s.result] + ([analytics_loaded] if analytics_loaded.result else []),
+            "analytics": analytics}
+
+
+def extras(stack, gw) -> dict:
+    """The older sequential scenarios, on an operator of their own with the former 1,000-item catalog."""
+    import commerce
+
+    operator = gw.register_operator(name="Bench Extras", password="bench-password-1")
+    commerce.seed_catalog(stack, operator.id)
+    results = {**invite_scenarios(stack, gw, operator), **commerce.commerce_scenarios(stack, gw, operator)}
+    for name, figures in results.items():
+        print(f"{name}: {json.dumps(figures)}", flush=True)
+    return results
+
+
+# ------------------------------------------------------------------------------------------------- results
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        cpu = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M).group(1).strip()
+    except (OSError, AttributeError):
+        pass
+    try:
+        kb = int(re.search(r"^MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text(), re.M).group(1))
+        memory = f"{kb / 1024 / 1024:.0f} GB RAM"
+    except (OSError, AttributeError):
+        memory = "? RAM"
+    return f"{os.cpu_count()} cores ({cpu}), {memory}, Linux {platform.release()}"
+
+
+def _f(value, digits=1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float) and value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
+
+
+def render(report: dict) -> str:
+    args = report["args"]
+    scenarios = report.get("scenarios") or {}
+    out: list[str] = []
+    now = dt.datetime.now(dt.timezone.utc)
+    title = f"## {now:%Y-%m-%d %H:%M} UTC — {machine()}"
+    if args.smoke:
+        title += " — SMOKE (tiny data, not comparable)"
+    out += [title, ""]
+    import backoffice_common.gunicorn_conf as gconf
+
+    flags = " ".join(sys.argv[1:]) or "(defaults)"
+    seed = report.get("seed", {})
+    timings = seed.get("timings", {})
+    out.append(f"`bench/run.py {flags}`: wrk -t2 -c{args.connections} -d{args.seconds}s through the gateway "
+               f"(analytics -c{args.analytics_connections}); every service and the hello app under gunicorn "
+               f"({gconf.workers} workers × {gconf.threads} threads, {gconf.worker_class}); PostgreSQL "
+               f"{report['pg']} and everything else on the same machine; load average "
+               f"{report['load_at_start'][0]:.2f} at start. Seeding took {timings.get('total', 0):.0f} s, the "
+               f"whole bench {report['elapsed_s'] / 60:.1f} min.")
+    out.append("")
+    if seed:
+        out.append(f"Seeded straight into the databases: at size — {_counts(seed['big'])}; a tenth — "
+                   f"{_counts(seed['small'])}. Load {_timing(timings)}.")
+        out.append("")
+    hello_first, hello_last = scenarios.get("hello_first"), scenarios.get("hello_last")
+    checks_all: list[str] = []
+    if hello_first and hello_first.result and hello_last and hello_last.result:
+        hello_rps = (hello_first.result["rps"] + hello_last.result["rps"]) / 2
+        out.append(f"**Hello baseline** (`bench/hello_app.py` under the services' gunicorn settings, behind its own "
+                   f"nginx rendered from the gateway templates, `GET /v1/operators/me` routed to it): first "
+                   f"{hello_first.result['rps']:,.0f} req/s, last {hello_last.result['rps']:,.0f} req/s, "
+                   f"mean **{hello_rps:,.0f} req/s** = 1×.")
+        out += ["", "| scenario | req/s | × hello | p50 ms | p99 ms | p99/p50 | non-2xx | socket errors | goal | |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+        for scenario in [hello_first] + scenarios["loaded"] + [hello_last]:
+            r = scenario.result
+            goal, checks = wrk_checks(scenario, hello_rps)
+            mark = verdict(checks)
+            if mark:
+                checks_all.append(mark)
+            tail = r["p99_ms"] / r["p50_ms"] if r["p50_ms"] else None
+            errors = str(r["socket_errors"]) + (f" ({r['socket_errors_detail']})" if r["socket_errors"] else "")
+            out.append(f"| {scenario.name} | {_f(r['rps'])} | {r['rps'] / hello_rps:.3f} | {_f(r['p50_ms'])} | "
+                       f"{_f(r['p99_ms'])} | {_f(tail)} | {r['non_2xx']} | {errors} | {goal} | {mark} |")
+        out.append("")
+    analytics = scenarios.get("analytics") or []
+    if analytics:
+        big, small = report["sizes"]["big"], report["sizes"]["small"]
+        out.append(f"**Analytics, unloaded** (one client, sequential, through the gateway; {args.warmup} warm-up "
+                   f"calls then up to {args.samples} timed, at most {args.cap:g} s per row — *capped* when fewer): "
+                   f"the operator at size ({big.photos:,} photos) and the one at a tenth ({small.photos:,}).")
+        out += ["", "| scenario | operator | n | p50 ms | p95 ms | max ms | errors | goal | |",
+                "|---|---|---:|---:|---:|---:|---:|---|---|"]
+        for row in analytics:
+            for which, label in (("big", f"{big.photos:,} photos"), ("small", f"{small.photos:,} photos")):
+                r = row[which]
+                checks = ([(r["p95_ms"] <= 100, f"p95 {r['p95_ms']:,.0f} ms"), (r["errors"] == 0, f"{r['errors']} errors")]
+                          if which == "big" else [])
+                mark = verdict(checks)
+                if mark:
+                    checks_all.append(mark)
+                n = f"{r['n']}" + (" (capped)" if r["capped"] else "")
+                out.append(f"| {row['name']} | {label} | {n} | {_f(r['p50_ms'])} | {_f(r['p95_ms'])} | "
+                           f"{_f(r['max_ms'])} | {r['errors']} | {'p95 ≤ 100 ms, no errors' if checks else ''} | "
+                           f"{mark} |")
+        out += ["", "| ten times the data | p50 ratio | p95 ratio | goal | |", "|---|---:|---:|---|---|"]
+        for row in analytics:
+            p50 = row["big"]["p50_ms"] / row["small"]["p50_ms"] if row["small"]["p50_ms"] else None
+            p95 = row["big"]["p95_ms"] / row["small"]["p95_ms"] if row["small"]["p95_ms"] else None
+            mark = verdict([(p50 is not None and p50 <= 2, f"{p50:.1f}× the time" if p50 else "no figure")])
+            checks_all.append(mark)
+            out.append(f"| {row['name']} | {_f(p50, 2)} | {_f(p95, 2)} | p50 at size ≤ 2 × p50 at a tenth | {mark} |")
+        kpis = [(label, row.get(which + "_kpis")) for row in analytics[:1]
+                for which, label in (("big", "at size"), ("small", "a tenth"))]
+        out += ["", "Default analytics answered: " + "; ".join(
+            f"{label} {json.dumps(value, separators=(', ', ': '))}" for label, value in kpis if value) + "."]
+        out.append("")
+    if report.get("extras"):
+        out += ["Extras (`--with-extras`), sequential calls from one client on an operator of their own:", "",
+                "| scenario | figures |", "|---|---|"]
+        out += [f"| {name} | {', '.join(f'{k}={v}' for k, v in figures.items())} |"
+                for name, figures in report["extras"].items()]
+        out.append("")
+    if report.get("memory"):
+        out += ["**Memory after the whole bench** (VmRSS; the goal is for each service's gunicorn workers):", "",
+                "| process | pid | RSS MB | goal | |", "|---|---:|---:|---|---|"]
+        for row in report["memory"]:
+            checks = [(row["rss_mb"] is not None and row["rss_mb"] <= 100,
+                       "not running" if row["rss_mb"] is None else f"{row['rss_mb']:.0f} MB")] if row["goal"] else []
+            mark = verdict(checks)
+            if mark:
+                checks_all.append(mark)
+            out.append(f"| {row['process']} | {row['pid'] or '–'} | {_f(row['rss_mb'])} | "
+                       f"{'≤ 100 MB' if checks else ''} | {mark} |")
+        out.append("")
+    passed = sum(1 for mark in checks_all if mark == "PASS")
+    out.append(f"Goals met: **{passed} of {len(checks_all)}**.")
+    return "\n".join(out) + "\n"
+
+
+def _counts(counts: dict) -> str:
+    return ", ".join(f"{value:,} {name}" for name, value in counts.items())
+
+
+def _timing(timings: dict) -> str:
+    return ", ".join(f"{name} {value:.0f} s" for name, value in timings.items() if value is not None and name != "total")
+
+
+RESULTS_HEADER = """# Benchmark results
+
+A dated history of `make bench` runs, newest first: each run adds its section at the top and keeps the older ones.
+Since issue 8 every wrk figure is also given as a ratio to the hello baseline measured in the same run (first and
+last; the ratio uses their mean), because absolute figures on this shared machine vary 2–4× between runs.
+"""
+
+
+def prepend_results(section: str) -> None:
+    path = HERE / "results.md"
+    existing = path.read_text() if path.exists() else ""
+    cut = existing.find("\n## ")
+    history = existing[cut + 1:] if cut >= 0 else ""
+    path.write_text(RESULTS_HEADER + "\n" + section + ("\n" + history if history else ""))
 
 
 if __name__ == "__main__":
