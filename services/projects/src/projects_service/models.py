@@ -2,7 +2,7 @@ import datetime as dt
 import uuid
 
 from backoffice_common.models import Timestamps, naming_metadata
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import CHAR, BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -122,3 +122,81 @@ class PhotoTag(Base):
     photo_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
     participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# Rollups (migration 0004): running totals that triggers keep current in the same transaction as the
+# facts they count, and that `rollups_rebuild()` recounts. Python only reads them.
+
+class ProjectCounts(Base):
+    """Per project: photographers assigned, members."""
+
+    __tablename__ = "project_counts"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    photographers: Mapped[int] = mapped_column(Integer, server_default="0")
+    members: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class PhotoCounts(Base):
+    """Ready photos per project and photographer."""
+
+    __tablename__ = "photo_counts"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    photographer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    ready: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class ProjectInvitees(Base):
+    """Invites per project and email."""
+
+    __tablename__ = "project_invitees"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    invites: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class TaggedMembers(Base):
+    """Tags of a project's participant on ready photos, by the photo's photographer."""
+
+    __tablename__ = "tagged_members"
+    __table_args__ = (Index("ix_tagged_members_photographer_id", "photographer_id", "project_id", "participant_id"),)
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    photographer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    ready_tags: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class ProjectTagged(Base):
+    """Tags of a project's participant on ready photos, in all."""
+
+    __tablename__ = "project_tagged"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    ready_tags: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class ScopePeople(Base):
+    """In how many of the operator's projects a person is a member (kind m), invited (i) or tagged (t)."""
+
+    __tablename__ = "scope_people"
+    __table_args__ = (CheckConstraint("kind IN ('m', 'i', 't')", name="kind"),)
+
+    operator_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(CHAR(1), primary_key=True)
+    person: Mapped[str] = mapped_column(Text, primary_key=True)
+    projects: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class OperatorStats(Base):
+    """Distinct people over all the operator's projects: members, invited emails, tagged members."""
+
+    __tablename__ = "operator_stats"
+
+    operator_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    members_enrolled: Mapped[int] = mapped_column(Integer, server_default="0")
+    invited: Mapped[int] = mapped_column(Integer, server_default="0")
+    users_tagged: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -7,9 +7,10 @@ import uuid
 from backoffice_common.errors import Conflict, NotFound, Unprocessable
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from projects_service.models import Assignment, Member, OutboxMessage, Photo, Photographer, Project
+from projects_service.models import (Assignment, OutboxMessage, Photo, PhotoCounts, Photographer, Project,
+                                     ProjectCounts)
 
 # The contract's status machine: (from, to) pairs that are allowed.
 TRANSITIONS = frozenset({("draft", "live"), ("live", "draft"), ("live", "closed"), ("closed", "archived")})
@@ -35,19 +36,17 @@ SUMMARY_COLUMNS = ("id", "name", "type", "status", "location_name", "start_at", 
 def _counted(columns=None):
     """Project columns (all by default) with their three counts, in one statement (no query per project).
 
-    Plain columns, not ORM entities: lists of 1,000 projects spend less time building objects.
+    The counts come from the rollups (migration 0004) rather than from counting members and photos:
+    a project list costs the same at 30 photos a project as at 20,000. Plain columns, not ORM entities:
+    lists of 1,000 projects spend less time building objects.
     """
-    # Correlated only to Project: callers may join Assignment in the outer query.
-    assignment = aliased(Assignment)
-    photographers = (select(func.count()).select_from(assignment).where(assignment.project_id == Project.id)
-                     .correlate(Project).scalar_subquery())
-    members = select(func.count()).where(Member.project_id == Project.id).correlate(Project).scalar_subquery()
-    photos = (select(func.count()).where(Photo.project_id == Project.id, Photo.status == "ready")
+    photos = (select(func.coalesce(func.sum(PhotoCounts.ready), 0)).where(PhotoCounts.project_id == Project.id)
               .correlate(Project).scalar_subquery())
     table = Project.__table__.c
     chosen = table if columns is None else [table[name] for name in columns]
-    return select(*chosen, photographers.label("photographer_count"), members.label("member_count"),
-                  photos.label("photo_count")).select_from(Project)
+    return (select(*chosen, func.coalesce(ProjectCounts.photographers, 0).label("photographer_count"),
+                   func.coalesce(ProjectCounts.members, 0).label("member_count"), photos.label("photo_count"))
+            .select_from(Project).outerjoin(ProjectCounts, ProjectCounts.project_id == Project.id))
 
 
 def _summary(row) -> dict:

@@ -1,67 +1,125 @@
 """The projects side of the operator's analytics (design §7): who was invited, joined, photographed, tagged.
 
-Three statements whatever the operator's size: the scope, the headline counts, photos per photographer.
+Read from the rollups (migration 0004), never by counting photos, tags or members one by one: three
+statements whatever the operator's size — the operator's projects, the figures, photos per photographer.
+
+Distinct people over a scope are the one figure that does not add up project by project (a guest of two
+projects is one person). ``scope_people`` knows, per person, in how many of the operator's projects they
+are; so the people of the scope are either counted directly over the scope's projects, or as every person
+of the operator less those found only in the projects outside the scope — whichever side is smaller.
+The dashboard's usual scope (every project not archived, with nothing archived) is then a single row.
 """
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import and_, distinct, func, select
+from sqlalchemy import and_, distinct, func, literal, select
 from sqlalchemy.orm import Session
 
-from projects_service.models import Invite, Member, Photo, Photographer, PhotoTag, Project
+from projects_service.models import (Member, OperatorStats, PhotoCounts, Photographer, Project, ProjectCounts,
+                                     ProjectInvitees, ProjectTagged, ScopePeople, TaggedMembers)
 
 FORMER_PHOTOGRAPHER = "Former photographer"  # photos outlive a photographer removed from the roster
 
+MEMBER, INVITED, TAGGED = "m", "i", "t"
+_OPERATOR_TOTAL = {MEMBER: OperatorStats.members_enrolled, INVITED: OperatorStats.invited,
+                   TAGGED: OperatorStats.users_tagged}
+
+
+def _people_by_project(kind: str):
+    """(project_id, person) of each person of a kind in each project."""
+    if kind == MEMBER:
+        return select(Member.project_id, func.cast(Member.participant_id, ScopePeople.person.type).label("person"))
+    if kind == INVITED:
+        return select(ProjectInvitees.project_id, ProjectInvitees.email.label("person")).where(
+            ProjectInvitees.invites > 0)
+    return (select(ProjectTagged.project_id,
+                   func.cast(ProjectTagged.participant_id, ScopePeople.person.type).label("person"))
+            .join(Member, and_(Member.project_id == ProjectTagged.project_id,
+                               Member.participant_id == ProjectTagged.participant_id))
+            .where(ProjectTagged.ready_tags > 0))
+
+
+def _distinct_people(kind: str, operator_id: uuid.UUID, scope: list[uuid.UUID], outside: list[uuid.UUID],
+                     direct: bool):
+    """A scalar subquery: the distinct people of ``kind`` in the ``scope`` projects."""
+    total = (select(func.coalesce(func.max(_OPERATOR_TOTAL[kind]), 0))
+             .where(OperatorStats.operator_id == operator_id).scalar_subquery())
+    if not outside:
+        return total
+    people = _people_by_project(kind).subquery()
+    if direct:
+        return (select(func.count(distinct(people.c.person))).where(people.c.project_id.in_(scope))
+                .scalar_subquery())
+    only_outside = (select(people.c.person, func.count().label("projects"))
+                    .where(people.c.project_id.in_(outside)).group_by(people.c.person).subquery())
+    gone = (select(func.count()).select_from(only_outside)
+            .join(ScopePeople, and_(ScopePeople.operator_id == operator_id, ScopePeople.kind == kind,
+                                    ScopePeople.person == only_outside.c.person,
+                                    ScopePeople.projects == only_outside.c.projects))
+            .scalar_subquery())
+    return total - gone
+
 
 def analytics_scope(*, session: Session, operator_id: uuid.UUID,
-                    project_ids: list[uuid.UUID] | None) -> list[dict]:
-    """The operator's projects the figures cover: not archived, unless named in ``project_ids``.
-
-    Ids the operator doesn't own simply match nothing.
-    """
-    statement = select(Project.id, Project.name).where(Project.operator_id == operator_id)
-    if project_ids is None:
-        statement = statement.where(Project.status != "archived")
-    else:
-        statement = statement.where(Project.id.in_(project_ids))
-    return [dict(row._mapping) for row in session.execute(statement.order_by(Project.name, Project.id))]
+                    project_ids: list[uuid.UUID] | None) -> tuple[list[dict], list[uuid.UUID], bool]:
+    """The operator's projects the figures cover — not archived, unless named in ``project_ids`` (ids the
+    operator doesn't own match nothing) —, the operator's other projects, and whether counting over the
+    scope is cheaper than over the rest (by members, the largest of the people figures)."""
+    wanted = None if project_ids is None else set(project_ids)
+    rows = session.execute(
+        select(Project.id, Project.name, Project.status, func.coalesce(ProjectCounts.members, 0).label("members"))
+        .outerjoin(ProjectCounts, ProjectCounts.project_id == Project.id)
+        .where(Project.operator_id == operator_id).order_by(Project.name, Project.id)).all()
+    scope, outside, scope_size, outside_size = [], [], 0, 0
+    for row in rows:
+        if (row.status != "archived") if wanted is None else (row.id in wanted):
+            scope.append({"id": row.id, "name": row.name})
+            scope_size += row.members
+        else:
+            outside.append(row.id)
+            outside_size += row.members
+    return scope, outside, scope_size <= outside_size
 
 
 def project_stats(*, session: Session, operator_id: uuid.UUID, project_ids: list[uuid.UUID] | None,
                   photographer_ids: list[uuid.UUID] | None) -> dict:
     """Counts over the scope; ``photographer_ids`` narrows the photo and tag figures to their photos."""
-    projects = analytics_scope(session=session, operator_id=operator_id, project_ids=project_ids)
+    projects, outside, direct = analytics_scope(session=session, operator_id=operator_id, project_ids=project_ids)
     scope = [project["id"] for project in projects]
     figures = {"projects": projects, "members_enrolled": 0, "invited": 0, "photos_uploaded": 0, "users_tagged": 0,
                "photos_by_photographer": []}
     if not scope:
         return figures
 
-    ready_photo = and_(Photo.project_id.in_(scope), Photo.status == "ready")
-    if photographer_ids is not None:
-        ready_photo = and_(ready_photo, Photo.photographer_id.in_(photographer_ids))
+    photos = [PhotoCounts.project_id.in_(scope), PhotoCounts.ready > 0]
+    if photographer_ids is None:
+        tagged = _distinct_people(TAGGED, operator_id, scope, outside, direct)
+    else:
+        photos.append(PhotoCounts.photographer_id.in_(photographer_ids))
+        # Tagged by these photographers' photos: counted over their rows of the scope only.
+        tagged = (select(func.count(distinct(TaggedMembers.participant_id)))
+                  .join(Member, and_(Member.project_id == TaggedMembers.project_id,
+                                     Member.participant_id == TaggedMembers.participant_id))
+                  .where(TaggedMembers.project_id.in_(scope), TaggedMembers.photographer_id.in_(photographer_ids),
+                         TaggedMembers.ready_tags > 0).scalar_subquery())
     counts = session.execute(select(
-        select(func.count(distinct(Member.participant_id))).where(Member.project_id.in_(scope)).scalar_subquery(),
-        select(func.count(distinct(Invite.email))).where(Invite.project_id.in_(scope)).scalar_subquery(),
-        select(func.count()).select_from(Photo).where(ready_photo).scalar_subquery(),
-        # Tagged people are members of the photo's project (tags are only ever of members, but a
-        # tag must not count a person the scope does not enrol).
-        select(func.count(distinct(PhotoTag.participant_id))).select_from(PhotoTag)
-        .join(Photo, Photo.id == PhotoTag.photo_id)
-        .join(Member, and_(Member.project_id == Photo.project_id, Member.participant_id == PhotoTag.participant_id))
-        .where(ready_photo).scalar_subquery(),
+        _distinct_people(MEMBER, operator_id, scope, outside, direct),
+        _distinct_people(INVITED, operator_id, scope, outside, direct),
+        select(func.coalesce(func.sum(PhotoCounts.ready), 0)).where(*photos).scalar_subquery(),
+        tagged,
     )).one()
-    figures.update(zip(("members_enrolled", "invited", "photos_uploaded", "users_tagged"), counts))
+    figures.update(zip(("members_enrolled", "invited", "photos_uploaded", "users_tagged"),
+                       (int(count) for count in counts)))
 
-    photo_count = func.count().label("photo_count")
+    photo_count = func.sum(PhotoCounts.ready).label("photo_count")
     # Grouped by roster entry: every photographer since removed shares one "former" row (id null).
     rows = session.execute(
         select(Photographer.id.label("photographer_id"),
-               func.coalesce(Photographer.name, FORMER_PHOTOGRAPHER).label("name"), photo_count)
-        .select_from(Photo).outerjoin(Photographer, Photographer.id == Photo.photographer_id)
-        .where(ready_photo)
+               func.coalesce(Photographer.name, literal(FORMER_PHOTOGRAPHER)).label("name"), photo_count)
+        .select_from(PhotoCounts).outerjoin(Photographer, Photographer.id == PhotoCounts.photographer_id)
+        .where(*photos)
         .group_by(Photographer.id, Photographer.name)
         .order_by(photo_count.desc(), "name", Photographer.id))
-    figures["photos_by_photographer"] = [dict(row._mapping) for row in rows]
+    figures["photos_by_photographer"] = [{**row._mapping, "photo_count": int(row.photo_count)} for row in rows]
     return figures
