@@ -2,9 +2,9 @@ import datetime as dt
 import uuid
 
 from backoffice_common.models import Timestamps, naming_metadata
-from sqlalchemy import (Boolean, CheckConstraint, Computed, DateTime, ForeignKey, Index, Integer, String, func,
-                        text)
-from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Computed, DateTime, ForeignKey, Index, Integer, String,
+                        Uuid, func, text)
+from sqlalchemy.dialects.postgresql import ARRAY, ExcludeConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # The scope key of an operator default rule: a NULL project is one scope, not "distinct from everything".
@@ -202,3 +202,82 @@ class StripeEvent(Base):
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# Rollups (migration 0006): running totals that triggers keep current in the same transaction as the
+# purchases they count, and that `rollups_rebuild()` recounts. Python only reads them.
+
+class PurchaseCounts(Base):
+    """Purchases and their totals per operator, project and status."""
+
+    __tablename__ = "purchase_counts"
+
+    operator_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    purchases: Mapped[int] = mapped_column(Integer, server_default="0")
+    total_cents: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class PaidSales(Base):
+    """Paid purchases per project and the set of photographers whose photos they hold."""
+
+    __tablename__ = "paid_sales"
+
+    operator_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    photographers: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), primary_key=True)
+    purchases: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class PhotographerSales(Base):
+    """A photographer's shares of paid purchases, per project."""
+
+    __tablename__ = "photographer_sales"
+
+    operator_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    photographer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    share_cents: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class BuyerProjects(Base):
+    """Paid purchases per buyer and project."""
+
+    __tablename__ = "buyer_projects"
+
+    operator_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    purchases: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class BuyerPhotographers(Base):
+    """Paid purchases per buyer, project and photographer whose photos they hold."""
+
+    __tablename__ = "buyer_photographers"
+
+    operator_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    photographer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    project_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    purchases: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class Buyers(Base):
+    """In how many of the operator's projects a buyer has a paid purchase."""
+
+    __tablename__ = "buyers"
+
+    operator_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    projects: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class OperatorSales(Base):
+    """The operator's distinct buyers over all their projects."""
+
+    __tablename__ = "operator_sales"
+
+    operator_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    buyers: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from commerce_service.clients.auth import AuthClient
 from commerce_service.clients.payments import STRIPE_UNAVAILABLE, Payments
 from commerce_service.clients.projects import CheckoutFacts, ProjectsClient
-from commerce_service.models import PromoCode, PromoCodeRedemption, Purchase, PurchaseItem
+from commerce_service.models import PromoCode, PromoCodeRedemption, Purchase, PurchaseCounts, PurchaseItem
 from commerce_service.services.common import invalid
 from commerce_service.services.pricing import quote_for
 from commerce_service.services.projects import PROJECT_NOT_FOUND
@@ -306,12 +306,15 @@ def list_purchases(*, session: Session, projects: ProjectsClient, operator_id: u
                    project_id: uuid.UUID | None = None, status: str | None = None, page: int = 1,
                    limit: int = 50) -> dict[str, Any]:
     """One page of the operator's purchases, newest first: two statements and one call to projects."""
-    where = [Purchase.operator_id == operator_id]
+    where, counted = [Purchase.operator_id == operator_id], [PurchaseCounts.operator_id == operator_id]
     if project_id is not None:
         where.append(Purchase.project_id == project_id)
+        counted.append(PurchaseCounts.project_id == project_id)
     if status is not None:
         where.append(Purchase.status == status)
-    total = session.scalar(select(func.count()).select_from(Purchase).where(*where))
+        counted.append(PurchaseCounts.status == status)
+    # The total from the rollup (a few rows per project), not a count of every purchase.
+    total = session.scalar(select(func.coalesce(func.sum(PurchaseCounts.purchases), 0)).where(*counted))
     rows = list(session.scalars(select(Purchase).where(*where)
                                 .order_by(Purchase.created_at.desc(), Purchase.id.desc())
                                 .offset((page - 1) * limit).limit(limit)))

@@ -1,12 +1,52 @@
-"""Purchase figures for the analytics service (design §7): paid purchases only, in one statement."""
+"""Purchase figures for the analytics service (design §7): paid purchases only, read from the rollups
+(migration 0006) — a few rows per project, never the purchases themselves.
+
+Distinct buyers do not add up project by project (one buyer in two projects is one buyer): they are
+counted over the scope's rows of ``buyer_projects``, or as the operator's buyers less those who paid
+only in projects outside the scope, whichever side holds fewer purchases. Analytics' usual scope —
+every project with sales — is then the single row of ``operator_sales``.
+"""
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import distinct, func, select, tuple_
+from sqlalchemy import and_, distinct, func, select
 from sqlalchemy.orm import Session
 
-from commerce_service.models import Purchase, PurchaseItem
+from commerce_service.models import (BuyerPhotographers, BuyerProjects, Buyers, OperatorSales, PaidSales,
+                                     PhotographerSales, PurchaseCounts)
+
+EMPTY = {"purchases_made": 0, "revenue_in_cents": 0, "buyers": 0, "projects": []}
+
+
+def _paid_by_project(session: Session, operator_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, int]]:
+    """Every project of the operator with paid purchases: (purchases, revenue)."""
+    rows = session.execute(select(PurchaseCounts.project_id, PurchaseCounts.purchases, PurchaseCounts.total_cents)
+                           .where(PurchaseCounts.operator_id == operator_id, PurchaseCounts.status == "paid",
+                                  PurchaseCounts.purchases > 0))
+    return {row.project_id: (row.purchases, int(row.total_cents)) for row in rows}
+
+
+def _buyers(session: Session, operator_id: uuid.UUID, scope: set[uuid.UUID],
+            paid: dict[uuid.UUID, tuple[int, int]]) -> int:
+    outside = [project_id for project_id in paid if project_id not in scope]
+    in_scope = [project_id for project_id in paid if project_id in scope]
+    if not outside:
+        return session.scalar(select(OperatorSales.buyers).where(OperatorSales.operator_id == operator_id)) or 0
+    if sum(paid[p][0] for p in in_scope) <= sum(paid[p][0] for p in outside):
+        return session.scalar(select(func.count(distinct(BuyerProjects.participant_id)))
+                              .where(BuyerProjects.operator_id == operator_id, BuyerProjects.project_id.in_(in_scope),
+                                     BuyerProjects.purchases > 0)) if in_scope else 0
+    only_outside = (select(BuyerProjects.participant_id, func.count().label("projects"))
+                    .where(BuyerProjects.operator_id == operator_id, BuyerProjects.project_id.in_(outside),
+                           BuyerProjects.purchases > 0)
+                    .group_by(BuyerProjects.participant_id).subquery())
+    return session.scalar(
+        select(select(OperatorSales.buyers).where(OperatorSales.operator_id == operator_id).scalar_subquery()
+               - select(func.count()).select_from(only_outside)
+               .join(Buyers, and_(Buyers.operator_id == operator_id,
+                                  Buyers.participant_id == only_outside.c.participant_id,
+                                  Buyers.projects == only_outside.c.projects)).scalar_subquery()))
 
 
 def purchase_stats(*, session: Session, operator_id: uuid.UUID, project_ids: list[uuid.UUID],
@@ -16,31 +56,35 @@ def purchase_stats(*, session: Session, operator_id: uuid.UUID, project_ids: lis
     With ``photographer_ids`` only purchases holding a photo of theirs count, and revenue is those
     photos' shares.
     """
-    empty = {"purchases_made": 0, "revenue_in_cents": 0, "buyers": 0, "projects": []}
     if not project_ids or photographer_ids == []:
-        return empty
-    paid = [Purchase.operator_id == operator_id, Purchase.status == "paid",
-            Purchase.project_id.in_(set(project_ids))]
+        return EMPTY
+    scope = set(project_ids)
     if photographer_ids is None:
-        counted = select(Purchase.project_id, Purchase.participant_id,
-                         Purchase.total_cents.label("revenue")).where(*paid)
+        paid = _paid_by_project(session, operator_id)
+        per_project = {project_id: figures for project_id, figures in paid.items() if project_id in scope}
+        buyers = _buyers(session, operator_id, scope, paid) if per_project else 0
     else:
-        counted = (select(Purchase.project_id, Purchase.participant_id,
-                          func.sum(PurchaseItem.share_cents).label("revenue"))
-                   .join(PurchaseItem, PurchaseItem.purchase_id == Purchase.id)
-                   .where(*paid, PurchaseItem.photographer_id.in_(set(photographer_ids)))
-                   .group_by(Purchase.id))
-    counted = counted.subquery()
-    # One row per project plus the grand total (project_id NULL): GROUPING SETS does both in one pass.
-    rows = session.execute(
-        select(counted.c.project_id, func.count().label("purchases"),
-               func.coalesce(func.sum(counted.c.revenue), 0).label("revenue"),
-               func.count(distinct(counted.c.participant_id)).label("buyers"))
-        .group_by(func.grouping_sets(counted.c.project_id, tuple_()))).all()
-    totals = next((row for row in rows if row.project_id is None), None)
-    if totals is None or totals.purchases == 0:
-        return empty
-    projects = sorted((row for row in rows if row.project_id is not None), key=lambda row: str(row.project_id))
-    return {"purchases_made": totals.purchases, "revenue_in_cents": int(totals.revenue), "buyers": totals.buyers,
-            "projects": [{"project_id": row.project_id, "purchases_made": row.purchases,
-                          "revenue_in_cents": int(row.revenue)} for row in projects]}
+        photographers = set(photographer_ids)
+        purchases = dict(session.execute(
+            select(PaidSales.project_id, func.sum(PaidSales.purchases))
+            .where(PaidSales.operator_id == operator_id, PaidSales.project_id.in_(scope),
+                   PaidSales.photographers.overlap(sorted(photographers)), PaidSales.purchases > 0)
+            .group_by(PaidSales.project_id)).all())
+        revenue = dict(session.execute(
+            select(PhotographerSales.project_id, func.sum(PhotographerSales.share_cents))
+            .where(PhotographerSales.operator_id == operator_id, PhotographerSales.project_id.in_(scope),
+                   PhotographerSales.photographer_id.in_(photographers))
+            .group_by(PhotographerSales.project_id)).all())
+        per_project = {project_id: (int(count), int(revenue.get(project_id, 0)))
+                       for project_id, count in purchases.items() if count > 0}
+        buyers = session.scalar(
+            select(func.count(distinct(BuyerPhotographers.participant_id)))
+            .where(BuyerPhotographers.operator_id == operator_id,
+                   BuyerPhotographers.photographer_id.in_(photographers),
+                   BuyerPhotographers.project_id.in_(scope), BuyerPhotographers.purchases > 0)) if per_project else 0
+    if not per_project:
+        return EMPTY
+    return {"purchases_made": sum(count for count, _ in per_project.values()),
+            "revenue_in_cents": sum(revenue for _, revenue in per_project.values()), "buyers": buyers,
+            "projects": [{"project_id": project_id, "purchases_made": count, "revenue_in_cents": revenue}
+                         for project_id, (count, revenue) in sorted(per_project.items(), key=lambda kv: str(kv[0]))]}
