@@ -178,3 +178,11 @@ def test_rebuild_repairs_rollups_and_is_then_a_no_op(db_session):
     db_session.execute(text("DELETE FROM project_counts"))
     assert db_session.execute(text("SELECT rollups_rebuild()")).scalar() > 0
     history.check()  # the figures are right again, and a second rebuild changes nothing
+
+
+def test_stats_rebuild_command_reports_each_database_with_rollups(app, pg_admin_url, capsys):
+    """``make stats-rebuild``'s body: a database with rollups reports (nothing to do here); one without is skipped."""
+    from backoffice_common.rollups import main
+
+    assert main([app.extensions["settings"].database_url, pg_admin_url]) == 0
+    assert capsys.readouterr().out == "unit_projects: nothing to rebuild\n"

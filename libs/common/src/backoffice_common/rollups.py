@@ -79,11 +79,14 @@ $rebuild$;
 """
 
 
-def rebuild(database_url: str) -> int:
-    """Run the database's ``rollups_rebuild()`` in one transaction; the number of rollup rows it changed."""
+def rebuild(database_url: str) -> int | None:
+    """Run the database's ``rollups_rebuild()`` in one transaction: the number of rollup rows it changed,
+    or None for a database that keeps no rollups."""
     engine = create_engine(database_url)
     try:
         with engine.begin() as connection:
+            if not connection.execute(text("SELECT to_regprocedure('rollups_rebuild()') IS NOT NULL")).scalar():
+                return None
             return int(connection.execute(text("SELECT rollups_rebuild()")).scalar_one())
     finally:
         engine.dispose()
@@ -96,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     for url in args.database_urls:
         changed = rebuild(url)
         name = url.rsplit("/", 1)[-1]
-        print(f"{name}: {'nothing to rebuild' if changed == 0 else f'{changed} rollup rows rebuilt'}")
+        if changed is not None:
+            print(f"{name}: {'nothing to rebuild' if changed == 0 else f'{changed} rollup rows rebuilt'}")
     return 0
 
 
