@@ -8,7 +8,8 @@ transaction as the fact (deltas, never a recount, so concurrent writers add up),
 - ``project_counts``: per project, assigned photographers and members (the list's counts).
 - ``photo_counts``: ready photos per project and photographer (photo counts everywhere).
 - ``project_invitees``: invites per project and email; ``project_tagged`` / ``tagged_members``: per
-  member of a project, tags of them on ready photos (in all, and by the photo's photographer).
+  participant of a project, tags of them on ready photos (in all, and by the photo's photographer), and
+  whether they are a member (only members count as tagged people).
 - ``scope_people``: per operator and person, in how many of the operator's projects the person is a
   member (kind ``m``), invited (``i``) or a member tagged in a ready photo (``t``); ``operator_stats``
   counts the people with at least one. Distinct people over any set of projects follow from these
@@ -42,14 +43,18 @@ ROLLUPS = (
         GROUP BY project_id, photographer_id"""),
     Rollup("project_invitees", ("project_id", "email"), ("invites",), """
         SELECT project_id, email, count(*)::int AS invites FROM invites GROUP BY project_id, email"""),
-    Rollup("tagged_members", ("project_id", "participant_id", "photographer_id"), ("ready_tags",), """
-        SELECT p.project_id, t.participant_id, p.photographer_id, count(*)::int AS ready_tags
+    Rollup("tagged_members", ("project_id", "participant_id", "photographer_id"), ("ready_tags", "member"), """
+        SELECT p.project_id, t.participant_id, p.photographer_id, count(*)::int AS ready_tags,
+               EXISTS (SELECT 1 FROM members m WHERE m.project_id = p.project_id
+                       AND m.participant_id = t.participant_id) AS member
         FROM photo_tags t JOIN photos p ON p.id = t.photo_id WHERE p.status = 'ready'
-        GROUP BY p.project_id, t.participant_id, p.photographer_id"""),
-    Rollup("project_tagged", ("project_id", "participant_id"), ("ready_tags",), """
-        SELECT p.project_id, t.participant_id, count(*)::int AS ready_tags
+        GROUP BY p.project_id, t.participant_id, p.photographer_id""", present="r.ready_tags <> 0"),
+    Rollup("project_tagged", ("project_id", "participant_id"), ("ready_tags", "member"), """
+        SELECT p.project_id, t.participant_id, count(*)::int AS ready_tags,
+               EXISTS (SELECT 1 FROM members m WHERE m.project_id = p.project_id
+                       AND m.participant_id = t.participant_id) AS member
         FROM photo_tags t JOIN photos p ON p.id = t.photo_id WHERE p.status = 'ready'
-        GROUP BY p.project_id, t.participant_id"""),
+        GROUP BY p.project_id, t.participant_id""", present="r.ready_tags <> 0"),
     Rollup("scope_people", ("operator_id", "kind", "person"), ("projects",), """
         SELECT p.operator_id, 'm'::char(1) AS kind, m.participant_id::text AS person, count(*)::int AS projects
           FROM members m JOIN projects p ON p.id = m.project_id GROUP BY 1, 2, 3
@@ -126,9 +131,8 @@ BEGIN
   PERFORM rollup_people(OLD.operator_id, 'i',
                         ARRAY(SELECT email FROM project_invitees WHERE project_id = OLD.id AND invites > 0), -1);
   PERFORM rollup_people(OLD.operator_id, 't',
-                        ARRAY(SELECT t.participant_id::text FROM project_tagged t
-                              JOIN members m ON m.project_id = t.project_id AND m.participant_id = t.participant_id
-                              WHERE t.project_id = OLD.id AND t.ready_tags > 0), -1);
+                        ARRAY(SELECT participant_id::text FROM project_tagged
+                              WHERE project_id = OLD.id AND ready_tags > 0 AND member), -1);
   RETURN OLD;
 END $$;
 CREATE TRIGGER rollups_delete BEFORE DELETE ON projects FOR EACH ROW EXECUTE FUNCTION rollups_project_deleting();
@@ -159,6 +163,10 @@ BEGIN
   IF op IS NULL THEN RETURN NULL; END IF;  -- the project is being deleted: done by its trigger
   UPDATE project_counts SET members = members + delta WHERE project_id = fact.project_id;
   PERFORM rollup_people(op, 'm', ARRAY[fact.participant_id::text], delta);
+  UPDATE tagged_members SET member = (delta > 0)
+  WHERE project_id = fact.project_id AND participant_id = fact.participant_id;
+  UPDATE project_tagged SET member = (delta > 0)
+  WHERE project_id = fact.project_id AND participant_id = fact.participant_id;
   IF EXISTS (SELECT 1 FROM project_tagged WHERE project_id = fact.project_id
              AND participant_id = fact.participant_id AND ready_tags > 0) THEN
     PERFORM rollup_people(op, 't', ARRAY[fact.participant_id::text], delta);
@@ -195,20 +203,21 @@ DECLARE
   crossed text[];
 BEGIN
   IF cardinality(who) = 0 THEN RETURN; END IF;
-  INSERT INTO tagged_members AS t (project_id, participant_id, photographer_id, ready_tags)
-  SELECT project, participant, photographer, delta FROM unnest(who) AS participant ORDER BY participant
+  -- ``member``: only members count as tagged people (tags are only ever made of members; kept exact anyway).
+  INSERT INTO tagged_members AS t (project_id, participant_id, photographer_id, ready_tags, member)
+  SELECT project, participant, photographer, delta,
+         EXISTS (SELECT 1 FROM members m WHERE m.project_id = project AND m.participant_id = participant)
+  FROM unnest(who) AS participant ORDER BY participant
   ON CONFLICT (project_id, participant_id, photographer_id) DO UPDATE SET ready_tags = t.ready_tags + delta;
   WITH moved AS (
-    INSERT INTO project_tagged AS t (project_id, participant_id, ready_tags)
-    SELECT project, participant, delta FROM unnest(who) AS participant ORDER BY participant
+    INSERT INTO project_tagged AS t (project_id, participant_id, ready_tags, member)
+    SELECT project, participant, delta,
+           EXISTS (SELECT 1 FROM members m WHERE m.project_id = project AND m.participant_id = participant)
+    FROM unnest(who) AS participant ORDER BY participant
     ON CONFLICT (project_id, participant_id) DO UPDATE SET ready_tags = t.ready_tags + delta
-    RETURNING t.participant_id, t.ready_tags)
+    RETURNING t.participant_id, t.ready_tags, t.member)
   SELECT coalesce(array_agg(moved.participant_id::text), '{}') INTO crossed FROM moved
-  WHERE (delta > 0 AND moved.ready_tags = delta) OR (delta < 0 AND moved.ready_tags = 0);
-  -- Only members count as tagged people (tags are only ever made of members).
-  crossed := ARRAY(SELECT person FROM unnest(crossed) AS person
-                   WHERE EXISTS (SELECT 1 FROM members m WHERE m.project_id = project
-                                 AND m.participant_id = person::uuid));
+  WHERE moved.member AND ((delta > 0 AND moved.ready_tags = delta) OR (delta < 0 AND moved.ready_tags = 0));
   IF cardinality(crossed) > 0 THEN
     PERFORM rollup_people(op, 't', crossed, delta);
   END IF;
@@ -299,11 +308,13 @@ def upgrade() -> None:
         sa.Column("participant_id", sa.Uuid(), nullable=False),
         sa.Column("photographer_id", sa.Uuid(), nullable=False),
         sa.Column("ready_tags", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("member", sa.Boolean(), server_default="false", nullable=False),
         sa.PrimaryKeyConstraint("project_id", "participant_id", "photographer_id", name="pk_tagged_members"),
     )
-    # Narrowing by photographer reads their rows only.
+    # Narrowing by photographer reads their tagged members only, from the index alone.
     op.create_index("ix_tagged_members_photographer_id", "tagged_members",
-                    ["photographer_id", "project_id", "participant_id"])
+                    ["photographer_id", "project_id", "participant_id"],
+                    postgresql_where=sa.text("ready_tags > 0 AND member"))
     op.create_table(
         "project_tagged",
         sa.Column("project_id", sa.Uuid(), sa.ForeignKey("projects.id", ondelete="CASCADE",
@@ -311,6 +322,7 @@ def upgrade() -> None:
                   nullable=False),
         sa.Column("participant_id", sa.Uuid(), nullable=False),
         sa.Column("ready_tags", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("member", sa.Boolean(), server_default="false", nullable=False),
         sa.PrimaryKeyConstraint("project_id", "participant_id", name="pk_project_tagged"),
     )
     op.create_table(

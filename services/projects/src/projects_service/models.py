@@ -2,7 +2,8 @@ import datetime as dt
 import uuid
 
 from backoffice_common.models import Timestamps, naming_metadata
-from sqlalchemy import CHAR, BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import (CHAR, BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text,
+                        func, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -161,12 +162,14 @@ class TaggedMembers(Base):
     """Tags of a project's participant on ready photos, by the photo's photographer."""
 
     __tablename__ = "tagged_members"
-    __table_args__ = (Index("ix_tagged_members_photographer_id", "photographer_id", "project_id", "participant_id"),)
+    __table_args__ = (Index("ix_tagged_members_photographer_id", "photographer_id", "project_id", "participant_id",
+                            postgresql_where=text("ready_tags > 0 AND member")),)
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     photographer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     ready_tags: Mapped[int] = mapped_column(Integer, server_default="0")
+    member: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
 
 class ProjectTagged(Base):
@@ -177,6 +180,7 @@ class ProjectTagged(Base):
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     ready_tags: Mapped[int] = mapped_column(Integer, server_default="0")
+    member: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
 
 class ScopePeople(Base):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import and_, distinct, func, literal, select
+from sqlalchemy import Text, and_, func, literal, select
 from sqlalchemy.orm import Session
 
 from projects_service.models import (Member, OperatorStats, PhotoCounts, Photographer, Project, ProjectCounts,
@@ -27,17 +27,20 @@ _OPERATOR_TOTAL = {MEMBER: OperatorStats.members_enrolled, INVITED: OperatorStat
 
 
 def _people_by_project(kind: str):
-    """(project_id, person) of each person of a kind in each project."""
+    """(project_id, person) of each person of a kind in each project (a participant id, or an email)."""
     if kind == MEMBER:
-        return select(Member.project_id, func.cast(Member.participant_id, ScopePeople.person.type).label("person"))
+        return select(Member.project_id, Member.participant_id.label("person"))
     if kind == INVITED:
         return select(ProjectInvitees.project_id, ProjectInvitees.email.label("person")).where(
             ProjectInvitees.invites > 0)
-    return (select(ProjectTagged.project_id,
-                   func.cast(ProjectTagged.participant_id, ScopePeople.person.type).label("person"))
-            .join(Member, and_(Member.project_id == ProjectTagged.project_id,
-                               Member.participant_id == ProjectTagged.participant_id))
-            .where(ProjectTagged.ready_tags > 0))
+    return (select(ProjectTagged.project_id, ProjectTagged.participant_id.label("person"))
+            .where(ProjectTagged.ready_tags > 0, ProjectTagged.member))
+
+
+def _count_distinct(column, *where):
+    """``count(DISTINCT column)`` as a count of a DISTINCT subquery: PostgreSQL hashes the latter (several
+    times faster over tens of thousands of rows) where ``count(DISTINCT …)`` sorts."""
+    return select(func.count()).select_from(select(column).where(*where).distinct().subquery()).scalar_subquery()
 
 
 def _distinct_people(kind: str, operator_id: uuid.UUID, scope: list[uuid.UUID], outside: list[uuid.UUID],
@@ -49,13 +52,12 @@ def _distinct_people(kind: str, operator_id: uuid.UUID, scope: list[uuid.UUID], 
         return total
     people = _people_by_project(kind).subquery()
     if direct:
-        return (select(func.count(distinct(people.c.person))).where(people.c.project_id.in_(scope))
-                .scalar_subquery())
+        return _count_distinct(people.c.person, people.c.project_id.in_(scope))
     only_outside = (select(people.c.person, func.count().label("projects"))
                     .where(people.c.project_id.in_(outside)).group_by(people.c.person).subquery())
     gone = (select(func.count()).select_from(only_outside)
             .join(ScopePeople, and_(ScopePeople.operator_id == operator_id, ScopePeople.kind == kind,
-                                    ScopePeople.person == only_outside.c.person,
+                                    ScopePeople.person == func.cast(only_outside.c.person, Text),
                                     ScopePeople.projects == only_outside.c.projects))
             .scalar_subquery())
     return total - gone
@@ -98,11 +100,9 @@ def project_stats(*, session: Session, operator_id: uuid.UUID, project_ids: list
     else:
         photos.append(PhotoCounts.photographer_id.in_(photographer_ids))
         # Tagged by these photographers' photos: counted over their rows of the scope only.
-        tagged = (select(func.count(distinct(TaggedMembers.participant_id)))
-                  .join(Member, and_(Member.project_id == TaggedMembers.project_id,
-                                     Member.participant_id == TaggedMembers.participant_id))
-                  .where(TaggedMembers.project_id.in_(scope), TaggedMembers.photographer_id.in_(photographer_ids),
-                         TaggedMembers.ready_tags > 0).scalar_subquery())
+        tagged = _count_distinct(TaggedMembers.participant_id, TaggedMembers.photographer_id.in_(photographer_ids),
+                                 TaggedMembers.project_id.in_(scope), TaggedMembers.ready_tags > 0,
+                                 TaggedMembers.member)
     counts = session.execute(select(
         _distinct_people(MEMBER, operator_id, scope, outside, direct),
         _distinct_people(INVITED, operator_id, scope, outside, direct),
