@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import and_, distinct, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from commerce_service.models import (BuyerPhotographers, BuyerProjects, Buyers, OperatorSales, PaidSales,
                                      PhotographerSales, PurchaseCounts)
 
 EMPTY = {"purchases_made": 0, "revenue_in_cents": 0, "buyers": 0, "projects": []}
+
+
+def _count_distinct(column, *where):
+    """``count(DISTINCT column)`` as a count of a DISTINCT subquery, which PostgreSQL hashes rather than sorts."""
+    return select(func.count()).select_from(select(column).where(*where).distinct().subquery())
 
 
 def _paid_by_project(session: Session, operator_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, int]]:
@@ -34,9 +39,9 @@ def _buyers(session: Session, operator_id: uuid.UUID, scope: set[uuid.UUID],
     if not outside:
         return session.scalar(select(OperatorSales.buyers).where(OperatorSales.operator_id == operator_id)) or 0
     if sum(paid[p][0] for p in in_scope) <= sum(paid[p][0] for p in outside):
-        return session.scalar(select(func.count(distinct(BuyerProjects.participant_id)))
-                              .where(BuyerProjects.operator_id == operator_id, BuyerProjects.project_id.in_(in_scope),
-                                     BuyerProjects.purchases > 0)) if in_scope else 0
+        return session.scalar(_count_distinct(
+            BuyerProjects.participant_id, BuyerProjects.operator_id == operator_id,
+            BuyerProjects.project_id.in_(in_scope), BuyerProjects.purchases > 0)) if in_scope else 0
     only_outside = (select(BuyerProjects.participant_id, func.count().label("projects"))
                     .where(BuyerProjects.operator_id == operator_id, BuyerProjects.project_id.in_(outside),
                            BuyerProjects.purchases > 0)
@@ -77,11 +82,10 @@ def purchase_stats(*, session: Session, operator_id: uuid.UUID, project_ids: lis
             .group_by(PhotographerSales.project_id)).all())
         per_project = {project_id: (int(count), int(revenue.get(project_id, 0)))
                        for project_id, count in purchases.items() if count > 0}
-        buyers = session.scalar(
-            select(func.count(distinct(BuyerPhotographers.participant_id)))
-            .where(BuyerPhotographers.operator_id == operator_id,
-                   BuyerPhotographers.photographer_id.in_(photographers),
-                   BuyerPhotographers.project_id.in_(scope), BuyerPhotographers.purchases > 0)) if per_project else 0
+        buyers = session.scalar(_count_distinct(
+            BuyerPhotographers.participant_id, BuyerPhotographers.operator_id == operator_id,
+            BuyerPhotographers.photographer_id.in_(photographers), BuyerPhotographers.project_id.in_(scope),
+            BuyerPhotographers.purchases > 0)) if per_project else 0
     if not per_project:
         return EMPTY
     return {"purchases_made": sum(count for count, _ in per_project.values()),
