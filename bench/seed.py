@@ -135,7 +135,7 @@ def _projects_sql() -> list[str]:
                   CASE WHEN e %% 4 = 3 THEN 'guest' || p || '-' || e || '.' || %(key)s || '@example.com'
                        ELSE {PERSON_EMAIL.format(q='q')} END,
                   md5(%(key)s || '/token/' || p || '/' || t) || md5(%(key)s || '/salt/' || p || '/' || t),
-                  now() - (t %% 42) * interval '1 day', now() - (t %% 42) * interval '1 day' + interval '14 days'
+                  now() - (t %% 21) * interval '1 day', now() - (t %% 21) * interval '1 day' + interval '14 days'
            FROM generate_series(0, %(np)s - 1) p, generate_series(0, %(invites_pp)s - 1) t,
                 LATERAL (SELECT CASE WHEN t %% 10 = 9 THEN t - 1 ELSE t END AS e) ee,
                 LATERAL (SELECT {PARTICIPANT.format(k='(e %% %(members_pp)s)', p='p')} AS q) x""",
