@@ -5,7 +5,7 @@ tables hold the running totals instead; triggers on the fact tables keep them cu
 transaction as the fact (deltas, never a recount, so concurrent writers add up), and
 ``rollups_rebuild()`` recounts them from the facts (run here to fill them, and by ``make stats-rebuild``).
 
-- ``project_counts``: per project, assigned photographers and members (the list's counts).
+- ``project_counts``: per project, assigned photographers, members and ready photos (the list's counts).
 - ``photo_counts``: ready photos per project and photographer (photo counts everywhere).
 - ``project_invitees``: invites per project and email; ``project_tagged`` / ``tagged_members``: per
   participant of a project, tags of them on ready photos (in all, and by the photo's photographer), and
@@ -33,10 +33,11 @@ depends_on = None
 FACTS = ("projects", "project_photographers", "members", "invites", "photos", "photo_tags")
 
 ROLLUPS = (
-    Rollup("project_counts", ("project_id",), ("photographers", "members"), """
+    Rollup("project_counts", ("project_id",), ("photographers", "members", "ready_photos"), """
         SELECT p.id AS project_id,
                (SELECT count(*) FROM project_photographers a WHERE a.project_id = p.id)::int AS photographers,
-               (SELECT count(*) FROM members m WHERE m.project_id = p.id)::int AS members
+               (SELECT count(*) FROM members m WHERE m.project_id = p.id)::int AS members,
+               (SELECT count(*) FROM photos f WHERE f.project_id = p.id AND f.status = 'ready')::int AS ready_photos
         FROM projects p""", present="true"),
     Rollup("photo_counts", ("project_id", "photographer_id"), ("ready",), """
         SELECT project_id, photographer_id, count(*)::int AS ready FROM photos WHERE status = 'ready'
@@ -251,6 +252,7 @@ BEGIN
   INSERT INTO photo_counts AS c (project_id, photographer_id, ready)
   VALUES (photo.project_id, photo.photographer_id, delta)
   ON CONFLICT (project_id, photographer_id) DO UPDATE SET ready = c.ready + delta;
+  UPDATE project_counts SET ready_photos = ready_photos + delta WHERE project_id = photo.project_id;
   PERFORM rollup_tags(op, photo.project_id, photo.photographer_id,
                       ARRAY(SELECT participant_id FROM photo_tags WHERE photo_id = photo.id), delta);
 END $$;
@@ -280,6 +282,7 @@ def upgrade() -> None:
                   nullable=False),
         sa.Column("photographers", sa.Integer(), server_default="0", nullable=False),
         sa.Column("members", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("ready_photos", sa.Integer(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("project_id", name="pk_project_counts"),
     )
     op.create_table(

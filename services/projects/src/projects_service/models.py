@@ -129,13 +129,14 @@ class PhotoTag(Base):
 # facts they count, and that `rollups_rebuild()` recounts. Python only reads them.
 
 class ProjectCounts(Base):
-    """Per project: photographers assigned, members."""
+    """Per project: photographers assigned, members, ready photos."""
 
     __tablename__ = "project_counts"
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     photographers: Mapped[int] = mapped_column(Integer, server_default="0")
     members: Mapped[int] = mapped_column(Integer, server_default="0")
+    ready_photos: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class PhotoCounts(Base):
