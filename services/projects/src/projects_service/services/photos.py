@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import uuid
 
-import boto3
 from backoffice_common.errors import Conflict, NotFound, ServiceUnavailable
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,15 +23,32 @@ class Storage:
     """The photo bucket. Keys are namespaced ``operators/<op>/projects/<project>/photos/<photo>/<name>``."""
 
     def __init__(self, settings):
+        self.settings = settings
         self.bucket = settings.s3_bucket
         self.ttl_s = settings.upload_url_ttl_s
         self.create_bucket = settings.create_bucket
         self._bucket_checked = False
-        self.client = boto3.client(
-            "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,
-            aws_access_key_id=settings.aws_access_key_id, aws_secret_access_key=settings.aws_secret_access_key,
-            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, connect_timeout=2,
-                          read_timeout=10, retries={"max_attempts": 2, "mode": "standard"}))
+        self._client = None
+        self._client_lock = threading.Lock()
+
+    @property
+    def client(self):
+        """The S3 client, made on first use: boto3 and the S3 model cost a worker ~23 MB, which the
+        many workers that never handle an upload should not carry (issue 8's memory goal)."""
+        if self._client is None:
+            with self._client_lock:
+                if self._client is None:
+                    import boto3
+                    from botocore.config import Config
+
+                    settings = self.settings
+                    self._client = boto3.client(
+                        "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,
+                        aws_access_key_id=settings.aws_access_key_id,
+                        aws_secret_access_key=settings.aws_secret_access_key,
+                        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, connect_timeout=2,
+                                      read_timeout=10, retries={"max_attempts": 2, "mode": "standard"}))
+        return self._client
 
     def _ensure_bucket(self) -> None:
         # Dev and tests start from an empty S3 stand-in; production buckets are provisioned.
