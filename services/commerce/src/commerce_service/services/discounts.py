@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import Discount, ProjectDiscount, PromoCode
-from commerce_service.services.common import FOREIGN_KEY_VIOLATION, invalid, savepoint, window_errors
+from commerce_service.services.common import FOREIGN_KEY_VIOLATION, invalid, operator_listing, savepoint, window_errors
 from commerce_service.services.projects import find_project
 
 DISCOUNT_NOT_FOUND = "Discount not found."
@@ -34,9 +34,9 @@ def get_discount(*, session: Session, operator_id: uuid.UUID, discount_id: uuid.
     return discount
 
 
-def list_discounts(*, session: Session, operator_id: uuid.UUID) -> list[Discount]:
-    return list(session.scalars(select(Discount).where(Discount.operator_id == operator_id)
-                                .order_by(Discount.created_at.desc(), Discount.id.desc())))
+list_discounts = operator_listing(Discount, (
+    "id", "name", "type", "value", "bundle_min_photos", "valid_from", "valid_until", "is_active", "created_at",
+    "updated_at"))
 
 
 def create_discount(*, session: Session, operator_id: uuid.UUID, name: str, type: str, value: int,

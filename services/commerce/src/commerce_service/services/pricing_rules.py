@@ -5,13 +5,12 @@ import datetime as dt
 import uuid
 
 from backoffice_common.errors import Conflict, NotFound
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import PricingRule
-from commerce_service.services.common import (DEADLOCK_DETECTED, EXCLUSION_VIOLATION, invalid, savepoint,
-                                              window_errors)
+from commerce_service.services.common import (DEADLOCK_DETECTED, EXCLUSION_VIOLATION, invalid, operator_listing,
+                                              savepoint, window_errors)
 from commerce_service.services.projects import PROJECT_NOT_FOUND, find_project
 
 OVERLAP = "Another active pricing rule for the same scope overlaps this period."
@@ -31,10 +30,10 @@ def _check(rule: PricingRule) -> None:
         raise invalid(errors)
 
 
-def list_rules(*, session: Session, operator_id: uuid.UUID) -> list[PricingRule]:
-    """The operator default and every project override, newest first."""
-    return list(session.scalars(select(PricingRule).where(PricingRule.operator_id == operator_id)
-                                .order_by(PricingRule.created_at.desc(), PricingRule.id.desc())))
+# The operator default and every project override, newest first.
+list_rules = operator_listing(PricingRule, (
+    "id", "project_id", "price_per_photo_cents", "compare_at_price_cents", "valid_from", "valid_until", "is_active",
+    "created_at", "updated_at"))
 
 
 def get_rule(*, session: Session, operator_id: uuid.UUID, rule_id: uuid.UUID) -> PricingRule:

@@ -9,8 +9,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from commerce_service.models import PromoCode
-from commerce_service.services.common import (FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, invalid, savepoint,
-                                              window_errors)
+from commerce_service.services.common import (FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, invalid, operator_listing,
+                                              savepoint, window_errors)
 from commerce_service.services.discounts import discount_not_found, get_discount
 
 CODE_TAKEN = "You already have a promo code with this code."
@@ -34,9 +34,9 @@ def find_by_code(*, session: Session, operator_id: uuid.UUID, code: str) -> Prom
                                                   PromoCode.code == normalise_code(code)))
 
 
-def list_promo_codes(*, session: Session, operator_id: uuid.UUID) -> list[PromoCode]:
-    return list(session.scalars(select(PromoCode).where(PromoCode.operator_id == operator_id)
-                                .order_by(PromoCode.created_at.desc(), PromoCode.id.desc())))
+list_promo_codes = operator_listing(PromoCode, (
+    "id", "code", "discount_id", "max_uses", "max_uses_per_user", "times_used", "valid_from", "valid_until",
+    "is_active", "created_at", "updated_at"))
 
 
 def create_promo_code(*, session: Session, operator_id: uuid.UUID, code: str, discount_id: uuid.UUID,
