@@ -30,6 +30,7 @@ class CommonSettings(BaseSettings):
     db_pool_size: int = 5
     db_connect_timeout_s: int = 3
     db_statement_timeout_ms: int = 10_000
+    db_ping_after_idle_s: float = 30.0  # a pooled connection idle longer is pinged before use
 
     # Access tokens: verified with public keys only, chosen by the token's `kid`.
     jwt_issuer: str = "backoffice-auth"
