@@ -3,24 +3,40 @@
 Tokens are RS256, verified against public keys picked by the ``kid`` header;
 the algorithm, audience and issuer are pinned. Every failure is a 401 in the
 common error shape — never flask-jwt-extended's default ``{"msg": ...}``.
+
+A request's token is verified once, by one PyJWT decode (flask-jwt-extended
+parsed it four times), and its :class:`Identity` kept on ``flask.g`` for the
+rest of the request. A client sends the same token for hours, so each worker
+also remembers the tokens it verified (keyed by the whole token string, so
+only that exact token matches): a repeat costs a dict look-up and the expiry
+check instead of a parse and an RSA verification. flask-jwt-extended remains
+for auth's token *issuing*.
 """
 from __future__ import annotations
 
+import base64
 import functools
+import json
+import re
+import time
 import uuid
 from dataclasses import dataclass
 
-from flask import Flask
-from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
-from jwt.exceptions import InvalidSignatureError
+import jwt
+from flask import Flask, current_app, g, request
+from flask_jwt_extended import JWTManager
 
-from .errors import Forbidden, error_response
+from .errors import Forbidden, Unauthorized, error_response
 
 OPERATOR = "operator"
 PHOTOGRAPHER = "photographer"
 
-
+ALGORITHMS = ("RS256",)
+LEEWAY_S = 5
 REQUIRED_CLAIMS = frozenset({"sub", "role", "operator_id", "exp", "iat", "jti"})
+_MISSING = "Missing bearer token."
+_INVALID = "The access token is invalid."
+_EXPIRED = "The access token has expired."
 
 
 def _is_uuid(value) -> bool:
@@ -31,6 +47,13 @@ def _is_uuid(value) -> bool:
     return True
 
 
+def _well_formed(claims: dict) -> bool:
+    # A signature only says who issued the token; our own tokens always carry these claims (design §2),
+    # so a token without them is refused here rather than failing later as a 500.
+    return (all(claims.get(name) is not None for name in REQUIRED_CLAIMS)
+            and _is_uuid(claims["sub"]) and _is_uuid(claims["operator_id"]))
+
+
 @dataclass(frozen=True)
 class Identity:
     account_id: uuid.UUID
@@ -38,65 +61,139 @@ class Identity:
     operator_id: uuid.UUID
 
 
+class AccessTokens:
+    """Verifies access tokens with the public keys, loaded once, chosen by ``kid``."""
+
+    def __init__(self, keys: dict, *, audience: str, issuer: str, leeway: int = LEEWAY_S, remember: int = 2048):
+        self.keys = keys
+        self.audience = audience
+        self.issuer = issuer
+        self.leeway = leeway
+        # token → (Identity, exp) of tokens verified by this process; nothing a token was checked against can
+        # change while the process lives (the keys are loaded once), except the clock: exp is checked each time.
+        self._verified: dict[str, tuple[Identity, int]] = {}
+        self._remember = remember
+
+    def key_for(self, kid):
+        key = self.keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise jwt.InvalidSignatureError("Unknown signing key.")
+        return key
+
+    def claims(self, token: str) -> dict:
+        """The verified claims of ``token``; :class:`Unauthorized` (401) for any fault."""
+        try:
+            claims = jwt.decode(token, self.key_for(_unverified_kid(token)), algorithms=ALGORITHMS,
+                                audience=self.audience, issuer=self.issuer, leeway=self.leeway)
+        except jwt.ExpiredSignatureError:
+            raise _unauthorized(_EXPIRED) from None
+        except jwt.InvalidTokenError:
+            raise _unauthorized(_INVALID) from None
+        # flask-jwt-extended's rule, kept: a refresh token is never an access token.
+        if claims.get("type", "access") == "refresh" or not _well_formed(claims):
+            raise _unauthorized(_INVALID)
+        return claims
+
+    def identity(self, token: str) -> Identity:
+        known = self._verified.get(token)
+        if known is not None:
+            identity, expires = known
+            if expires > time.time() - self.leeway:  # PyJWT's own test
+                return identity
+            self._verified.pop(token, None)
+            raise _unauthorized(_EXPIRED)
+        claims = self.claims(token)
+        identity = Identity(account_id=uuid.UUID(claims["sub"]), role=claims["role"],
+                            operator_id=uuid.UUID(claims["operator_id"]))
+        if len(self._verified) >= self._remember:
+            try:  # forget the oldest (threads may race here: then someone else did)
+                del self._verified[next(iter(self._verified))]
+            except (KeyError, RuntimeError, StopIteration):
+                pass
+        self._verified[token] = (identity, int(claims["exp"]))
+        return identity
+
+
+def _unverified_kid(token: str):
+    """The ``kid`` of the token's header, read to pick the key; PyJWT then checks the whole token itself."""
+    try:
+        segment = token.split(".", 1)[0]
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except ValueError:  # binascii.Error, JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise jwt.DecodeError("Invalid header.") from None
+    if not isinstance(header, dict):
+        raise jwt.DecodeError("Invalid header.")
+    return header.get("kid")
+
+
+def _unauthorized(message: str) -> Unauthorized:
+    return Unauthorized(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+_FIELDS = re.compile(r",\s*")
+
+
+def bearer_token() -> str:
+    """The request's ``Authorization: Bearer <token>``, read as flask-jwt-extended read it."""
+    header = request.headers.get("Authorization", "").strip().strip(",")
+    bearer = [field for field in _FIELDS.split(header) if field and field.split()[0] == "Bearer"]
+    if len(bearer) != 1:
+        raise _unauthorized(_MISSING)
+    parts = bearer[0].split()
+    if len(parts) != 2:
+        raise _unauthorized(_INVALID)
+    return parts[1]
+
+
 def init_jwt(app: Flask, settings) -> JWTManager:
+    tokens = AccessTokens(settings.public_keys, audience=settings.jwt_audience, issuer=settings.jwt_issuer)
+    app.extensions["access_tokens"] = tokens
+    # flask-jwt-extended signs auth's tokens; configured to verify the same way should anything ask it to.
     app.config.update(
         JWT_ALGORITHM="RS256",
-        JWT_DECODE_ALGORITHMS=["RS256"],
+        JWT_DECODE_ALGORITHMS=list(ALGORITHMS),
         JWT_DECODE_AUDIENCE=settings.jwt_audience,
         JWT_DECODE_ISSUER=settings.jwt_issuer,
         JWT_TOKEN_LOCATION=["headers"],
-        JWT_DECODE_LEEWAY=5,
+        JWT_DECODE_LEEWAY=LEEWAY_S,
     )
-    keys = settings.public_keys
-    jwt = JWTManager(app)
+    manager = JWTManager(app)
+    manager.decode_key_loader(lambda header, _payload: tokens.key_for(header.get("kid")))
+    # (flask-jwt-extended fills a missing jti with None, which _well_formed refuses.)
+    manager.token_verification_loader(lambda _header, claims: _well_formed(claims))
 
-    @jwt.decode_key_loader
-    def _key_for(header, _payload):
-        key = keys.get(header.get("kid"))
-        if key is None:
-            raise InvalidSignatureError("Unknown signing key.")
-        return key
-
-    @jwt.token_verification_loader
-    def _well_formed(_header, claims) -> bool:
-        # A signature only says who issued the token; our own tokens always carry these claims
-        # (design §2), so a token without them is refused here rather than failing later as a 500.
-        # (flask-jwt-extended fills a missing jti with None, hence the value check.)
-        return (all(claims.get(name) is not None for name in REQUIRED_CLAIMS)
-                and _is_uuid(claims["sub"]) and _is_uuid(claims["operator_id"]))
-
-    def _invalid(message="The access token is invalid."):
+    def _invalid(message=_INVALID):
         return error_response(401, message, headers={"WWW-Authenticate": "Bearer"})
 
-    jwt.unauthorized_loader(lambda _reason: _invalid("Missing bearer token."))
-    jwt.invalid_token_loader(lambda _reason: _invalid())
-    jwt.expired_token_loader(lambda _h, _p: _invalid("The access token has expired."))
-    jwt.revoked_token_loader(lambda _h, _p: _invalid())
-    jwt.needs_fresh_token_loader(lambda _h, _p: _invalid())
-    jwt.token_verification_failed_loader(lambda _h, _p: _invalid())
-    jwt.user_lookup_error_loader(lambda _h, _p: _invalid())
-    return jwt
+    manager.unauthorized_loader(lambda _reason: _invalid(_MISSING))
+    manager.invalid_token_loader(lambda _reason: _invalid())
+    manager.expired_token_loader(lambda _h, _p: _invalid(_EXPIRED))
+    manager.revoked_token_loader(lambda _h, _p: _invalid())
+    manager.needs_fresh_token_loader(lambda _h, _p: _invalid())
+    manager.token_verification_failed_loader(lambda _h, _p: _invalid())
+    manager.user_lookup_error_loader(lambda _h, _p: _invalid())
+    return manager
 
 
 def current_identity() -> Identity:
-    claims = get_jwt()
-    return Identity(
-        account_id=uuid.UUID(claims["sub"]),
-        role=claims["role"],
-        operator_id=uuid.UUID(claims["operator_id"]),
-    )
+    """The caller, as verified by :func:`roles_required` for this request."""
+    identity = g.get("identity")
+    if identity is None:
+        raise RuntimeError("current_identity() needs a view guarded by roles_required()")
+    return identity
 
 
 def roles_required(*roles: str):
     """Valid token required (else 401); its role must be one of ``roles`` (else 403)."""
+    refusal = "This route is for the %s role." % " or ".join(roles)
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            verify_jwt_in_request()
-            claims = get_jwt()
-            if claims["role"] not in roles:
-                raise Forbidden("This route is for the %s role." % " or ".join(roles))
+            identity = current_app.extensions["access_tokens"].identity(bearer_token())
+            g.identity = identity
+            if identity.role not in roles:
+                raise Forbidden(refusal)
             return view(*args, **kwargs)
 
         return wrapper
