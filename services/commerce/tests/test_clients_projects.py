@@ -45,6 +45,22 @@ def test_answers_are_cached(peers, projects, calls):
     assert len(calls) == 3
 
 
+def test_cached_names_ask_only_for_projects_not_seen_recently(peers, projects, calls):
+    operator_id = uuid.uuid4()
+    gala, fair = projects.add(operator_id, name="Gala"), projects.add(operator_id, name="Fair")
+    gone = uuid.uuid4()
+    client = client_for(peers.projects_url)
+    assert client.project_names([gala.id, gone], cached=True) == {gala.id: "Gala"}
+    assert client.project_names([gala.id, gone, fair.id], cached=True) == {gala.id: "Gala", fair.id: "Fair"}
+    assert client.project_names([fair.id, gone], cached=True) == {fair.id: "Fair"}
+    assert calls == ["/internal/projects/lookup"] * 2  # the second asked for Fair alone; the third for nothing
+    projects.rename(gala.id, "Winter Gala")
+    assert client.project_names([gala.id], cached=True) == {gala.id: "Gala"}  # a rename shows within the TTL
+    assert client.project_names([gala.id]) == {gala.id: "Winter Gala"} and len(calls) == 3  # uncached: always asks
+    client.forget(gala.id)
+    assert client.project_names([gala.id], cached=True) == {gala.id: "Winter Gala"} and len(calls) == 4
+
+
 def test_projects_down_is_503():
     with pytest.raises(ServiceUnavailable):
         client_for(f"http://127.0.0.1:{free_port()}").get_project(uuid.uuid4())

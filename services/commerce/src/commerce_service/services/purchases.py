@@ -287,10 +287,11 @@ def present(purchase, project_name: str, *, downloads: list[uuid.UUID] | None = 
     return view
 
 
-def current_names(projects: ProjectsClient, purchases: list[Purchase]) -> dict[uuid.UUID, str]:
-    """Projects' current names (one call); a deleted project — or projects being down — leaves the snapshot."""
+def current_names(projects: ProjectsClient, purchases: list, *, cached: bool = False) -> dict[uuid.UUID, str]:
+    """Projects' current names (at most one call; ``cached``: names up to PROJECT_CACHE_TTL_S old, as lists show
+    them); a deleted project — or projects being down — leaves the name stored at checkout."""
     try:
-        names = projects.project_names({purchase.project_id for purchase in purchases})
+        names = projects.project_names({purchase.project_id for purchase in purchases}, cached=cached)
     except ServiceUnavailable:
         log.warning("projects unavailable: purchases shown with the project names they were made under")
         names = {}
@@ -333,13 +334,14 @@ _LISTS = {(by_project, by_status): _page_and_total(by_project, by_status)
 def list_purchases(*, session: Session, projects: ProjectsClient, operator_id: uuid.UUID,
                    project_id: uuid.UUID | None = None, status: str | None = None, page: int = 1,
                    limit: int = 50) -> dict[str, Any]:
-    """One page of the operator's purchases, newest first: two statements and one call to projects."""
+    """One page of the operator's purchases, newest first: two statements, and a call to projects for the names
+    it has not seen in the last PROJECT_CACHE_TTL_S."""
     page_of, total_of = _LISTS[(project_id is not None, status is not None)]
     params = {"operator_id": operator_id, "project_id": project_id, "status": status,
               "offset": (page - 1) * limit, "limit": limit}
     total = session.scalar(total_of, params)
     rows = session.execute(page_of, params).all()
-    names = current_names(projects, rows)
+    names = current_names(projects, rows, cached=True)
     return {"items": [present(row, names[row.project_id]) for row in rows], "total": total, "page": page,
             "limit": limit}
 
