@@ -78,6 +78,18 @@ def test_objects_dump_as_marshmallow_dumps_them(item):
     assert Everything().dump(obj) == marshmallows_own(Everything, obj)
 
 
+@given(record)
+def test_sqlalchemy_rows_dump_as_marshmallow_dumps_them(item):
+    """Plain rows (what list queries return): a sequence with attributes, not a mapping."""
+    from sqlalchemy import Row
+    from sqlalchemy.engine.result import SimpleResultMetaData
+
+    item = {"count": 0, **item}  # a query selects its columns: none falls back to Row's own count()
+    row = Row(SimpleResultMetaData(list(item)), None, SimpleResultMetaData(list(item))._key_to_index,
+              tuple(item.values()))
+    assert Everything().dump(row) == marshmallows_own(Everything, row)
+
+
 def test_camel_case_keys_missing_keys_left_out_and_values_converted():
     when = dt.datetime(2026, 4, 8, 14, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     ident = uuid.UUID(int=1)

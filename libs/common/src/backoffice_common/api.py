@@ -3,6 +3,7 @@ our error shape, the Blueprint, and a camelCase Schema that refuses unknown fiel
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import flask_smorest
 import marshmallow as ma
@@ -91,19 +92,22 @@ def _dump_plan(schema: ma.Schema):
         if field.dump_default is not _MISSING or "." in attribute:
             convert = None
         steps.append((key, attribute, convert, name, field))
-    get_value, accessor = ma.utils.get_value, schema.get_attribute
+    accessor = schema.get_attribute
 
     def dump_one(obj):
         out = {}
-        plain = type(obj) is dict
+        # marshmallow's lookup, minus its generality: a mapping's key, else an attribute. (Its own tries
+        # ``obj[key]`` on anything with __getitem__ first — a SQLAlchemy Row, say — and falls back to the
+        # attribute after a TypeError: most of a list's dump time.)
+        mapping = type(obj) is dict or isinstance(obj, Mapping)
         for key, attribute, convert, name, field in steps:
             if convert is None:
                 value = field.serialize(name, obj, accessor=accessor)
             else:
-                if plain:  # marshmallow's lookup, minus its generality: the key, else an attribute
+                if mapping:
                     value = obj[attribute] if attribute in obj else getattr(obj, attribute, _MISSING)
                 else:
-                    value = get_value(obj, attribute, _MISSING)
+                    value = getattr(obj, attribute, _MISSING)
                 if value is not None and value is not _MISSING:
                     value = convert(value)
             if value is not _MISSING:
