@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from flask import Blueprint
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, func, select, text
 
 from backoffice_common.config import CommonSettings
 from backoffice_common.db import db
@@ -30,6 +30,28 @@ def app(pg_admin_url):
     @probe.get("/suicide")
     def suicide():  # the database goes away in the middle of this request
         db.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        return {}
+
+    # In a statement of its own (autocommit) the transaction starts with the statement; after a BEGIN, it doesn't.
+    alone = select(func.now() == func.statement_timestamp(), func.pg_backend_pid())
+
+    @probe.get("/read")
+    def read():
+        return {"alone": db.read_one(alone)["anon_1"]}
+
+    @probe.get("/read-in-session")
+    def read_in_session():
+        db.session.execute(text("SET LOCAL application_name = 'mine'"))
+        return {"name": db.read_one(select(func.current_setting("application_name")))["current_setting_1"]}
+
+    @probe.get("/transaction")
+    def transaction():
+        with db.unit_of_work() as session:
+            return {"alone": session.execute(alone).scalar()}
+
+    @probe.get("/read-suicide")
+    def read_suicide():
+        db.read_one(select(func.pg_terminate_backend(func.pg_backend_pid())))
         return {}
 
     app.register_blueprint(probe)
@@ -102,3 +124,24 @@ def test_the_database_going_away_mid_request_is_one_503_then_recovery(app):
     assert client.get("/backend").status_code == 200
     assert client.get("/readyz").status_code == 200
 
+
+def test_read_one_is_one_statement_outside_any_transaction(app, statements):
+    client = app.test_client()
+    for _ in range(3):  # one pooled connection, taking turns with sessions
+        assert client.get("/read").json == {"alone": True}
+        assert client.get("/transaction").json == {"alone": False}  # the connection is transactional again
+    assert len([s for s in statements if "statement_timestamp" in s]) == 6
+    assert len(statements) == 6
+
+
+def test_read_one_inside_a_session_reads_through_it(app):
+    assert app.test_client().get("/read-in-session").json == {"name": "mine"}
+
+
+def test_read_one_when_the_database_goes_away_is_one_503_then_recovery(app):
+    client = app.test_client()
+    assert client.get("/read").status_code == 200
+    response = client.get("/read-suicide")
+    assert response.status_code == 503 and response.json["code"] == 503
+    assert client.get("/read").json == {"alone": True}
+    assert client.get("/transaction").json == {"alone": False}

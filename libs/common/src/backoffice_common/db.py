@@ -97,6 +97,31 @@ class Database:
             session.rollback()
             raise
 
+    def read_one(self, statement, params: dict | None = None) -> dict | None:
+        """The first row of a read-only, single ``statement`` as a dict (None without one): one round trip.
+
+        A request that already holds a session reads through it (and so sees its own writes). Otherwise a pooled
+        connection runs the statement alone in autocommit — no Session, no BEGIN before it and no ROLLBACK after
+        it, which on a one-row route cost more than the query. One statement is atomic by itself, so nothing is
+        lost; never use this for a statement that writes. Build ``statement`` once, at import: SQLAlchemy then
+        finds its compiled form without recomputing a cache key.
+        """
+        if "db_session" in g or self.session_factory.kw.get("bind") is not self.engine:  # (tests bind elsewhere)
+            row = self.session.execute(statement, params).mappings().first()
+        else:
+            with self.engine.connect() as connection:
+                # psycopg2's own switch, not SQLAlchemy's isolation_level option: that one resets the isolation
+                # level when the connection goes back to the pool, a SET statement (another round trip) each time.
+                raw = connection.connection.dbapi_connection
+                raw.autocommit = True
+                try:
+                    row = connection.execute(statement, params).mappings().first()
+                finally:
+                    raw = connection.connection.dbapi_connection if not connection.invalidated else None
+                    if raw is not None and not raw.closed:
+                        raw.autocommit = False
+        return None if row is None else dict(row)
+
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))

@@ -67,6 +67,4 @@ class OperatorCard(MethodView):
     @blp.response(200, OperatorCardSchema)
     def get(self, operator_id: uuid.UUID):
         """An operator's name, time zone and currency"""
-        account = profiles.get_operator(session=db.session, operator_id=operator_id)
-        return {"id": account.id, "name": account.name, "timezone": account.profile.timezone,
-                "currency": account.profile.currency}
+        return profiles.read_operator(database=db, operator_id=operator_id)

@@ -26,7 +26,7 @@ class OperatorMe(MethodView):
     @blp.response(200, OperatorSchema)
     def get(self):
         """Get the calling operator's profile"""
-        return _dump(profiles.get_operator(session=db.session, operator_id=current_identity().account_id))
+        return profiles.read_operator(database=db, operator_id=current_identity().account_id)
 
     @blp.arguments(OperatorUpdateSchema)
     @blp.response(200, OperatorSchema)

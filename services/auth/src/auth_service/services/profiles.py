@@ -5,10 +5,11 @@ import uuid
 
 import babel
 import babel.numbers
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from auth_service.models import Account, OperatorProfile
+from backoffice_common.db import Database
 from backoffice_common.errors import NotFound
 
 CURRENCIES = frozenset(babel.numbers.list_currencies())
@@ -23,6 +24,26 @@ def parse_locale(tag: str) -> str | None:
         return str(babel.Locale.parse(tag.replace("-", "_"))).replace("_", "-")
     except (ValueError, TypeError, babel.UnknownLocaleError):
         return None
+
+
+_accounts, _profiles = Account.__table__, OperatorProfile.__table__
+# An operator with its profile, as plain columns: built once (SQLAlchemy then reuses its compiled form without
+# recomputing a cache key), and read without the ORM's identity map and instance building.
+_OPERATOR_CARD = (
+    select(_accounts.c.id, _accounts.c.name, _accounts.c.email, _accounts.c.created_at, _accounts.c.updated_at,
+           _profiles.c.address, _profiles.c.billing_address, _profiles.c.currency, _profiles.c.locale,
+           _profiles.c.timezone, _profiles.c.profile_picture_url)
+    .select_from(_accounts.outerjoin(_profiles, _profiles.c.account_id == _accounts.c.id))
+    .where(_accounts.c.id == bindparam("operator_id"), _accounts.c.role == "operator")
+)
+
+
+def read_operator(*, database: Database, operator_id: uuid.UUID) -> dict:
+    """The operator's account and profile fields in one dict (what GET /v1/operators/me and the operator card show)."""
+    row = database.read_one(_OPERATOR_CARD, {"operator_id": operator_id})
+    if row is None:
+        raise NotFound("Operator not found.")
+    return row
 
 
 def get_operator(*, session: Session, operator_id: uuid.UUID) -> Account:
