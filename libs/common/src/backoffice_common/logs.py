@@ -12,7 +12,8 @@ import time
 import uuid
 
 from flask import Flask, g, has_request_context, request
-from pythonjsonlogger.json import JsonFormatter
+
+from .jsonfast import JsonLineFormatter
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -30,8 +31,7 @@ class _ContextFilter(logging.Filter):
 
 def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s",
-                                       rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+    handler.setFormatter(JsonLineFormatter())
     handler.addFilter(_ContextFilter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -10,12 +10,14 @@ from .api import Api
 from .db import Database
 from .errors import register_error_handlers
 from .health import health
+from .jsonfast import OrjsonProvider
 from .logs import configure_logging, init_request_id
 from .tokens import init_jwt
 
 
 def create_service_app(import_name: str, settings, *, title: str) -> tuple[Flask, Api]:
     app = Flask(import_name)
+    app.json = OrjsonProvider(app)
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # behind the nginx gateway
     app.config.update(
         API_TITLE=title,
