@@ -151,11 +151,11 @@ class History:
                                                            for row in figures["photos_by_photographer"])
                     assert got == expected, (project_ids, narrowing)
             for row in list_projects(session=s, operator_id=operator):
-                assert (row["photographer_count"], row["member_count"], row["photo_count"]) == s.execute(text(
+                assert (row.photographer_count, row.member_count, row.photo_count) == s.execute(text(
                     "SELECT (SELECT count(*) FROM project_photographers WHERE project_id = :p), "
                     "(SELECT count(*) FROM members WHERE project_id = :p), "
                     "(SELECT count(*) FROM photos WHERE project_id = :p AND status = 'ready')"),
-                    {"p": row["id"]}).one()
+                    {"p": row.id}).one()
         assert s.execute(text("SELECT rollups_rebuild()")).scalar() == 0
 
 

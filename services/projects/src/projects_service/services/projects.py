@@ -74,17 +74,15 @@ _PHOTOGRAPHERS_OF = (select(Photographer.id, Photographer.name, Photographer.ema
                      .order_by(Photographer.name, Photographer.id))
 
 
-def list_projects(*, session: Session, operator_id: uuid.UUID, status: str | None = None) -> list[dict]:
-    """The operator's projects, newest first; archived ones only when asked for by status."""
+def list_projects(*, session: Session, operator_id: uuid.UUID, status: str | None = None) -> list:
+    """The operator's projects, newest first (plain rows); archived ones only when asked for by status."""
     if status:
-        rows = session.execute(_LISTED_BY_STATUS, {"operator_id": operator_id, "status": status})
-    else:
-        rows = session.execute(_LISTED, {"operator_id": operator_id})
-    return [_summary(row) for row in rows]
+        return session.execute(_LISTED_BY_STATUS, {"operator_id": operator_id, "status": status}).all()
+    return session.execute(_LISTED, {"operator_id": operator_id}).all()
 
 
-def list_assigned_projects(*, session: Session, photographer_id: uuid.UUID) -> list[dict]:
-    return [_summary(row) for row in session.execute(_ASSIGNED, {"photographer_id": photographer_id})]
+def list_assigned_projects(*, session: Session, photographer_id: uuid.UUID) -> list:
+    return session.execute(_ASSIGNED, {"photographer_id": photographer_id}).all()
 
 
 def _detail(session: Session, statement, params: dict, *, join_base_url: str) -> dict:
