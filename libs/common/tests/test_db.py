@@ -39,6 +39,10 @@ def app(pg_admin_url):
     def read():
         return {"alone": db.read_one(alone)["anon_1"]}
 
+    @probe.get("/read-all")
+    def read_all():
+        return {"alone": [row[0] for row in db.read_all(alone.union_all(alone))]}
+
     @probe.get("/read-in-session")
     def read_in_session():
         db.session.execute(text("SET LOCAL application_name = 'mine'"))
@@ -132,6 +136,13 @@ def test_read_one_is_one_statement_outside_any_transaction(app, statements):
         assert client.get("/transaction").json == {"alone": False}  # the connection is transactional again
     assert len([s for s in statements if "statement_timestamp" in s]) == 6
     assert len(statements) == 6
+
+
+def test_read_all_is_one_statement_outside_any_transaction(app, statements):
+    client = app.test_client()
+    assert client.get("/read-all").json == {"alone": [True, True]}
+    assert client.get("/transaction").json == {"alone": False}
+    assert len(statements) == 2
 
 
 def test_read_one_inside_a_session_reads_through_it(app):

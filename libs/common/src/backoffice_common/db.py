@@ -97,30 +97,41 @@ class Database:
             session.rollback()
             raise
 
+    @contextmanager
+    def reading(self):
+        """A connection for one read-only statement: the request's session when it has one (it then sees its
+        own writes), else a pooled connection in autocommit — no Session, no BEGIN before the statement and no
+        ROLLBACK after it, which on a one-row route cost more than the query. A single statement is atomic by
+        itself, and under READ COMMITTED two statements of one transaction see two snapshots anyway."""
+        if "db_session" in g or self.session_factory.kw.get("bind") is not self.engine:  # (tests bind elsewhere)
+            yield self.session
+            return
+        with self.engine.connect() as connection:
+            # psycopg2's own switch, not SQLAlchemy's isolation_level option: that one resets the isolation
+            # level when the connection goes back to the pool, a SET statement (another round trip) each time.
+            raw = connection.connection.dbapi_connection
+            raw.autocommit = True
+            try:
+                yield connection
+            finally:
+                raw = connection.connection.dbapi_connection if not connection.invalidated else None
+                if raw is not None and not raw.closed:
+                    raw.autocommit = False
+
     def read_one(self, statement, params: dict | None = None) -> dict | None:
         """The first row of a read-only, single ``statement`` as a dict (None without one): one round trip.
 
-        A request that already holds a session reads through it (and so sees its own writes). Otherwise a pooled
-        connection runs the statement alone in autocommit — no Session, no BEGIN before it and no ROLLBACK after
-        it, which on a one-row route cost more than the query. One statement is atomic by itself, so nothing is
-        lost; never use this for a statement that writes. Build ``statement`` once, at import: SQLAlchemy then
+        Never use this for a statement that writes. Build ``statement`` once, at import: SQLAlchemy then
         finds its compiled form without recomputing a cache key.
         """
-        if "db_session" in g or self.session_factory.kw.get("bind") is not self.engine:  # (tests bind elsewhere)
-            row = self.session.execute(statement, params).mappings().first()
-        else:
-            with self.engine.connect() as connection:
-                # psycopg2's own switch, not SQLAlchemy's isolation_level option: that one resets the isolation
-                # level when the connection goes back to the pool, a SET statement (another round trip) each time.
-                raw = connection.connection.dbapi_connection
-                raw.autocommit = True
-                try:
-                    row = connection.execute(statement, params).mappings().first()
-                finally:
-                    raw = connection.connection.dbapi_connection if not connection.invalidated else None
-                    if raw is not None and not raw.closed:
-                        raw.autocommit = False
+        with self.reading() as reader:
+            row = reader.execute(statement, params).mappings().first()
         return None if row is None else dict(row)
+
+    def read_all(self, statement, params: dict | None = None) -> list:
+        """Every row of a read-only, single ``statement`` (plain rows), as :meth:`read_one` reads one."""
+        with self.reading() as reader:
+            return reader.execute(statement, params).all()
 
     def ping(self) -> None:
         with self.engine.connect() as connection:

@@ -21,7 +21,8 @@ class Discounts(MethodView):
     @blp.response(200, DiscountSchema(many=True))
     def get(self):
         """List the operator's discounts, newest first"""
-        return discounts.list_discounts(session=db.session, operator_id=current_identity().operator_id)
+        with db.reading() as reader:
+            return discounts.list_discounts(session=reader, operator_id=current_identity().operator_id)
 
     @blp.arguments(DiscountCreateSchema)
     @blp.response(201, DiscountSchema)

@@ -75,4 +75,5 @@ class Stats(MethodView):
     @blp.response(200, StatsSchema)
     def post(self, body):
         """Paid purchases of an operator's projects: count, revenue and buyers (for analytics)"""
-        return purchase_stats(session=db.session, **body)
+        with db.reading() as reader:
+            return purchase_stats(session=reader, **body)

@@ -19,7 +19,8 @@ class PricingRules(MethodView):
     @blp.response(200, PricingRuleSchema(many=True))
     def get(self):
         """List the operator's pricing rules (the default and every project override), newest first"""
-        return pricing_rules.list_rules(session=db.session, operator_id=current_identity().operator_id)
+        with db.reading() as reader:
+            return pricing_rules.list_rules(session=reader, operator_id=current_identity().operator_id)
 
     @blp.arguments(PricingRuleCreateSchema)
     @blp.response(201, PricingRuleSchema)

@@ -18,7 +18,8 @@ class PromoCodes(MethodView):
     @blp.response(200, PromoCodeSchema(many=True))
     def get(self):
         """List the operator's promo codes, newest first"""
-        return promo_codes.list_promo_codes(session=db.session, operator_id=current_identity().operator_id)
+        with db.reading() as reader:
+            return promo_codes.list_promo_codes(session=reader, operator_id=current_identity().operator_id)
 
     @blp.arguments(PromoCodeCreateSchema)
     @blp.response(201, PromoCodeSchema)

@@ -20,8 +20,9 @@ class Purchases(MethodView):
     @blp.response(200, PurchasePageSchema)
     def get(self, args):
         """List the operator's purchases, newest first"""
-        return purchases.list_purchases(session=db.session, projects=projects_client(),
-                                        operator_id=current_identity().operator_id, **args)
+        with db.reading() as reader:
+            return purchases.list_purchases(session=reader, projects=projects_client(),
+                                            operator_id=current_identity().operator_id, **args)
 
 
 @blp.route("/<uuid:purchase_id>")

@@ -35,7 +35,8 @@ class Projects(MethodView):
     @blp.response(200, ProjectSummarySchema(many=True))
     def get(self, args):
         """List the operator's projects (archived ones only with ?status=archived)"""
-        return projects.list_projects(session=db.session, operator_id=current_identity().operator_id, **args)
+        with db.reading() as reader:
+            return projects.list_projects(session=reader, operator_id=current_identity().operator_id, **args)
 
     @blp.arguments(ProjectCreateSchema)
     @blp.response(201, ProjectDetailSchema)

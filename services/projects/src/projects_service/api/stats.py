@@ -18,4 +18,5 @@ class ProjectStats(MethodView):
     @blp.response(200, ProjectStatsSchema)
     def post(self, query):
         """Scope, member, invite, photo and tag counts for an operator's analytics"""
-        return stats.project_stats(session=db.session, **query)
+        with db.reading() as reader:
+            return stats.project_stats(session=reader, **query)
