@@ -117,7 +117,8 @@ class ProjectsClient:
         ``cached`` answers from names at most ``ttl_s`` old where it has them and asks only for the rest:
         a page of purchases then costs no call at all most of the time (a call was half its cost).
         """
-        wanted = {uuid.UUID(str(project_id)) for project_id in project_ids}
+        wanted = {project_id if isinstance(project_id, uuid.UUID) else uuid.UUID(str(project_id))
+                  for project_id in project_ids}
         names: dict[uuid.UUID, str] = {}
         if cached:
             for project_id in list(wanted):
