@@ -87,9 +87,9 @@ def test_a_new_token_is_parsed_once_and_a_known_one_not_again(client, parses):
 def test_a_known_token_still_expires(client, monkeypatch):
     token = sign_access_token(KEY, ttl=dt.timedelta(seconds=60))
     assert _get(client, token).status_code == 200
-    monkeypatch.setattr(time, "time", lambda real=time.time: real() + 64)  # within the 5 s leeway
+    monkeypatch.setattr(time, "time", lambda real=time.time: real() + 62)  # expired, but within the 5 s leeway
     assert _get(client, token).status_code == 200
-    monkeypatch.setattr(time, "time", lambda real=time.time: real() + 66)
+    monkeypatch.setattr(time, "time", lambda real=time.time: real() + 70)
     response = _get(client, token)
     assert response.status_code == 401 and response.json["message"] == "The access token has expired."
     assert response.headers["WWW-Authenticate"] == "Bearer"

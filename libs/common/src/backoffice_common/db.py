@@ -60,6 +60,69 @@ def check_connections_on_checkout(engine: Engine, *, ping_after_idle_s: float) -
                 raise
 
 
+class _DriverStatement:
+    """A read-only statement compiled once for the engine's dialect, run on the pool's driver connection.
+
+    SQLAlchemy's own pieces do the work — its SQL text and parameter names, its bind processors for the values,
+    its result keys and result processors for the row — so the row is what a Core execution gives. Driver
+    errors come out as SQLAlchemy's (the error handlers turn a lost database into a 503), and a connection the
+    error shows dead is invalidated, as Core does.
+    """
+
+    def __init__(self, statement, dialect):
+        compiled = statement.compile(dialect=dialect)
+        self.compiled = compiled
+        result_columns = getattr(compiled, "_result_columns", None)  # what Core's results are keyed by
+        runnable = (dialect.paramstyle == "pyformat" and result_columns is not None
+                    and not compiled.post_compile_params and not compiled.literal_execute_params)
+        self.sql = compiled.string if runnable else None
+        self.bind_processors = {name: process for bind, name in compiled.bind_names.items()
+                                if (process := bind.type.dialect_impl(dialect).bind_processor(dialect))}
+        self.keys = [column.keyname for column in result_columns or ()]
+        self.types = [column.type.dialect_impl(dialect) for column in result_columns or ()]
+        self.processors = None  # from the driver's column types, on the first run
+
+    def first(self, engine: Engine, params: dict | None) -> dict | None:
+        values = self.compiled.construct_params(params)
+        for name, process in self.bind_processors.items():
+            values[name] = process(values[name])
+        dialect = engine.dialect
+        driver_error = dialect.loaded_dbapi.Error
+        try:
+            fairy = engine.raw_connection()
+        except driver_error as error:
+            raise exc.DBAPIError.instance(None, None, error, driver_error, dialect=dialect) from error
+        try:
+            connection = fairy.dbapi_connection
+            cursor = None
+            try:
+                # psycopg2's own switch, not SQLAlchemy's isolation_level option: that one resets the isolation
+                # level when the connection goes back to the pool, a SET statement (another round trip) each time.
+                connection.autocommit = True
+                cursor = connection.cursor()
+                cursor.execute(self.sql, values)
+                row = cursor.fetchone()
+                if self.processors is None:
+                    self.processors = [kind.result_processor(dialect, column[1])
+                                       for kind, column in zip(self.types, cursor.description)]
+                cursor.close()
+                connection.autocommit = False
+            except driver_error as error:
+                lost = dialect.is_disconnect(error, connection, cursor)
+                if lost:
+                    fairy.invalidate(error)
+                elif not connection.closed:
+                    connection.autocommit = False
+                raise exc.DBAPIError.instance(self.sql, values, error, driver_error, connection_invalidated=lost,
+                                              dialect=dialect) from error
+        finally:
+            fairy.close()
+        if row is None:
+            return None
+        return {key: value if process is None else process(value)
+                for key, process, value in zip(self.keys, self.processors, row)}
+
+
 class Database:
     def __init__(self, app: Flask, settings):
         self.engine = create_engine(
@@ -77,6 +140,7 @@ class Database:
         # Instead of pool_pre_ping, whose SELECT 1 was a second round trip on every request.
         check_connections_on_checkout(self.engine, ping_after_idle_s=settings.db_ping_after_idle_s)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._driver_statements: dict = {}
         app.extensions["database"] = self
         app.teardown_appcontext(self._close_session)
 
@@ -121,12 +185,23 @@ class Database:
     def read_one(self, statement, params: dict | None = None) -> dict | None:
         """The first row of a read-only, single ``statement`` as a dict (None without one): one round trip.
 
-        Never use this for a statement that writes. Build ``statement`` once, at import: SQLAlchemy then
-        finds its compiled form without recomputing a cache key.
+        Outside a session it takes the short way (:class:`_DriverStatement`): the statement compiled once, run
+        by the pooled driver connection itself in autocommit — a third of the CPU of a Core execution, which
+        builds a Connection, an execution context and a result object around the same one round trip.
+        (SQLAlchemy's execution events don't see it.) Never use this for a statement that writes. Build
+        ``statement`` once, at import.
         """
-        with self.reading() as reader:
-            row = reader.execute(statement, params).mappings().first()
-        return None if row is None else dict(row)
+        if "db_session" in g or self.session_factory.kw.get("bind") is not self.engine:  # (tests bind elsewhere)
+            row = self.session.execute(statement, params).mappings().first()
+            return None if row is None else dict(row)
+        driver = self._driver_statements.get(statement)
+        if driver is None:
+            driver = self._driver_statements[statement] = _DriverStatement(statement, self.engine.dialect)
+        if driver.sql is None:  # not something the driver runs as it is (expanding IN, ...)
+            with self.reading() as reader:
+                row = reader.execute(statement, params).mappings().first()
+            return None if row is None else dict(row)
+        return driver.first(self.engine, params)
 
     def read_all(self, statement, params: dict | None = None) -> list:
         """Every row of a read-only, single ``statement`` (plain rows), as :meth:`read_one` reads one."""
