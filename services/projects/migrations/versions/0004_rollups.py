@@ -274,75 +274,50 @@ CREATE TRIGGER rollups_delete BEFORE DELETE ON photos FOR EACH ROW EXECUTE FUNCT
 """
 
 
+def _count(name: str) -> sa.Column:
+    return sa.Column(name, sa.Integer(), server_default="0", nullable=False)
+
+
+def _per_project(table: str, *columns: sa.Column, key: tuple[str, ...]) -> None:
+    """A rollup table keyed by project (its rows go with the project) and ``key``."""
+    op.create_table(
+        table,
+        sa.Column("project_id", sa.Uuid(), sa.ForeignKey("projects.id", ondelete="CASCADE",
+                                                         name=f"fk_{table}_project_id_projects"), nullable=False),
+        *columns,
+        sa.PrimaryKeyConstraint("project_id", *key, name=f"pk_{table}"),
+    )
+
+
 def upgrade() -> None:
-    op.create_table(
-        "project_counts",
-        sa.Column("project_id", sa.Uuid(), sa.ForeignKey("projects.id", ondelete="CASCADE",
-                                                         name="fk_project_counts_project_id_projects"),
-                  nullable=False),
-        sa.Column("photographers", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("members", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("ready_photos", sa.Integer(), server_default="0", nullable=False),
-        sa.PrimaryKeyConstraint("project_id", name="pk_project_counts"),
-    )
-    op.create_table(
-        "photo_counts",
-        sa.Column("project_id", sa.Uuid(), sa.ForeignKey("projects.id", ondelete="CASCADE",
-                                                         name="fk_photo_counts_project_id_projects"),
-                  nullable=False),
-        sa.Column("photographer_id", sa.Uuid(), nullable=False),
-        sa.Column("ready", sa.Integer(), server_default="0", nullable=False),
-        sa.PrimaryKeyConstraint("project_id", "photographer_id", name="pk_photo_counts"),
-    )
-    op.create_table(
-        "project_invitees",
-        sa.Column("project_id", sa.Uuid(), sa.ForeignKey("projects.id", ondelete="CASCADE",
-                                                         name="fk_project_invitees_project_id_projects"),
-                  nullable=False),
-        sa.Column("email", sa.String(320), nullable=False),
-        sa.Column("invites", sa.Integer(), server_default="0", nullable=False),
-        sa.PrimaryKeyConstraint("project_id", "email", name="pk_project_invitees"),
-    )
-    op.create_table(
-        "tagged_members",
-        sa.Column("project_id", sa.Uuid(), sa.ForeignKey("projects.id", ondelete="CASCADE",
-                                                         name="fk_tagged_members_project_id_projects"),
-                  nullable=False),
-        sa.Column("participant_id", sa.Uuid(), nullable=False),
-        sa.Column("photographer_id", sa.Uuid(), nullable=False),
-        sa.Column("ready_tags", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("member", sa.Boolean(), server_default="false", nullable=False),
-        sa.PrimaryKeyConstraint("project_id", "participant_id", "photographer_id", name="pk_tagged_members"),
-    )
+    member = sa.Column("member", sa.Boolean(), server_default="false", nullable=False)
+    _per_project("project_counts", _count("photographers"), _count("members"), _count("ready_photos"), key=())
+    _per_project("photo_counts", sa.Column("photographer_id", sa.Uuid(), nullable=False), _count("ready"),
+                 key=("photographer_id",))
+    _per_project("project_invitees", sa.Column("email", sa.String(320), nullable=False), _count("invites"),
+                 key=("email",))
+    _per_project("tagged_members", sa.Column("participant_id", sa.Uuid(), nullable=False),
+                 sa.Column("photographer_id", sa.Uuid(), nullable=False), _count("ready_tags"), member,
+                 key=("participant_id", "photographer_id"))
     # Narrowing by photographer reads their tagged members only, from the index alone.
     op.create_index("ix_tagged_members_photographer_id", "tagged_members",
                     ["photographer_id", "project_id", "participant_id"],
                     postgresql_where=sa.text("ready_tags > 0 AND member"))
-    op.create_table(
-        "project_tagged",
-        sa.Column("project_id", sa.Uuid(), sa.ForeignKey("projects.id", ondelete="CASCADE",
-                                                         name="fk_project_tagged_project_id_projects"),
-                  nullable=False),
-        sa.Column("participant_id", sa.Uuid(), nullable=False),
-        sa.Column("ready_tags", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("member", sa.Boolean(), server_default="false", nullable=False),
-        sa.PrimaryKeyConstraint("project_id", "participant_id", name="pk_project_tagged"),
-    )
+    _per_project("project_tagged", sa.Column("participant_id", sa.Uuid(), nullable=False), _count("ready_tags"),
+                 member._copy(), key=("participant_id",))
     op.create_table(
         "scope_people",
         sa.Column("operator_id", sa.Uuid(), nullable=False),
         sa.Column("kind", sa.CHAR(1), nullable=False),
         sa.Column("person", sa.Text(), nullable=False),
-        sa.Column("projects", sa.Integer(), server_default="0", nullable=False),
+        _count("projects"),
         sa.PrimaryKeyConstraint("operator_id", "kind", "person", name="pk_scope_people"),
         sa.CheckConstraint("kind IN ('m', 'i', 't')", name="ck_scope_people_kind"),
     )
     op.create_table(
         "operator_stats",
         sa.Column("operator_id", sa.Uuid(), nullable=False),
-        sa.Column("members_enrolled", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("invited", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("users_tagged", sa.Integer(), server_default="0", nullable=False),
+        _count("members_enrolled"), _count("invited"), _count("users_tagged"),
         sa.PrimaryKeyConstraint("operator_id", name="pk_operator_stats"),
     )
     op.execute(TRIGGERS)
