@@ -4,6 +4,7 @@ config → logging → request ids → database → tokens → Api → health �
 from __future__ import annotations
 
 from flask import Flask
+from flask.sessions import NullSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .api import Api
@@ -15,9 +16,20 @@ from .logs import configure_logging, init_request_id
 from .tokens import init_jwt
 
 
+class _NoCookieSessions(SecureCookieSessionInterface):
+    """The APIs authenticate with bearer tokens and keep no cookie session; Flask still made a fresh empty session
+    object for every request. They share one instead: a NullSession, which refuses any write."""
+
+    _shared = NullSession()
+
+    def open_session(self, app, request):
+        return self._shared
+
+
 def create_service_app(import_name: str, settings, *, title: str) -> tuple[Flask, Api]:
     app = Flask(import_name)
     app.json = OrjsonProvider(app)
+    app.session_interface = _NoCookieSessions()
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # behind the nginx gateway
     app.config.update(
         API_TITLE=title,
