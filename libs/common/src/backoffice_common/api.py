@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import flask_smorest
 import marshmallow as ma
+from marshmallow.decorators import POST_DUMP, PRE_DUMP
 
 from .errors import http_exception_body
 
@@ -72,6 +73,12 @@ def _value_converter(field: ma.fields.Field):
     if serialize is UtcDateTime._serialize:
         return lambda value: field._serialize(value, None, None)
     if isinstance(field, ma.fields.Nested):
+        nested = field.schema
+        if (serialize is ma.fields.Nested._serialize and isinstance(nested, Schema)
+                and not nested._hooks[PRE_DUMP] and not nested._hooks[POST_DUMP]):
+            # What Nested._serialize → Schema.dump come to for one of ours without dump hooks.
+            dump, many = nested._serialize, bool(nested.many or field.many)
+            return lambda value: dump(value, many=many)
         return lambda value: field._serialize(value, None, None)
     if serialize is ma.fields.List._serialize:
         inner = _value_converter(field.inner)
