@@ -125,6 +125,17 @@ def test_a_connection_idle_too_long_is_pinged(app, pings, monkeypatch):
     assert pings == [1]
 
 
+@pytest.mark.parametrize("path", ["/read", "/read-all"])
+def test_reads_outside_a_session_on_a_connection_pinged_after_idling(app, pings, monkeypatch, path):
+    """The ping leaves no transaction open on the driver connection (else switching to autocommit would raise)."""
+    client = app.test_client()
+    assert client.get(path).status_code == 200
+    monkeypatch.setattr(time, "monotonic", lambda real=time.monotonic: real() + 3600)
+    response = client.get(path)
+    assert response.status_code == 200 and pings == [1]
+    assert client.get("/transaction").json == {"alone": False}
+
+
 def test_the_database_going_away_mid_request_is_one_503_then_recovery(app):
     client = app.test_client()
     assert client.get("/backend").status_code == 200

@@ -55,7 +55,7 @@ def check_connections_on_checkout(engine: Engine, *, ping_after_idle_s: float) -
             raise exc.InvalidatePoolError("connection closed by the database server")
         if time.monotonic() - idle_since > ping_after_idle_s:
             try:
-                engine.dialect.do_ping(dbapi_connection)
+                engine.dialect.do_ping(dbapi_connection)  # (in autocommit: it leaves no transaction open)
             except engine.dialect.loaded_dbapi.Error as error:
                 if engine.dialect.is_disconnect(error, dbapi_connection, None):
                     raise exc.InvalidatePoolError("an idle connection failed its ping") from error
@@ -117,35 +117,35 @@ class _DriverStatement:
             fairy = engine.raw_connection()
         except driver_error as error:
             raise exc.DBAPIError.instance(None, None, error, driver_error, dialect=dialect) from error
+        connection = fairy.dbapi_connection
+        cursor = None
         try:
-            connection = fairy.dbapi_connection
-            cursor = None
-            try:
-                # psycopg2's own switch, not SQLAlchemy's isolation_level option: that one resets the isolation
-                # level when the connection goes back to the pool, a SET statement (another round trip) each time.
-                connection.autocommit = True
-                cursor = connection.cursor()
-                self._run(fairy, cursor, values, dialect.loaded_dbapi)
-                row = cursor.fetchone()
-                if self.processors is None:
-                    self.processors = [kind.result_processor(dialect, column[1])
-                                       for kind, column in zip(self.types, cursor.description)]
-                cursor.close()
-                connection.autocommit = False
-            except driver_error as error:
-                lost = dialect.is_disconnect(error, connection, cursor)
-                if lost:
-                    fairy.invalidate(error)
-                elif not connection.closed:
-                    connection.autocommit = False
-                raise exc.DBAPIError.instance(self.sql, values, error, driver_error, connection_invalidated=lost,
-                                              dialect=dialect) from error
+            # psycopg2's own switch, not SQLAlchemy's isolation_level option: that one resets the isolation
+            # level when the connection goes back to the pool, a SET statement (another round trip) each time.
+            connection.autocommit = True
+            cursor = connection.cursor()
+            self._run(fairy, cursor, values, dialect.loaded_dbapi)
+            row = cursor.fetchone()
+            processors = self.processors  # (another thread may reset the shared one meanwhile)
+            if processors is None:
+                processors = self.processors = [kind.result_processor(dialect, column[1])
+                                                for kind, column in zip(self.types, cursor.description)]
+            cursor.close()
+        except driver_error as error:
+            lost = dialect.is_disconnect(error, connection, cursor)
+            if lost:
+                fairy.invalidate(error)
+            raise exc.DBAPIError.instance(self.sql, values, error, driver_error, connection_invalidated=lost,
+                                          dialect=dialect) from error
         finally:
+            # Whatever went wrong, a connection goes back to the pool transactional, as the sessions expect it.
+            if fairy.dbapi_connection is connection and not connection.closed:
+                connection.autocommit = False
             fairy.close()
         if row is None:
             return None
         return {key: value if process is None else process(value)
-                for key, process, value in zip(self.keys, self.processors, row)}
+                for key, process, value in zip(self.keys, processors, row)}
 
     def _run(self, fairy, cursor, values: dict, dbapi) -> None:
         if self.prepare is None:
