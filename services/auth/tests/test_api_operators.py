@@ -2,25 +2,10 @@
 import uuid
 
 import pytest
-from sqlalchemy import event
 
 from auth_service.models import Account
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
-
-
-@pytest.fixture
-def statements(app):
-    seen = []
-    engine = app.extensions["database"].engine
-
-    def count(conn, cursor, statement, *args):
-        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    yield seen
-    event.remove(engine, "before_cursor_execute", count)
 
 
 @pytest.fixture

@@ -4,23 +4,8 @@ import uuid
 import pytest
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
-from sqlalchemy import event
 
 from projects_service.models import Assignment, Member, Photo, Photographer, Project
-
-
-@pytest.fixture
-def statements(app):
-    seen = []
-    engine = app.extensions["database"].engine
-
-    def count(conn, cursor, statement, *args):
-        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    yield seen
-    event.remove(engine, "before_cursor_execute", count)
 
 
 def _seed(session, operator_id, projects, photographers):

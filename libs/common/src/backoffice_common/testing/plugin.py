@@ -3,7 +3,7 @@
 It needs a ``pg_admin_url`` fixture from the repository's root conftest (which
 starts a throwaway PostgreSQL cluster). It offers: a migrated database per
 service, a session-wide app bound to one outer transaction per test
-(``join_transaction_mode="create_savepoint"``), and signed test tokens.
+(``join_transaction_mode="create_savepoint"``), signed test tokens, and the SQL statements a test ran.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 TEST_KID = "test-key-1"
@@ -94,3 +94,18 @@ def db_session(app):
 @pytest.fixture
 def client(app, db_session):
     return app.test_client()
+
+
+@pytest.fixture
+def statements(app):
+    """The SQL statements the app's engine runs during the test (the test transaction's savepoints left out)."""
+    seen = []
+    engine = app.extensions["database"].engine
+
+    def count(conn, cursor, statement, *args):
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    yield seen
+    event.remove(engine, "before_cursor_execute", count)
