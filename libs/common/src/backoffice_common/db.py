@@ -209,13 +209,18 @@ class Database:
             session.rollback()
             raise
 
+    def _in_session(self) -> bool:
+        """Whether reads go through the request's session: it has one (and must see its own writes), or tests
+        bound sessions to their own connection."""
+        return "db_session" in g or self.session_factory.kw.get("bind") is not self.engine
+
     @contextmanager
     def reading(self):
         """A connection for one read-only statement: the request's session when it has one (it then sees its
         own writes), else a pooled connection in autocommit — no Session, no BEGIN before the statement and no
         ROLLBACK after it, which on a one-row route cost more than the query. A single statement is atomic by
         itself, and under READ COMMITTED two statements of one transaction see two snapshots anyway."""
-        if "db_session" in g or self.session_factory.kw.get("bind") is not self.engine:  # (tests bind elsewhere)
+        if self._in_session():
             yield self.session
             return
         with self.engine.connect() as connection:
@@ -239,17 +244,17 @@ class Database:
         (SQLAlchemy's execution events don't see it.) Never use this for a statement that writes. Build
         ``statement`` once, at import.
         """
-        if "db_session" in g or self.session_factory.kw.get("bind") is not self.engine:  # (tests bind elsewhere)
-            row = self.session.execute(statement, params).mappings().first()
-            return None if row is None else dict(row)
-        driver = self._driver_statements.get(statement)
-        if driver is None:
-            driver = self._driver_statements[statement] = _DriverStatement(statement, self.engine.dialect)
-        if driver.sql is None:  # not something the driver runs as it is (expanding IN, ...)
-            with self.reading() as reader:
-                row = reader.execute(statement, params).mappings().first()
-            return None if row is None else dict(row)
-        return driver.first(self.engine, params)
+        driver = None
+        if not self._in_session():
+            driver = self._driver_statements.get(statement)
+            if driver is None:
+                driver = self._driver_statements[statement] = _DriverStatement(statement, self.engine.dialect)
+        if driver is not None and driver.sql is not None:
+            return driver.first(self.engine, params)
+        # Through the session, or Core for what the driver can't run as it is (expanding IN, ...).
+        with self.reading() as reader:
+            row = reader.execute(statement, params).mappings().first()
+        return None if row is None else dict(row)
 
     def read_all(self, statement, params: dict | None = None) -> list:
         """Every row of a read-only, single ``statement`` (plain rows), as :meth:`read_one` reads one."""
