@@ -52,6 +52,12 @@ class Unprocessable(DomainError):
     default_message = "The request is invalid."
 
 
+class TooManyRequests(DomainError):
+    """Raise with ``headers={"Retry-After": seconds}`` so a client knows when to come back."""
+    status_code = 429
+    default_message = "Too many requests; try again later."
+
+
 class ServiceUnavailable(DomainError):
     status_code = 503
     default_message = "A dependency is unavailable; try again shortly."
