@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import smtplib
+import ssl
 import zoneinfo
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
@@ -35,7 +36,9 @@ def render_invite(*, payload: dict, operator: dict, join_base_url: str, sender: 
 class SmtpSender:
     """One SMTP connection reused across messages; reconnects after any failure.
 
-    ``SMTP_URL``: ``smtp://[user:pass@]host:port`` (``?starttls``) or ``smtps://…``.
+    ``SMTP_URL``: ``smtp://[user:pass@]host:port`` (``?starttls``) or ``smtps://…``. Over TLS the server's
+    certificate and host name are verified against the system's CAs (``SSL_CERT_FILE`` adds a private CA):
+    smtplib's default context verifies nothing, so anyone on the path could read every invite link.
     """
 
     def __init__(self, url: str, timeout: float = 10.0):
@@ -44,11 +47,14 @@ class SmtpSender:
         self._connection: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
-        ssl = self.url.scheme == "smtps"
-        factory = smtplib.SMTP_SSL if ssl else smtplib.SMTP
-        connection = factory(self.url.hostname, self.url.port or (465 if ssl else 25), timeout=self.timeout)
-        if "starttls" in (self.url.query or ""):
-            connection.starttls()
+        host = self.url.hostname
+        if self.url.scheme == "smtps":
+            connection = smtplib.SMTP_SSL(host, self.url.port or 465, timeout=self.timeout,
+                                          context=ssl.create_default_context())
+        else:
+            connection = smtplib.SMTP(host, self.url.port or 25, timeout=self.timeout)
+            if "starttls" in (self.url.query or ""):
+                connection.starttls(context=ssl.create_default_context())
         if self.url.username:
             connection.login(unquote(self.url.username), unquote(self.url.password or ""))
         return connection
