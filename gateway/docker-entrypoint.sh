@@ -11,4 +11,10 @@ for source in $(find . -type f ! -name Dockerfile ! -name docker-entrypoint.sh);
     *) target="/etc/nginx/$source"; mkdir -p "$(dirname "$target")"; cp "$source" "$target" ;;
   esac
 done
+# The load balancers trusted to name the client in X-Forwarded-For (as devstack's gateway.trusted_proxies does).
+{
+  echo "# Generated from GATEWAY_TRUSTED_PROXIES."
+  for address in ${GATEWAY_TRUSTED_PROXIES:-}; do echo "set_real_ip_from $address;"; done
+  if [ -n "${GATEWAY_TRUSTED_PROXIES:-}" ]; then printf 'real_ip_header X-Forwarded-For;\nreal_ip_recursive on;\n'; fi
+} > /etc/nginx/backoffice/trusted_proxies.conf
 exec nginx -c /etc/nginx/nginx.conf -g 'daemon off;'

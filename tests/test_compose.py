@@ -72,3 +72,14 @@ def test_each_worker_runs_its_module_on_its_services_image_and_database(compose)
         assert spec["build"] == {"context": ".", "dockerfile": "services/Dockerfile", "args": {"SERVICE": service}}
         assert spec["environment"]["DATABASE_URL"].endswith(f"@postgres:5432/{service}")
         assert spec["depends_on"][service]["condition"] == "service_healthy"
+
+
+@pytest.mark.parametrize("addresses", ["", "10.0.0.0/8 192.168.1.10"])
+def test_gateway_entrypoint_writes_the_trusted_proxies_as_devstack_does(addresses, tmp_path):
+    from devstack.gateway import trusted_proxies
+
+    entrypoint = (ROOT / "gateway/docker-entrypoint.sh").read_text()
+    block = re.search(r"\n\{\n(.*?)\n\} > /etc/nginx/backoffice/trusted_proxies.conf", entrypoint, re.S).group(1)
+    written = subprocess.run(["sh", "-euc", block], capture_output=True, text=True, check=True,
+                             env={"GATEWAY_TRUSTED_PROXIES": addresses, "PATH": "/usr/bin:/bin"}).stdout
+    assert written == trusted_proxies(addresses)

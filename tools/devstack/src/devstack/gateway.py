@@ -16,6 +16,7 @@ DEFAULTS = {
     "GATEWAY_ACCESS_LOG": "off",
     "AUTH_RATE_LIMIT": "5r/s",
     "AUTH_RATE_BURST": "10",
+    "GATEWAY_TRUSTED_PROXIES": "",
 }
 
 
@@ -40,7 +41,17 @@ def render(out_dir: Path, variables: dict[str, str]) -> Path:
             target = out_dir / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
+    (out_dir / "backoffice" / "trusted_proxies.conf").write_text(trusted_proxies(values["GATEWAY_TRUSTED_PROXIES"]))
     return out_dir / "nginx.conf"
+
+
+def trusted_proxies(addresses: str) -> str:
+    """What docker-entrypoint.sh writes too: the load balancers whose X-Forwarded-For names the client (nginx's
+    realip module), one ``set_real_ip_from`` per address or CIDR; nothing when none are given."""
+    lines = [f"set_real_ip_from {address};" for address in addresses.split()]
+    if lines:
+        lines += ["real_ip_header X-Forwarded-For;", "real_ip_recursive on;"]
+    return "\n".join(["# Generated from GATEWAY_TRUSTED_PROXIES.", *lines]) + "\n"
 
 
 def _value(values: dict, name: str, source: Path) -> str:
