@@ -4,6 +4,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from projects_service.models import PROJECT_STATUSES, PROJECT_TYPES
 from projects_service.services.photos import ALLOWED_CONTENT_TYPES, MAX_PHOTO_BYTES
+from projects_service.services.qr_codes import PNG_DEFAULT_SIZE, PNG_SIZES
 
 
 class RosterEntrySchema(Schema):
@@ -51,6 +52,11 @@ class ProjectStatusSchema(Schema):
 
 class ProjectListArgsSchema(Schema):
     status = fields.String(validate=validate.OneOf(PROJECT_STATUSES))
+
+
+class QrPngArgsSchema(Schema):
+    size = fields.Integer(load_default=PNG_DEFAULT_SIZE, validate=validate.Range(*PNG_SIZES),
+                          metadata={"description": "Width and height in pixels."})
 
 
 class ProjectSummarySchema(Schema):

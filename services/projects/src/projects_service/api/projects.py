@@ -4,12 +4,14 @@ import uuid
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.tokens import OPERATOR, PHOTOGRAPHER, current_identity, roles_required
-from flask import current_app
+from flask import Response, current_app
 from flask.views import MethodView
+from marshmallow import RAISE
 
 from projects_service.schemas import (AssignmentSchema, ProjectCreateSchema, ProjectDetailSchema, ProjectFieldsSchema,
-                                      ProjectListArgsSchema, ProjectStatusSchema, ProjectSummarySchema)
-from projects_service.services import projects, roster
+                                      ProjectListArgsSchema, ProjectStatusSchema, ProjectSummarySchema,
+                                      QrPngArgsSchema)
+from projects_service.services import projects, qr_codes, roster
 
 blp = Blueprint("projects", __name__, url_prefix="/v1/projects", description="The operator's projects.")
 
@@ -119,3 +121,37 @@ class ProjectPhotographer(MethodView):
         with db.unit_of_work() as session:
             projects.unassign_photographer(session=session, operator_id=current_identity().operator_id,
                                            project_id=project_id, photographer_id=photographer_id)
+
+
+def _public_join_url(project_id: uuid.UUID) -> str:
+    return qr_codes.public_join_url(session=db.session, operator_id=current_identity().operator_id,
+                                    project_id=project_id, join_base_url=_join_base_url())
+
+
+_BINARY = {"type": "string", "format": "binary"}
+
+
+@blp.route("/<uuid:project_id>/qr.svg")
+class ProjectQrSvg(MethodView):
+    decorators = [roles_required(OPERATOR)]
+
+    @blp.response(200, _BINARY, content_type="image/svg+xml", description="The QR code of the project's joinUrl.")
+    @blp.alt_response(404, description="The project is not one of the operator's.")
+    @blp.alt_response(409, description="A private project (joined through invites) has no QR code.")
+    def get(self, project_id: uuid.UUID):
+        """Get a public project's QR code as SVG"""
+        return Response(qr_codes.qr_svg(_public_join_url(project_id)), mimetype="image/svg+xml")
+
+
+@blp.route("/<uuid:project_id>/qr.png")
+class ProjectQrPng(MethodView):
+    decorators = [roles_required(OPERATOR)]
+
+    @blp.arguments(QrPngArgsSchema, location="query", unknown=RAISE)  # a typo (?szie=) is not a 512 px code
+    @blp.response(200, _BINARY, content_type="image/png",
+                  description="The QR code of the project's joinUrl, size×size pixels.")
+    @blp.alt_response(404, description="The project is not one of the operator's.")
+    @blp.alt_response(409, description="A private project (joined through invites) has no QR code.")
+    def get(self, args, project_id: uuid.UUID):
+        """Get a public project's QR code as a PNG of size×size pixels"""
+        return Response(qr_codes.qr_png(_public_join_url(project_id), args["size"]), mimetype="image/png")

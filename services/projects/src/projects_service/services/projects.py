@@ -91,8 +91,13 @@ def _detail(session: Session, statement, params: dict, *, join_base_url: str) ->
         raise NotFound("Project not found.")
     detail = _summary(row)
     detail["photographers"] = session.execute(_PHOTOGRAPHERS_OF, {"project_id": detail["id"]}).mappings().all()
-    detail["join_url"] = f"{join_base_url.rstrip('/')}/{detail['id']}" if detail["type"] == "public" else None
+    detail["join_url"] = join_url(join_base_url, detail["id"]) if detail["type"] == "public" else None
     return detail
+
+
+def join_url(join_base_url: str, project_id: uuid.UUID) -> str:
+    """Where participants open a public project (its detail's joinUrl, and what its QR code encodes)."""
+    return f"{join_base_url.rstrip('/')}/{project_id}"
 
 
 def project_detail(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, join_base_url: str) -> dict:
