@@ -16,6 +16,10 @@ def test_dev_runs_on_placeholders():
     ({"stripe_secret_key": "changeme", "stripe_webhook_secret": "whsec_real"}, "STRIPE_SECRET_KEY"),
     ({"stripe_secret_key": "sk_live_real"}, "STRIPE_WEBHOOK_SECRET"),
     ({"stripe_secret_key": "sk_live_real", "stripe_webhook_secret": "secret"}, "STRIPE_WEBHOOK_SECRET"),
+    # a public or guessable signing secret lets anyone mark a purchase paid: whsec_ and 24+ random characters
+    ({"stripe_secret_key": "sk_live_real", "stripe_webhook_secret": "whsec_dev"}, "STRIPE_WEBHOOK_SECRET"),
+    ({"stripe_secret_key": "sk_live_real", "stripe_webhook_secret": "whsec_" + "a" * 23}, "STRIPE_WEBHOOK_SECRET"),
+    ({"stripe_secret_key": "sk_live_real", "stripe_webhook_secret": "whsec_" + "a b" * 12}, "STRIPE_WEBHOOK_SECRET"),
 ])
 def test_prod_refuses_placeholders(stripe, refused):
     with pytest.raises(ValidationError, match=refused):
@@ -23,5 +27,5 @@ def test_prod_refuses_placeholders(stripe, refused):
 
 
 def test_prod_accepts_real_secrets():
-    settings = Settings(**PROD, stripe_secret_key="sk_live_abc", stripe_webhook_secret="whsec_abc")
+    settings = Settings(**PROD, stripe_secret_key="sk_live_abc", stripe_webhook_secret="whsec_" + "Ab1" * 8)
     assert settings.stripe_api_base == "https://api.stripe.com"

@@ -14,6 +14,7 @@ from typing import Literal
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEV_INTERNAL_SECRET = "dev-internal-token-secret-do-not-use-in-production"
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "password", "dev", DEV_INTERNAL_SECRET}
@@ -51,8 +52,10 @@ class CommonSettings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholders_outside_dev(self):
         if self.app_env == "prod":
-            if self.internal_token_secret in _PLACEHOLDERS or len(self.internal_token_secret) < 32:
-                raise ValueError("INTERNAL_TOKEN_SECRET must be a real secret of 32+ characters in prod")
+            if self.internal_token_secret in _PLACEHOLDERS or len(self.internal_token_secret.encode()) < 32:
+                raise ValueError("INTERNAL_TOKEN_SECRET must be a real secret of 32+ bytes in prod")
+            if make_url(self.database_url).password in _PLACEHOLDERS | {"postgres"}:
+                raise ValueError("DATABASE_URL must not use a placeholder password in prod")
             if not (self.jwt_public_keys_dir or self.jwt_public_keys):
                 raise ValueError("JWT_PUBLIC_KEYS or JWT_PUBLIC_KEYS_DIR must be set in prod")
         return self
