@@ -38,7 +38,8 @@ class Settings(CommonSettings):
             if self.stripe_secret_key in _PLACEHOLDERS or not self.stripe_secret_key.startswith(("sk_", "rk_")):
                 raise ValueError("STRIPE_SECRET_KEY must be a real Stripe secret key in prod")
             # Anyone who knows it can sign a payment_intent.succeeded and have a purchase marked paid.
-            if self.stripe_webhook_secret in _PLACEHOLDERS or not _WEBHOOK_SECRET.fullmatch(self.stripe_webhook_secret):
+            secret = self.stripe_webhook_secret
+            if secret in _PLACEHOLDERS or not _WEBHOOK_SECRET.fullmatch(secret):
                 raise ValueError("STRIPE_WEBHOOK_SECRET must be a real webhook signing secret in prod "
                                  "(whsec_ and at least 24 random characters)")
         return self
