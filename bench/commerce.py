@@ -49,7 +49,8 @@ def seed_catalog(stack, operator_id: str, *, rules: int = 1000, discounts: int =
 def commerce_scenarios(stack, gw, operator, repeat: int = 200) -> dict:
     """Sequential-call latencies: a project's discount links, a rule write, and the quote with 20 linked
     discounts and a promo code (design §9's ``POST /internal/checkout/quote``, called directly)."""
-    project = gw.post("/v1/projects", token=operator.token, json={"name": "Priced", "status": "live"}).json()
+    project = gw.post("/v1/projects", token=operator.token,
+                      json={"name": "Priced", "status": "live", "type": "public"}).json()
     assert gw.post("/v1/pricing/rules", token=operator.token, json={"pricePerPhotoCents": 499}).status_code == 201
     discounts = gw.get("/v1/discounts", token=operator.token).json()
     for discount in discounts[:20]:
@@ -70,9 +71,21 @@ def commerce_scenarios(stack, gw, operator, repeat: int = 200) -> dict:
     secret = stack.service_env("commerce").get("INTERNAL_TOKEN_SECRET", DEV_INTERNAL_SECRET)
     service = {"Authorization": f"Bearer {make_service_token(secret, 'bench')}"}
     http = requests.Session()
-    quote_body = {"projectId": project["id"], "participant": {"id": str(uuid.uuid4()), "email": "b@example.com",
-                                                              "name": "B"},
-                  "photoIds": [str(uuid.uuid4()) for _ in range(20)], "promoCode": "BENCH1"}
+    # The quote refuses what checkout refuses: a member of the project, and 20 of its ready photos.
+    buyer = ok(http.post(f"{stack.service_url('auth')}/internal/participants", headers=service, timeout=10,
+                         json={"email": f"b-{uuid.uuid4().hex[:10]}@example.com", "name": "B"}), 201).json()
+    ok(http.post(f"{stack.service_url('projects')}/internal/projects/{project['id']}/members", headers=service,
+                 timeout=10, json={"participantId": buyer["id"], "email": buyer["email"]}), 201)
+    photo_ids = [str(uuid.uuid4()) for _ in range(20)]
+    engine = create_engine(stack.cluster.url(stack.db_prefix + "projects"))
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO photos (id, project_id, photographer_id, object_key, filename, content_type, size_bytes, "
+            "status) VALUES (:id, :project, :photographer, :key, 'a.jpg', 'image/jpeg', 1, 'ready')"),
+            [{"id": photo_id, "project": project["id"], "photographer": str(uuid.uuid4()), "key": f"b/{photo_id}"}
+             for photo_id in photo_ids])
+    engine.dispose()
+    quote_body = {"projectId": project["id"], "participant": buyer, "photoIds": photo_ids, "promoCode": "BENCH1"}
     quote = ok(http.post(f"{commerce}/internal/checkout/quote", headers=service, json=quote_body, timeout=10)).json()
     assert quote["discountAppliedCents"] > 0, quote
     return {

@@ -23,14 +23,31 @@ def _service_headers():
 
 
 @pytest.fixture
-def quote(commerce):
-    participant = {"id": str(uuid.uuid4()), "email": "guest@example.com", "name": "Guest"}
+def project(new_project, operator):
+    """A project a participant can join and buy from (the quote refuses what checkout refuses)."""
+    return new_project(operator, type="public", status="live")
+
+
+@pytest.fixture
+def quote(commerce, feed, ready_photos, photographer):
+    """``quote(project_id, photos=3, **extra)``: the quote for a member of the project (joined on the first
+    call) and that many of its ready photos; an unknown project is asked about with made-up ids."""
+    participant = feed.participant()
+    stock = {}
+
+    def photos_of(project_id):
+        if project_id not in stock:
+            joined = feed.join(project_id, participant).status_code == 201
+            stock[project_id] = (ready_photos(project_id, photographer.id, 3) if joined
+                                 else [str(uuid.uuid4()) for _ in range(3)])
+        return stock[project_id]
 
     def ask(project_id, photos=3, **extra):
-        photo_ids = [str(uuid.uuid4()) for _ in range(photos)]
         return requests.post(f"{commerce}/internal/checkout/quote", headers=_service_headers(), timeout=10, json={
-            "projectId": project_id, "participant": participant, "photoIds": photo_ids, **extra})
+            "projectId": project_id, "participant": participant, "photoIds": photos_of(project_id)[:photos],
+            **extra})
     ask.participant = participant
+    ask.photos_of = photos_of
     return ask
 
 
@@ -85,7 +102,7 @@ class TestQuote:
 
     def test_photos_are_counted_once(self, gw, commerce, quote, operator, project):
         _post(gw, operator, "/v1/pricing/rules", pricePerPhotoCents=100)
-        photo = str(uuid.uuid4())
+        photo = quote.photos_of(project["id"])[0]
         response = requests.post(f"{commerce}/internal/checkout/quote", headers=_service_headers(), timeout=10, json={
             "projectId": project["id"], "participant": quote.participant, "photoIds": [photo, photo, photo]})
         assert response.json()["subtotalCents"] == 100

@@ -112,9 +112,9 @@ class TestCheckout:
         assert bad.json()["errors"] == {"json": {"photoIds": [
             f"Not ready photos of this project: {', '.join(sorted([pending, foreign]))}"]}}
         assert _checkout(stack, shop, photos=[shop.photos[0], shop.photos[0]]).status_code == 422
-        _ok(gw.patch(f"/v1/projects/{shop.project['id']}/status", token=operator.token, json={"status": "closed"}))
-        closed = _checkout(stack, shop)
-        assert closed.status_code == 409 and "live" in closed.json()["message"]
+        _ok(gw.patch(f"/v1/projects/{shop.project['id']}/status", token=operator.token, json={"status": "draft"}))
+        draft = _checkout(stack, shop)
+        assert draft.status_code == 409 and "live" in draft.json()["message"]
         unpriced = new_project(other_operator, type="public", status="live")
         no_price = _checkout(stack, _shop(feed, ready_photos, unpriced, photographer, photos=1), photos=None)
         assert no_price.status_code == 409 and "No price applies" in no_price.json()["message"]

@@ -9,26 +9,42 @@ from backoffice_common.internal import make_service_token
 SERVICE = {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'checkout')}"}
 
 
-def _quote_body(project_id, **extra):
-    return {"projectId": str(project_id), "participant": {"id": str(uuid.uuid4()), "email": "p@example.com",
-                                                          "name": "Pat"},
-            "photoIds": [str(uuid.uuid4()) for _ in range(3)], **extra}
+def _quote_body(project_id, photo_ids=None, participant_id=None, **extra):
+    return {"projectId": str(project_id), "participant": {"id": str(participant_id or uuid.uuid4()),
+                                                          "email": "p@example.com", "name": "Pat"},
+            "photoIds": [str(photo) for photo in photo_ids or [uuid.uuid4() for _ in range(3)]], **extra}
 
 
 def test_quote(client, projects, operator, operator_id):
-    project = projects.add(operator_id)
-    assert client.post("/internal/checkout/quote", json=_quote_body(project.id), headers=SERVICE).status_code == 409
+    project, member = projects.add(operator_id), uuid.uuid4()
+    projects.add_member(project.id, member)
+    photos = projects.add_photos(project.id, uuid.uuid4(), 3)
+    body = _quote_body(project.id, photos, member)
+    assert client.post("/internal/checkout/quote", json=body, headers=SERVICE).status_code == 409
     assert client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 333}, headers=operator).status_code == 201
     discount = client.post("/v1/discounts", json={"name": "Bundle", "type": "bundle", "value": 15,
                                                   "bundleMinPhotos": 3}, headers=operator).json
     assert client.post(f"/v1/projects/{project.id}/discounts", json={"discountId": discount["id"]},
                        headers=operator).status_code == 204
-    response = client.post("/internal/checkout/quote", json=_quote_body(project.id, promoCode="NOPE"),
-                           headers=SERVICE)
+    response = client.post("/internal/checkout/quote", json={**body, "promoCode": "NOPE"}, headers=SERVICE)
     assert response.status_code == 200
     # 999 × 15 % = 149.85 → 150 (half up)
     assert response.json == {"pricePerPhotoCents": 333, "subtotalCents": 999, "discountAppliedCents": 150,
                              "totalCents": 849, "appliedPromoCode": None}
+
+
+def test_quote_refuses_what_checkout_refuses(client, projects, operator, operator_id):
+    project, member = projects.add(operator_id), uuid.uuid4()
+    projects.add_member(project.id, member)
+    photos = projects.add_photos(project.id, uuid.uuid4(), 2)
+    assert client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 100}, headers=operator).status_code == 201
+    missing = uuid.uuid4()
+    for body in (_quote_body(project.id, [photos[0], missing], member),
+                 _quote_body(project.id, photos, uuid.uuid4())):
+        quote = client.post("/internal/checkout/quote", json=body, headers=SERVICE)
+        checkout = client.post("/internal/checkout", json=body, headers=SERVICE)
+        assert (quote.status_code, quote.json) == (checkout.status_code, checkout.json)
+        assert quote.status_code in (403, 422)
 
 
 def test_quote_validation_and_unknown_project(client, projects):

@@ -231,7 +231,8 @@ def test_promo_code_update_checks_the_merged_window(db_session, discount, operat
 def test_quote(db_session, rule, discount, projects, operator_id):
     project = projects.add(operator_id)
     participant = uuid.uuid4()
-    photos = [uuid.uuid4() for _ in range(4)]
+    projects.add_member(project.id, participant)
+    photos = projects.add_photos(project.id, uuid.uuid4(), 4)
 
     def quote(**kw):
         return pricing.quote(session=db_session, projects=projects.client, project_id=project.id,
@@ -265,6 +266,8 @@ def test_quote_counts_no_use(db_session, rule, discount, projects, operator_id):
     rule()
     promo = promo_codes.create_promo_code(session=db_session, operator_id=operator_id, code="ONCE",
                                           discount_id=discount().id, max_uses=1)
-    pricing.quote(session=db_session, projects=projects.client, project_id=project.id, participant_id=uuid.uuid4(),
-                  photo_ids=[uuid.uuid4()], promo_code="ONCE")
+    participant = uuid.uuid4()
+    projects.add_member(project.id, participant)
+    pricing.quote(session=db_session, projects=projects.client, project_id=project.id, participant_id=participant,
+                  photo_ids=projects.add_photos(project.id, uuid.uuid4()), promo_code="ONCE")
     assert db_session.get(PromoCode, promo.id).times_used == 0

@@ -35,8 +35,10 @@ class CheckoutQuote(MethodView):
 
     @blp.arguments(QuoteRequestSchema)
     @blp.response(200, QuoteSchema)
+    @blp.alt_response(403, description="The participant is not a member of the project.")
     @blp.alt_response(404, description="Unknown project.")
-    @blp.alt_response(409, description="No price applies to the project now.")
+    @blp.alt_response(409, description="The project is neither live nor closed, or no price applies to it now.")
+    @blp.alt_response(422, description="Photos that are not ready photos of the project (as checkout refuses them).")
     def post(self, body):
         """Quote photos of a project for a participant (an unusable promo code is ignored)"""
         return pricing.quote(session=db.session, projects=projects_client(), project_id=body["project_id"],
@@ -55,8 +57,8 @@ class Checkout(MethodView):
                       description="A repeat of the checkout made with this Idempotency-Key: that purchase.")
     @blp.alt_response(403, description="The participant is not a member of the project.")
     @blp.alt_response(404, description="Unknown project.")
-    @blp.alt_response(409, description="The project is not live, or no price applies to it now, or the "
-                                       "Idempotency-Key was used for a different checkout.")
+    @blp.alt_response(409, description="The project is neither live nor closed, or no price applies to it now, "
+                                       "or the Idempotency-Key was used for a different checkout.")
     @blp.alt_response(503, description="Stripe (or another service) is down; nothing is left pending.")
     def post(self, headers, body):
         """Buy photos: a pending purchase and its PaymentIntent (paid at once when free)"""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import Discount, PricingRule, ProjectDiscount, PromoCode, PromoCodeRedemption
 from commerce_service.services.common import in_window
-from commerce_service.services.projects import find_project
+from commerce_service.services.projects import check_checkout
 from commerce_service.services.promo_codes import find_by_code
 
 NO_PRICE = "No price applies to this project now: set an active pricing rule for it or an operator default."
@@ -137,12 +137,15 @@ def quote(*, session: Session, projects: ProjectsClient, project_id: uuid.UUID, 
           photo_ids: Iterable[uuid.UUID], promo_code: str | None = None, at: dt.datetime | None = None) -> Quote:
     """What the participant would pay now for these photos of the project (409 when no price applies).
 
-    An unknown or unusable promo code is ignored: the quote is made without it.
+    Refused exactly as checkout refuses (``check_checkout``, on the same fresh facts from projects): a price
+    for photos checkout would not sell is no price at all. An unknown or unusable promo code is ignored: the
+    quote is made without it.
     """
     at = at or dt.datetime.now(dt.timezone.utc)
-    project = find_project(session=session, projects=projects, project_id=project_id)
-    return quote_for(session=session, operator_id=project.operator_id, project_id=project_id,
-                     participant_id=participant_id, photo_count=len(set(photo_ids)), promo_code=promo_code, at=at)
+    photo_ids = list(dict.fromkeys(photo_ids))
+    facts = check_checkout(projects.checkout_facts(project_id, participant_id, photo_ids), photo_ids)
+    return quote_for(session=session, operator_id=facts.project.operator_id, project_id=project_id,
+                     participant_id=participant_id, photo_count=len(photo_ids), promo_code=promo_code, at=at)
 
 
 def quote_for(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, participant_id: uuid.UUID,

@@ -1,17 +1,38 @@
-"""Projects as commerce sees them: owned by whom (asked of the projects service), and deleted or not."""
+"""Projects as commerce sees them: owned by whom (asked of the projects service), deleted or not, and what
+a participant may buy of one."""
 from __future__ import annotations
 
 import uuid
 
-from backoffice_common.errors import NotFound
+from backoffice_common.errors import Conflict, Forbidden, NotFound
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from commerce_service.clients.projects import ProjectRef, ProjectsClient
+from commerce_service.clients.projects import CheckoutFacts, ProjectRef, ProjectsClient
 from commerce_service.models import KnownProject, PricingRule, ProjectDiscount
+from commerce_service.services.common import invalid
 
 PROJECT_NOT_FOUND = "Project not found."
+# The contract: closing a project "prevents new joins; existing members retain access" — buying included.
+# Only members can buy, so closed needs no rule of its own beyond being here.
+BUYABLE_STATUSES = ("live", "closed")
+
+
+def check_checkout(facts: CheckoutFacts | None, photo_ids: list[uuid.UUID]) -> CheckoutFacts:
+    """The project exists and is live or closed, the participant is a member, and every photo is a ready one of
+    it: what both checkout and the quote refuse, in that order (404, 409, 403, 422)."""
+    if facts is None:
+        raise NotFound(PROJECT_NOT_FOUND)
+    if facts.project.status not in BUYABLE_STATUSES:
+        raise Conflict("Photos can only be bought from a live project (or a closed one, by its members); "
+                       f"this one is {facts.project.status}.")
+    if not facts.member:
+        raise Forbidden("The participant is not a member of this project.")
+    strangers = sorted({str(photo_id) for photo_id in photo_ids if photo_id not in facts.photographers})
+    if strangers:
+        raise invalid({"photoIds": [f"Not ready photos of this project: {', '.join(strangers)}"]})
+    return facts
 
 
 def find_project(*, session: Session, projects: ProjectsClient, project_id: uuid.UUID,

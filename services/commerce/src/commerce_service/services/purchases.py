@@ -25,9 +25,8 @@ from commerce_service.clients.auth import AuthClient
 from commerce_service.clients.payments import STRIPE_UNAVAILABLE, Payments
 from commerce_service.clients.projects import CheckoutFacts, ProjectsClient
 from commerce_service.models import PromoCode, PromoCodeRedemption, Purchase, PurchaseCounts, PurchaseItem
-from commerce_service.services.common import invalid
 from commerce_service.services.pricing import quote_for
-from commerce_service.services.projects import PROJECT_NOT_FOUND
+from commerce_service.services.projects import check_checkout
 from commerce_service.services.promo_codes import normalise_code
 
 log = logging.getLogger(__name__)
@@ -73,20 +72,6 @@ def apportion(total_cents: int, weights: Mapping[Hashable, int]) -> dict[Hashabl
 
 
 # --- checkout ----------------------------------------------------------------------------------------------------
-
-def check_checkout(facts: CheckoutFacts | None, photo_ids: list[uuid.UUID]) -> CheckoutFacts:
-    """The project exists and is live, the participant is a member, and every photo is a ready one of it."""
-    if facts is None:
-        raise NotFound(PROJECT_NOT_FOUND)
-    if facts.project.status != "live":
-        raise Conflict(f"Photos can only be bought from a live project; this one is {facts.project.status}.")
-    if not facts.member:
-        raise Forbidden("The participant is not a member of this project.")
-    strangers = sorted(str(photo_id) for photo_id in photo_ids if photo_id not in facts.photographers)
-    if strangers:
-        raise invalid({"photoIds": [f"Not ready photos of this project: {', '.join(strangers)}"]})
-    return facts
-
 
 def checkout(*, unit_of_work: UnitOfWork, projects: ProjectsClient, auth: AuthClient, payments: Payments,
              project_id: uuid.UUID, participant: dict, photo_ids: list[uuid.UUID], promo_code: str | None = None,
