@@ -9,7 +9,7 @@ from auth_service.schemas import (AccountUpdateSchema, OperatorCardSchema, Parti
                                   ParticipantLookupResultSchema, ParticipantLookupSchema, ParticipantSchema,
                                   PhotographerSchema)
 from auth_service.services import accounts, profiles
-from auth_service.services.participants import ensure_participant, registered_emails
+from auth_service.services.participants import ensure_participant, participant_by_id, registered_emails
 
 blp = Blueprint("internal", __name__, url_prefix="/internal", description="Platform feed (design §9).")
 
@@ -26,6 +26,17 @@ class Participants(MethodView):
         with db.unit_of_work() as session:
             participant, created = ensure_participant(session=session, **body)
         return participant, 201 if created else 200
+
+
+@blp.route("/participants/<uuid:participant_id>")
+class ParticipantById(MethodView):
+    decorators = [internal_only]
+
+    @blp.response(200, ParticipantSchema)
+    @blp.alt_response(404, description="No such participant.")
+    def get(self, participant_id: uuid.UUID):
+        """A participant's email and name (the source other services check a participant's email against)"""
+        return participant_by_id(session=db.session, participant_id=participant_id)
 
 
 @blp.route("/photographers/<uuid:account_id>")

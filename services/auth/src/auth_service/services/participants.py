@@ -1,6 +1,9 @@
 """Participants: the people who buy photos, created by the platform's sign-up (design §9)."""
 from __future__ import annotations
 
+import uuid
+
+from backoffice_common.errors import NotFound
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -23,3 +26,11 @@ def registered_emails(*, session: Session, emails: list[str]) -> list[str]:
     if not emails:
         return []
     return list(session.scalars(select(Participant.email).where(Participant.email.in_(set(emails)))))
+
+
+def participant_by_id(*, session: Session, participant_id: uuid.UUID) -> Participant:
+    """A participant by id (projects checks a joining participant's email against this one, design §9)."""
+    participant = session.get(Participant, participant_id)
+    if participant is None:
+        raise NotFound("Participant not found.")
+    return participant

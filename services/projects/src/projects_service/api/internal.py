@@ -4,6 +4,7 @@ import uuid
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.internal import internal_only
+from flask import current_app
 from flask.views import MethodView
 
 from projects_service.schemas import (CheckoutLookupResultSchema, CheckoutLookupSchema, InternalProjectSchema,
@@ -77,11 +78,13 @@ class ProjectMembers(MethodView):
     @blp.alt_response(200, schema=MemberSchema, description="Already a member.")
     @blp.alt_response(403, description="Private project without a valid invite for that email.")
     @blp.alt_response(409, description="The project is not live.")
+    @blp.alt_response(422, description="Unknown participant, or an email that is not the participant's own.")
     def post(self, body, project_id: uuid.UUID):
         """A participant joins a project"""
         with db.unit_of_work() as session:
-            member, created = members.join_project(session=session, project_id=project_id,
-                                                   now=dt.datetime.now(dt.timezone.utc), **body)
+            member, created = members.join_as_participant(session=session, auth=current_app.extensions["auth_client"],
+                                                          project_id=project_id,
+                                                          now=dt.datetime.now(dt.timezone.utc), **body)
         return member, 201 if created else 200
 
 

@@ -37,6 +37,15 @@ class AuthClient:
             registered.update(response.json()["registered"])
         return registered
 
+    def participant_email(self, participant_id: uuid.UUID) -> str | None:
+        """The participant's own email, or None when auth has no such participant."""
+        response = self.http.get(f"/internal/participants/{participant_id}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ServiceUnavailable("The auth service could not look up the participant.")
+        return response.json()["email"]
+
     def operator_card(self, operator_id: uuid.UUID | str) -> dict:
         response = self.http.get(f"/internal/operators/{operator_id}")
         if response.status_code != 200:

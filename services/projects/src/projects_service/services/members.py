@@ -9,8 +9,32 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from projects_service.clients.auth import AuthClient
 from projects_service.models import Invite, Member, Photo, PhotoTag, Project
 from projects_service.services.invites import token_hash
+
+
+def participant_email(*, auth: AuthClient, participant_id: uuid.UUID, email: str) -> str:
+    """The joining participant's own email, from auth: the email in the request must be it (else 422).
+
+    A private project's invite is bound to an email; trusting the caller's word for whose email it is
+    would let any participant use someone else's invite.
+    """
+    own = auth.participant_email(participant_id)
+    if own is None:
+        raise Unprocessable("No participant has this id.", errors={"json": {"participantId": ["Unknown participant."]}})
+    if own != email:
+        raise Unprocessable("The email is not this participant's.",
+                            errors={"json": {"email": ["Must be the participant's own email."]}})
+    return own
+
+
+def join_as_participant(*, session: Session, auth: AuthClient, project_id: uuid.UUID, participant_id: uuid.UUID,
+                        email: str, now: dt.datetime, invite_token: str | None = None) -> tuple[Member, bool]:
+    """``join_project`` for the email auth knows the participant by (asked before any row is locked)."""
+    email = participant_email(auth=auth, participant_id=participant_id, email=email)
+    return join_project(session=session, project_id=project_id, participant_id=participant_id, email=email,
+                        now=now, invite_token=invite_token)
 
 
 def join_project(*, session: Session, project_id: uuid.UUID, participant_id: uuid.UUID, email: str,
