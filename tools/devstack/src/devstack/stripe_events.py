@@ -13,9 +13,16 @@ def event(event_type: str, obj: dict, event_id: str | None = None) -> dict:
             "data": {"object": obj}}
 
 
-def intent_event(event_type: str, purchase: dict, event_id: str | None = None) -> dict:
-    """An event about a purchase's PaymentIntent (``purchase`` as our API shows it)."""
+def intent_event(event_type: str, purchase: dict, event_id: str | None = None, *, currency: str = "eur",
+                 amount_received: int | None = None) -> dict:
+    """An event about a purchase's PaymentIntent (``purchase`` as our API shows it), for its total in
+    ``currency`` as Stripe sends it (lower case); a succeeded intent received the total unless
+    ``amount_received`` says otherwise."""
+    amount = purchase.get("totalCents")
+    if amount_received is None:
+        amount_received = amount if event_type == "payment_intent.succeeded" else 0
     return event(event_type, {"id": purchase["stripePaymentIntentId"], "object": "payment_intent",
+                              "amount": amount, "amount_received": amount_received, "currency": currency,
                               "metadata": {"purchase_id": purchase["id"]}}, event_id)
 
 

@@ -50,6 +50,16 @@ def payment_intent_of(event: dict) -> tuple[str | None, str | None]:
     return obj.get("id"), (obj.get("metadata") or {}).get("purchase_id")
 
 
+def paid_in_full(event: dict, purchase: Purchase) -> bool:
+    """Whether a ``payment_intent.succeeded`` received exactly the purchase's total in its currency: an intent
+    that took another amount (changed after checkout, captured in part, or not ours to begin with) is not
+    this purchase paid, whatever its status says."""
+    obj = (event.get("data") or {}).get("object") or {}
+    received, currency = obj.get("amount_received"), obj.get("currency")
+    return (type(received) is int and received == purchase.total_cents
+            and isinstance(currency, str) and currency.lower() == purchase.currency.lower())
+
+
 def is_full_refund(event: dict) -> bool:
     """``charge.refunded`` fires on partial refunds too; only a fully refunded charge refunds the purchase."""
     return bool(((event.get("data") or {}).get("object") or {}).get("refunded"))
@@ -74,6 +84,16 @@ def handle_webhook(*, session: Session, payments: Payments, payload: bytes, sign
     purchase = find_purchase(session=session, event=event)
     if purchase is None:
         log.warning("stripe event for no purchase of ours", extra={"event_id": event["id"]})
+        return
+    if event["type"] == "payment_intent.succeeded" and not paid_in_full(event, purchase):
+        # Answered 200 like every event we can't act on: Stripe would only redeliver the same amount. The
+        # event stays recorded (so a redelivery is a no-op) and someone has to look at the payment.
+        obj = event["data"]["object"]
+        log.error("stripe payment does not match its purchase: the purchase does not move",
+                  extra={"event_id": event["id"], "purchase_id": str(purchase.id),
+                         "payment_intent_id": obj.get("id"), "amount_received": obj.get("amount_received"),
+                         "currency": obj.get("currency"), "total_cents": purchase.total_cents,
+                         "purchase_currency": purchase.currency})
         return
     apply_event(session=session, purchase=purchase, event_type=event["type"])
 
