@@ -1,10 +1,16 @@
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
 from auth_service.models import Account, OperatorProfile
 from auth_service.services import accounts, participants, profiles
+from auth_service.services.login_brake import LoginBrake
 from auth_service.services.passwords import Passwords
 from backoffice_common.errors import Conflict, NotFound, Unauthorized
+
+BRAKE = LoginBrake(max_failures=5, window=dt.timedelta(minutes=15))
+NOW = dt.datetime(2026, 5, 1, 12, tzinfo=dt.timezone.utc)
 
 
 def test_register_operator_creates_account_and_profile(db_session, passwords):
@@ -30,11 +36,12 @@ def test_email_is_unique_across_roles(db_session, passwords):
 def test_authenticate(db_session, passwords):
     accounts.register_operator(session=db_session, passwords=passwords, name="A", email="a@example.com",
                                password="password-1")
-    assert accounts.authenticate(session=db_session, passwords=passwords, email="a@example.com",
-                                 password="password-1").email == "a@example.com"
+    assert accounts.authenticate(session=db_session, passwords=passwords, brake=BRAKE, now=NOW,
+                                 email="a@example.com", password="password-1").email == "a@example.com"
     for email, password in (("a@example.com", "password-2"), ("b@example.com", "password-1")):
         with pytest.raises(Unauthorized) as failure:
-            accounts.authenticate(session=db_session, passwords=passwords, email=email, password=password)
+            accounts.authenticate(session=db_session, passwords=passwords, brake=BRAKE, now=NOW, email=email,
+                                  password=password)
         assert failure.value.message == accounts.LOGIN_FAILED
 
 
@@ -43,7 +50,8 @@ def test_login_upgrades_an_outdated_hash(db_session):
     strong = Passwords(time_cost=2, memory_kib=1024, parallelism=1)
     account = accounts.register_operator(session=db_session, passwords=weak, name="A", email="a@example.com",
                                          password="password-1")
-    accounts.authenticate(session=db_session, passwords=strong, email="a@example.com", password="password-1")
+    accounts.authenticate(session=db_session, passwords=strong, brake=BRAKE, now=NOW, email="a@example.com",
+                          password="password-1")
     assert "t=2" in account.password_hash
 
 

@@ -1,9 +1,12 @@
+import datetime as dt
+
 from backoffice_common.internal import InternalClient
 from backoffice_common.service import create_service_app
 
 from auth_service.api import auth, internal, operators
 from auth_service.clients.projects import ProjectsClient
 from auth_service.config import Settings
+from auth_service.services.login_brake import LoginBrake
 from auth_service.services.passwords import Passwords
 
 
@@ -19,6 +22,8 @@ def create_app(settings: Settings | None = None):
     app.extensions["passwords"] = Passwords(time_cost=settings.argon2_time_cost,
                                             memory_kib=settings.argon2_memory_kib,
                                             parallelism=settings.argon2_parallelism)
+    app.extensions["login_brake"] = LoginBrake(max_failures=settings.login_max_failures,
+                                               window=dt.timedelta(seconds=settings.login_failure_window_s))
     app.extensions["projects_client"] = ProjectsClient(InternalClient(
         settings.projects_url, name="projects", secret=settings.internal_token_secret, caller="auth",
         connect_timeout=settings.internal_timeout_connect_s, read_timeout=settings.internal_timeout_read_s))

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from backoffice_common.config import CommonSettings
-from pydantic import model_validator
+from pydantic import PositiveInt, model_validator
 
 
 class Settings(CommonSettings):
@@ -18,6 +18,11 @@ class Settings(CommonSettings):
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19 * 1024
     argon2_parallelism: int = 1
+
+    # Login brake per email: after this many failed logins within the window (which starts at the first of
+    # them), that email gets 429 until the window is over, whatever address it comes from.
+    login_max_failures: PositiveInt = 5
+    login_failure_window_s: PositiveInt = 15 * 60
 
     @model_validator(mode="after")
     def _needs_signing_key(self):

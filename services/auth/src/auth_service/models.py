@@ -1,7 +1,8 @@
+import datetime as dt
 import uuid
 
 from backoffice_common.models import Timestamps, naming_metadata
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -52,3 +53,17 @@ class Participant(Timestamps, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+
+
+class LoginFailure(Base):
+    """Failed logins for one email in the current window: the login brake (decisions, "Login brake").
+
+    Keyed by the normalised email, not by account, so an unknown email is braked alike and the brake says
+    nothing about which accounts exist. A row whose window is over counts as no row.
+    """
+
+    __tablename__ = "login_failures"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int]
+    window_started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.tokens import OPERATOR, current_identity, roles_required
@@ -37,10 +39,13 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Invalid email or password.")
+    @blp.alt_response(429, description="Too many failed logins for this email; see Retry-After.")
     def post(self, body):
         """Log in as an operator or photographer"""
         with db.unit_of_work() as session:
-            account = accounts.authenticate(session=session, passwords=_passwords(), **body)
+            account = accounts.authenticate(session=session, passwords=_passwords(),
+                                            brake=current_app.extensions["login_brake"],
+                                            now=dt.datetime.now(dt.timezone.utc), **body)
         return _token_for(account)
 
 

@@ -1,6 +1,7 @@
 """Registration and login of back-office accounts (operators and photographers)."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from backoffice_common.errors import Conflict, NotFound, ServiceUnavailable, Unauthorized
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from auth_service.clients.projects import ProjectsClient
 from auth_service.models import Account, OperatorProfile
+from auth_service.services import login_brake
+from auth_service.services.login_brake import LoginBrake
 from auth_service.services.passwords import Passwords
 
 LOGIN_FAILED = "Invalid email or password."
@@ -65,11 +68,19 @@ def register_photographer(*, session: Session, passwords: Passwords, projects: P
     return account
 
 
-def authenticate(*, session: Session, passwords: Passwords, email: str, password: str) -> Account:
-    """The account for these credentials, or one 401 whatever was wrong (with similar timing)."""
+def authenticate(*, session: Session, passwords: Passwords, brake: LoginBrake, now: dt.datetime, email: str,
+                 password: str) -> Account:
+    """The account for these credentials, or one 401 whatever was wrong (with similar timing).
+
+    429 instead, right or wrong, while this email is braked for too many recent failures.
+    """
+    failures = login_brake.check(session=session, brake=brake, email=email, now=now)
     account = session.scalar(select(Account).where(Account.email == email))
     if not passwords.verify(account.password_hash if account else None, password):
+        login_brake.record_failure(session=session, brake=brake, email=email, now=now)
         raise Unauthorized(LOGIN_FAILED)
+    if failures is not None:
+        login_brake.reset(session=session, email=email)
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash(password)
     return account
