@@ -1,4 +1,5 @@
 from backoffice_common.config import CommonSettings
+from pydantic import PositiveInt
 
 
 class Settings(CommonSettings):
@@ -17,6 +18,8 @@ class Settings(CommonSettings):
     # Where participants open a project (public link, or an invite's link with its token).
     join_base_url: str = "http://localhost:3000/join"
     invite_ttl_days: int = 14
+    # Invites an operator may queue per UTC day, all projects together: our sender address is not a spam relay.
+    invite_daily_quota: PositiveInt = 5000
     smtp_url: str = "smtp://127.0.0.1:1025"
     mail_from: str = "Photo Back Office <no-reply@backoffice.local>"
 

@@ -2,8 +2,8 @@ import datetime as dt
 import uuid
 
 from backoffice_common.models import Timestamps, naming_metadata
-from sqlalchemy import (CHAR, BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text,
-                        func, text)
+from sqlalchemy import (CHAR, BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String,
+                        Text, func, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -113,6 +113,18 @@ class Invite(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InviteQuota(Base):
+    """Invites the operator queued on ``day`` (UTC), against the daily quota; the first invite of a new day
+    starts the count again. Kept apart from the invites: deleting a project does not give its invites back."""
+
+    __tablename__ = "invite_quotas"
+    __table_args__ = (CheckConstraint("invites >= 0", name="invites"),)
+
+    operator_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    invites: Mapped[int] = mapped_column(Integer)
 
 
 class PhotoTag(Base):

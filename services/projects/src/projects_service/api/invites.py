@@ -35,9 +35,13 @@ class BulkInvites(MethodView):
     @blp.arguments(BulkInviteSchema)
     @blp.response(202, BulkInviteResultSchema)
     @blp.alt_response(409, description="The project is closed or archived.")
+    @blp.alt_response(429, description="The operator's daily invite quota would be passed; nothing was queued "
+                                       "(Retry-After: seconds until it resets at midnight UTC).")
     def post(self, body, project_id: uuid.UUID):
         """Invite a list of emails (sent in the background)"""
-        ttl = dt.timedelta(days=current_app.extensions["settings"].invite_ttl_days)
+        settings = current_app.extensions["settings"]
         with db.unit_of_work() as session:
             return invites.bulk_invite(session=session, operator_id=current_identity().operator_id,
-                                       project_id=project_id, emails=body["emails"], ttl=ttl, now=_now())
+                                       project_id=project_id, emails=body["emails"],
+                                       ttl=dt.timedelta(days=settings.invite_ttl_days), now=_now(),
+                                       daily_quota=settings.invite_daily_quota)

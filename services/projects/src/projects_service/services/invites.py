@@ -3,18 +3,61 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import secrets
 import uuid
 
-from backoffice_common.errors import Conflict
-from sqlalchemy import insert, select
+from backoffice_common.errors import Conflict, DomainError
+from sqlalchemy import case, func, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.orm import Session
 
 from projects_service.clients.auth import AuthClient
-from projects_service.models import Invite, Member, OutboxMessage
+from projects_service.models import Invite, InviteQuota, Member, OutboxMessage
 from projects_service.services.projects import owned_project
 
 INVITABLE_STATUSES = ("draft", "live")
+DAILY_INVITE_QUOTA = 5000  # the default of INVITE_DAILY_QUOTA
+
+
+class InviteQuotaExceeded(DomainError):
+    status_code = 429
+    default_message = "The daily invite quota is used up."
+
+
+def quota_resets_in(now: dt.datetime) -> int:
+    """Whole seconds (at least 1) until the next UTC midnight, when the daily invite quota starts again."""
+    midnight = dt.datetime.combine(now.astimezone(dt.timezone.utc).date() + dt.timedelta(days=1), dt.time(),
+                                   dt.timezone.utc)
+    return max(1, math.ceil((midnight - now).total_seconds()))
+
+
+def take_invite_quota(*, session: Session, operator_id: uuid.UUID, count: int, quota: int, now: dt.datetime) -> None:
+    """Count ``count`` invites against the operator's quota for today (UTC), or refuse them all (429).
+
+    One conditional upsert: concurrent requests of one operator queue on its row, and each sees the
+    count the one before it left, so together they never pass the quota.
+    """
+    if count == 0:
+        return
+    today = now.astimezone(dt.timezone.utc).date()
+    new_day = InviteQuota.day < today
+    taken = None
+    if count <= quota:
+        taken = session.scalar(
+            upsert(InviteQuota).values(operator_id=operator_id, day=today, invites=count)
+            .on_conflict_do_update(index_elements=[InviteQuota.operator_id],
+                                   set_={"day": func.greatest(InviteQuota.day, today),
+                                         "invites": case((new_day, count), else_=InviteQuota.invites + count)},
+                                   where=or_(new_day, InviteQuota.invites + count <= quota))
+            .returning(InviteQuota.invites))
+    if taken is None:
+        used = session.scalar(select(InviteQuota.invites).where(InviteQuota.operator_id == operator_id,
+                                                                InviteQuota.day >= today)) or 0
+        raise InviteQuotaExceeded(
+            f"The daily invite quota is {quota} invites (UTC day); {max(quota - used, 0)} left today, "
+            f"and this request would queue {count}. Nothing was queued.",
+            headers={"Retry-After": str(quota_resets_in(now))})
 
 
 def token_hash(token: str) -> str:
@@ -22,11 +65,13 @@ def token_hash(token: str) -> str:
 
 
 def bulk_invite(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, emails: list[str],
-                ttl: dt.timedelta, now: dt.datetime) -> dict:
+                ttl: dt.timedelta, now: dt.datetime, daily_quota: int = DAILY_INVITE_QUOTA) -> dict:
     """Invite each email once; skip members, live pending invites and repeats. ``queued + skipped = len(emails)``.
 
     The project row is locked so two bulk requests for one project can't both invite the same email.
     Each invite's email goes into the outbox in the same transaction: it is sent even if SMTP is down now.
+    What would be queued counts against the operator's daily quota; a request that would pass it is
+    refused whole (429), and its transaction rolls back with nothing queued.
     """
     project = owned_project(session, operator_id, project_id, lock="update")
     if project.status not in INVITABLE_STATUSES:
@@ -46,6 +91,7 @@ def bulk_invite(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UU
             "inviteId": str(invite_id), "projectId": str(project_id), "operatorId": str(operator_id),
             "to": email, "token": token, "projectName": project.name, "projectTimezone": project.timezone,
             "expiresAt": (now + ttl).isoformat()}})
+    take_invite_quota(session=session, operator_id=operator_id, count=len(invites), quota=daily_quota, now=now)
     if invites:
         session.execute(insert(Invite), invites)
         session.execute(insert(OutboxMessage), messages)
