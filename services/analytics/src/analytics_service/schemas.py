@@ -3,11 +3,23 @@ import uuid
 from backoffice_common.api import Schema
 from marshmallow import ValidationError, fields
 
+REPEATED = "Give this parameter once, with comma-separated UUIDs."
+
 
 class UuidList(fields.Field):
-    """A query parameter of comma-separated UUIDs (``?projectIds=a,b``); malformed → 422 naming the value."""
+    """A query parameter of comma-separated UUIDs (``?projectIds=a,b``); malformed → 422 naming the value.
+
+    Given more than once (``?projectIds=a&projectIds=b``) → 422: webargs would otherwise pass on the first value
+    alone, and the answer would silently leave out what the caller meant to include.
+    """
+
+    is_multiple = True  # webargs hands over every value given, so a repeat can be refused
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list):
+            if len(value) != 1:
+                raise ValidationError(REPEATED)
+            value = value[0]
         if not isinstance(value, str):
             raise ValidationError("Must be comma-separated UUIDs.")
         ids, bad = [], []

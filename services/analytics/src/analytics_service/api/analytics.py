@@ -2,6 +2,7 @@ from backoffice_common.api import Blueprint
 from backoffice_common.tokens import OPERATOR, current_identity, roles_required
 from flask import current_app
 from flask.views import MethodView
+from marshmallow import RAISE
 
 from analytics_service.schemas import AnalyticsArgsSchema, AnalyticsSchema
 from analytics_service.services.analytics import operator_analytics
@@ -13,7 +14,8 @@ blp = Blueprint("analytics", __name__, url_prefix="/v1/analytics", description="
 class Analytics(MethodView):
     decorators = [roles_required(OPERATOR)]
 
-    @blp.arguments(AnalyticsArgsSchema, location="query")
+    # A misspelt filter (?projectId=) must not answer the unscoped figures as if it were absent.
+    @blp.arguments(AnalyticsArgsSchema, location="query", unknown=RAISE)
     @blp.response(200, AnalyticsSchema)
     def get(self, args):
         """KPIs, photos by photographer, revenue by project and the conversion funnel"""
