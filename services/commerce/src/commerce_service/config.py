@@ -32,6 +32,10 @@ class Settings(CommonSettings):
     pending_purchase_ttl_s: float = Field(default=3600.0, ge=300)
     sweep_interval_s: float = Field(default=60.0, gt=0)
 
+    # A checkout's Idempotency-Key replays its purchase for this long, then is free again (Stripe keeps its
+    # keys 24 hours: a retry is a matter of minutes, a key reused a day later is a new purchase).
+    idempotency_key_ttl_s: float = Field(default=24 * 3600.0, gt=0)
+
     @model_validator(mode="after")
     def _refuse_stripe_placeholders_in_prod(self):
         if self.app_env == "prod":

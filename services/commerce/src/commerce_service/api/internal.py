@@ -1,8 +1,10 @@
+import datetime as dt
 import uuid
 
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.internal import internal_only
+from flask import current_app
 from flask.views import MethodView
 
 from commerce_service.clients.auth import auth_client
@@ -54,7 +56,8 @@ class Checkout(MethodView):
     @blp.arguments(CheckoutRequestSchema)
     @blp.response(201, CheckoutSchema)
     @blp.alt_response(200, schema=CheckoutSchema,
-                      description="A repeat of the checkout made with this Idempotency-Key: that purchase.")
+                      description="A repeat of the checkout made with this Idempotency-Key within "
+                                  "IDEMPOTENCY_KEY_TTL_S (24 hours): that purchase.")
     @blp.alt_response(403, description="The participant is not a member of the project.")
     @blp.alt_response(404, description="Unknown project.")
     @blp.alt_response(409, description="The project is neither live nor closed, or no price applies to it now, "
@@ -65,7 +68,8 @@ class Checkout(MethodView):
         answer, created = purchases.checkout(
             unit_of_work=db.unit_of_work, projects=projects_client(), auth=auth_client(), payments=payments(),
             project_id=body["project_id"], participant=body["participant"], photo_ids=body["photo_ids"],
-            promo_code=body.get("promo_code"), idempotency_key=headers.get("idempotency_key"))
+            promo_code=body.get("promo_code"), idempotency_key=headers.get("idempotency_key"),
+            key_ttl=dt.timedelta(seconds=current_app.extensions["settings"].idempotency_key_ttl_s))
         return answer, 201 if created else 200
 
 

@@ -73,20 +73,26 @@ def apportion(total_cents: int, weights: Mapping[Hashable, int]) -> dict[Hashabl
 
 # --- checkout ----------------------------------------------------------------------------------------------------
 
+IDEMPOTENCY_KEY_TTL = dt.timedelta(hours=24)  # IDEMPOTENCY_KEY_TTL_S's default, as long as Stripe keeps its keys
+
+
 def checkout(*, unit_of_work: UnitOfWork, projects: ProjectsClient, auth: AuthClient, payments: Payments,
              project_id: uuid.UUID, participant: dict, photo_ids: list[uuid.UUID], promo_code: str | None = None,
-             idempotency_key: str | None = None, at: dt.datetime | None = None) -> tuple[dict, bool]:
+             idempotency_key: str | None = None, key_ttl: dt.timedelta = IDEMPOTENCY_KEY_TTL,
+             at: dt.datetime | None = None) -> tuple[dict, bool]:
     """Buy photos: a pending purchase and its Stripe PaymentIntent, or a paid purchase when the total is 0.
 
     The answer and whether it is new (201) or the repeat of an ``idempotency_key``'s checkout (200). A key the
-    participant already used is looked up before anything else: the same request gets that purchase again
-    (409 for another request); of two first tries at once, the unique index lets one write and the other
-    answers as a repeat. A key whose payment could not even start (Stripe down or refusing) is released, so
-    retrying it is a new checkout.
+    participant used within ``key_ttl`` is looked up before anything else: the same request gets that purchase
+    again (409 for another request); of two first tries at once, the unique index lets one write and the other
+    answers as a repeat. A key older than ``key_ttl`` is released first, so it makes a new purchase; so is a
+    key whose payment could not even start (Stripe down or refusing), so retrying it is a new checkout.
     """
     request = (project_id, frozenset(photo_ids), requested_code(promo_code))
     if idempotency_key is not None:
         with unit_of_work() as session:
+            release_expired_key(session=session, participant_id=participant["id"], key=idempotency_key,
+                                ttl=key_ttl)
             previous = keyed_purchase(session=session, participant_id=participant["id"], key=idempotency_key)
         if previous is not None:
             return repeat(payments, *previous, request=request), False
@@ -129,6 +135,16 @@ def checkout(*, unit_of_work: UnitOfWork, projects: ProjectsClient, auth: AuthCl
 
 IDEMPOTENCY_KEY_INDEX = "uq_purchases_participant_id_idempotency_key"
 OTHER_REQUEST = "This Idempotency-Key was used for a different checkout."
+
+
+def release_expired_key(*, session: Session, participant_id: uuid.UUID, key: str, ttl: dt.timedelta) -> None:
+    """Free the participant's Idempotency-Key when the purchase holding it was made more than ``ttl`` ago
+    (database time, like the sweeper's): the key then names a new checkout, as at Stripe after 24 hours.
+    The purchase itself stays as it is, without its key."""
+    session.execute(update(Purchase)
+                    .where(Purchase.participant_id == participant_id, Purchase.idempotency_key == key,
+                           Purchase.created_at < func.now() - ttl)
+                    .values(idempotency_key=None).execution_options(synchronize_session=False))
 
 
 def requested_code(promo_code: str | None) -> str | None:
