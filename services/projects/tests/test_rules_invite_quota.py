@@ -5,7 +5,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from backoffice_common.errors import DomainError
+from backoffice_common.errors import TooManyRequests
 from projects_service.models import Invite, InviteQuota, OutboxMessage
 from projects_service.services import invites, projects
 
@@ -41,7 +41,7 @@ def test_counts_up_to_the_quota_and_refuses_a_request_that_would_pass_it(db_sess
     _take(db_session, operator_id, 0)  # a request whose emails were all skipped costs nothing
     with pytest.raises(invites.InviteQuotaExceeded) as refused:
         _take(db_session, operator_id, 5)
-    assert isinstance(refused.value, DomainError) and refused.value.status_code == 429
+    assert isinstance(refused.value, TooManyRequests) and refused.value.status_code == 429
     assert refused.value.headers == {"Retry-After": str(12 * 3600)}
     assert "4 left today" in refused.value.message and "would queue 5" in refused.value.message
     assert _used(db_session, operator_id) == (NOW.date(), 6)  # refused whole: nothing taken

@@ -7,7 +7,7 @@ import math
 import secrets
 import uuid
 
-from backoffice_common.errors import Conflict, DomainError
+from backoffice_common.errors import Conflict, TooManyRequests
 from sqlalchemy import case, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.orm import Session
@@ -20,8 +20,7 @@ INVITABLE_STATUSES = ("draft", "live")
 DAILY_INVITE_QUOTA = 5000  # the default of INVITE_DAILY_QUOTA
 
 
-class InviteQuotaExceeded(DomainError):
-    status_code = 429
+class InviteQuotaExceeded(TooManyRequests):
     default_message = "The daily invite quota is used up."
 
 
