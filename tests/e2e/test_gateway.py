@@ -85,10 +85,14 @@ def test_oversized_body_is_413_json(gw):
 def test_login_is_throttled_per_client_address(stack):
     # Its own source address, so the rest of the suite keeps its own budget.
     client = Gateway(stack.gateway_url, source_ip="127.0.0.77")
-    statuses = [client.post("/v1/auth/login", json={"email": "nobody@example.com"}).status_code for _ in range(260)]
-    assert statuses.count(422) >= 200  # the burst reaches the service
-    assert 429 in statuses
-    throttled = client.post("/v1/auth/login", json={"email": "nobody@example.com"})
+    # Until the first 429, not a fixed count: on a loaded machine the bucket refills (20 r/s) while we send.
+    passed = 0
+    for _ in range(2000):
+        throttled = client.post("/v1/auth/login", json={"email": "nobody@example.com"})
+        if throttled.status_code != 422:
+            break
+        passed += 1
+    assert passed >= 200  # the burst reaches the service
     assert throttled.status_code == 429
     assert throttled.json() == {"code": 429, "status": "Too Many Requests",
                                 "message": "Too many attempts; slow down and try again.", "errors": {}}
