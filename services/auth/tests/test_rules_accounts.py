@@ -59,7 +59,8 @@ def test_update_operator_profile(db_session, passwords):
     account = accounts.register_operator(session=db_session, passwords=passwords, name="A", email="a@example.com",
                                          password="password-1")
     updated = profiles.update_operator(session=db_session, operator_id=account.id,
-                                       changes={"name": "B", "locale": "pt_br", "currency": "BRL"})
+                                       changes={"name": "B", "locale": "pt_br", "currency": "BRL"},
+                                       has_purchases=lambda operator_id: False)
     assert (updated.name, updated.profile.locale, updated.profile.currency) == ("B", "pt-BR", "BRL")
 
 

@@ -4,6 +4,7 @@ from backoffice_common.internal import InternalClient
 from backoffice_common.service import create_service_app
 
 from auth_service.api import auth, internal, operators
+from auth_service.clients.commerce import CommerceClient
 from auth_service.clients.projects import ProjectsClient
 from auth_service.config import Settings
 from auth_service.services.login_brake import LoginBrake
@@ -26,6 +27,9 @@ def create_app(settings: Settings | None = None):
                                                window=dt.timedelta(seconds=settings.login_failure_window_s))
     app.extensions["projects_client"] = ProjectsClient(InternalClient(
         settings.projects_url, name="projects", secret=settings.internal_token_secret, caller="auth",
+        connect_timeout=settings.internal_timeout_connect_s, read_timeout=settings.internal_timeout_read_s))
+    app.extensions["commerce_client"] = CommerceClient(InternalClient(
+        settings.commerce_url, name="commerce", secret=settings.internal_token_secret, caller="auth",
         connect_timeout=settings.internal_timeout_connect_s, read_timeout=settings.internal_timeout_read_s))
     for blueprint in (auth.blp, operators.blp, internal.blp):
         api.register_blueprint(blueprint)

@@ -253,3 +253,9 @@ class StatsSchema(Schema):
     revenue_in_cents = fields.Integer()
     buyers = fields.Integer()
     projects = fields.List(fields.Nested(ProjectFiguresSchema))
+
+
+class OperatorPurchasesSchema(Schema):
+    """Whether commerce holds any purchase of the operator (auth asks before letting its currency change)."""
+
+    has_purchases = fields.Boolean()

@@ -3,6 +3,7 @@ from backoffice_common.db import db
 from backoffice_common.tokens import OPERATOR, current_identity, roles_required
 from flask.views import MethodView
 
+from auth_service.clients.commerce import commerce_client
 from auth_service.schemas import OperatorSchema, OperatorUpdateSchema
 from auth_service.services import profiles
 
@@ -30,9 +31,11 @@ class OperatorMe(MethodView):
 
     @blp.arguments(OperatorUpdateSchema)
     @blp.response(200, OperatorSchema)
+    @blp.alt_response(409, description="A new currency once the operator has purchases.")
+    @blp.alt_response(503, description="Commerce could not say whether there are purchases; nothing changed.")
     def patch(self, changes):
         """Update the calling operator's profile"""
         with db.unit_of_work() as session:
             account = profiles.update_operator(session=session, operator_id=current_identity().account_id,
-                                               changes=changes)
+                                               changes=changes, has_purchases=commerce_client().has_purchases)
         return _dump(account)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import babel
 import babel.numbers
@@ -10,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from auth_service.models import Account, OperatorProfile
 from backoffice_common.db import Database
-from backoffice_common.errors import NotFound
+from backoffice_common.errors import Conflict, NotFound
 
 CURRENCIES = frozenset(babel.numbers.list_currencies())
+DEFAULT_CURRENCY = "EUR"  # a profile's currency until the operator sets one (models.OperatorProfile)
 # CLDR's two-letter territories minus its pseudo-regions (unknown, EU, eurozone, UN, outlying, pseudo-locales).
 COUNTRIES = frozenset(code for code in babel.Locale("en").territories if len(code) == 2 and code.isalpha()) - {
     "ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"}
@@ -53,10 +55,22 @@ def get_operator(*, session: Session, operator_id: uuid.UUID) -> Account:
     return account
 
 
-def update_operator(*, session: Session, operator_id: uuid.UUID, changes: dict) -> Account:
-    """Apply a profile PATCH: ``name`` lives on the account, the rest on the profile."""
+CURRENCY_FIXED = ("The currency cannot change once the operator has purchases: revenue would add amounts in "
+                  "different currencies. Other fields can still be changed.")
+
+
+def update_operator(*, session: Session, operator_id: uuid.UUID, changes: dict,
+                    has_purchases: Callable[[uuid.UUID], bool]) -> Account:
+    """Apply a profile PATCH: ``name`` lives on the account, the rest on the profile.
+
+    A new ``currency`` is refused (409) once the operator has a purchase, as ``has_purchases`` (commerce) says;
+    it is asked only when the currency would change, before anything is.
+    """
     account = get_operator(session=session, operator_id=operator_id)
     profile = account.profile or OperatorProfile(account=account)
+    if "currency" in changes and changes["currency"] != (profile.currency or DEFAULT_CURRENCY) \
+            and has_purchases(operator_id):
+        raise Conflict(CURRENCY_FIXED)
     if "name" in changes:
         account.name = changes.pop("name")
     if "locale" in changes:

@@ -11,7 +11,8 @@ from commerce_service.clients.auth import auth_client
 from commerce_service.clients.payments import payments
 from commerce_service.clients.projects import projects_client
 from commerce_service.schemas import (CheckoutHeadersSchema, CheckoutRequestSchema, CheckoutSchema,
-                                      QuoteRequestSchema, QuoteSchema, StatsRequestSchema, StatsSchema)
+                                      OperatorPurchasesSchema, QuoteRequestSchema, QuoteSchema,
+                                      StatsRequestSchema, StatsSchema)
 from commerce_service.services import pricing, purchases
 from commerce_service.services.stats import purchase_stats
 from commerce_service.services.projects import project_deleted
@@ -71,6 +72,17 @@ class Checkout(MethodView):
             promo_code=body.get("promo_code"), idempotency_key=headers.get("idempotency_key"),
             key_ttl=dt.timedelta(seconds=current_app.extensions["settings"].idempotency_key_ttl_s))
         return answer, 201 if created else 200
+
+
+@blp.route("/operators/<uuid:operator_id>/has-purchases")
+class OperatorPurchases(MethodView):
+    decorators = [internal_only]
+
+    @blp.response(200, OperatorPurchasesSchema)
+    def get(self, operator_id: uuid.UUID):
+        """Tell whether the operator has any purchase (auth refuses a currency change once it has)"""
+        with db.reading() as reader:
+            return {"has_purchases": purchases.has_purchases(session=reader, operator_id=operator_id)}
 
 
 @blp.route("/stats")

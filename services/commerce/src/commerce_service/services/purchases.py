@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from backoffice_common.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -345,6 +345,15 @@ def list_purchases(*, session: Session, projects: ProjectsClient, operator_id: u
     names = current_names(projects, rows, cached=True)
     return {"items": [present(row, names[row.project_id]) for row in rows], "total": total, "page": page,
             "limit": limit}
+
+
+_ANY_PURCHASE = select(exists().where(Purchase.operator_id == bindparam("operator_id")))
+
+
+def has_purchases(*, session: Session, operator_id: uuid.UUID) -> bool:
+    """Whether the operator has any purchase, whatever its status: a pending or failed one may still be paid,
+    so each is an amount in the operator's currency (auth refuses a currency change then)."""
+    return session.scalar(_ANY_PURCHASE, {"operator_id": operator_id})
 
 
 def get_purchase(*, session: Session, projects: ProjectsClient, operator_id: uuid.UUID,
