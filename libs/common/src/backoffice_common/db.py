@@ -16,6 +16,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.local import LocalProxy
 
+from .errors import DomainError
+from .internal import best_effort
+
 _READABLE = select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR
 
 
@@ -60,6 +63,41 @@ def check_connections_on_checkout(engine: Engine, *, ping_after_idle_s: float) -
                 if engine.dialect.is_disconnect(error, dbapi_connection, None):
                     raise exc.InvalidatePoolError("an idle connection failed its ping") from error
                 raise
+
+
+# Database errors by SQLSTATE, for ``constraint_errors``.
+UNIQUE_VIOLATION = "23505"
+FOREIGN_KEY_VIOLATION = "23503"
+CHECK_VIOLATION = "23514"
+_COMPENSATIONS = "backoffice_compensations"
+
+
+@contextmanager
+def constraint_errors(session: Session, errors: dict[str, DomainError]):
+    """Make the block's changes and flush them inside a savepoint; a constraint the database enforces becomes the
+    domain error mapped to its SQLSTATE (``{UNIQUE_VIOLATION: field_error("email", …, error=Conflict)}``).
+
+    Either way the savepoint is rolled back on failure (new objects expunged, changed ones expired), so the session
+    stays usable and unchanged. Changes must be made inside the block: ``begin_nested`` flushes what is pending
+    first. The check a rule makes before writing gives the clean answer; this decides the race.
+    """
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except exc.DBAPIError as error:
+        mapped = errors.get(getattr(error.orig, "pgcode", None))
+        if mapped is None:
+            raise
+        raise mapped from error
+
+
+def undo_on_rollback(session: Session, undo, what: str) -> None:
+    """Register the undo of a change made (or perhaps made: its answer may have been lost) in another service, before
+    making it: if this request's unit of work does not commit — the peer said no, was unreachable, or our own commit
+    failed — the undo runs, best effort, after the rollback. So a command spanning two services is both or neither
+    without committing in domain code."""
+    session.info.setdefault(_COMPENSATIONS, []).append((undo, what))
 
 
 _PYFORMAT = re.compile(r"%\(([^)]+)\)s|%%")
@@ -200,14 +238,19 @@ class Database:
 
     @contextmanager
     def unit_of_work(self):
-        """One commit per request, or a rollback on any error."""
+        """One commit per request, or a rollback on any error — and then the undo of every change the request made
+        in another service (``undo_on_rollback``), newest first."""
         session = self.session
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
+            for undo, what in reversed(session.info.pop(_COMPENSATIONS, [])):
+                best_effort(undo, what)
             raise
+        finally:
+            session.info.pop(_COMPENSATIONS, None)
 
     def _in_session(self) -> bool:
         """Whether reads go through the request's session: it has one (and must see its own writes), or tests

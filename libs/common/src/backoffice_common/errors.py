@@ -63,6 +63,16 @@ class ServiceUnavailable(DomainError):
     default_message = "A dependency is unavailable; try again shortly."
 
 
+
+def field_error(field: str, message: str, *, error: type[DomainError] = Unprocessable, location: str = "json",
+                summary: str | None = None) -> DomainError:
+    """A domain error about one input field, in the per-field shape ``{location: {field: [message]}}``.
+
+    ``error`` picks the status (a 409 about a taken email is still about the ``email`` field); ``summary`` is the
+    top-level message when it should differ from the field's own.
+    """
+    return error(summary or message, errors={location: {field: [message]}})
+
 def error_body(code: int, message: str, errors: dict | None = None) -> dict:
     return {"code": code, "status": HTTPStatus(code).phrase, "message": message, "errors": errors or {}}
 

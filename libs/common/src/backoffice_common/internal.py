@@ -76,6 +76,14 @@ class UpstreamResponse:
         return self.response.json() if self.response.content else None
 
 
+def internal_client(settings, peer: str, *, caller: str | None = None) -> "InternalClient":
+    """The one way a service (or its worker) makes its client to a peer: the peer's ``<PEER>_URL``, the shared
+    service-token secret and the timeouts, all from the caller's settings."""
+    return InternalClient(getattr(settings, f"{peer}_url"), name=peer, secret=settings.internal_token_secret,
+                          caller=caller or settings.service_name, connect_timeout=settings.internal_timeout_connect_s,
+                          read_timeout=settings.internal_timeout_read_s)
+
+
 class InternalClient:
     """Pooled session to one peer service.
 

@@ -3,7 +3,9 @@ config → logging → request ids → database → tokens → Api → health �
 """
 from __future__ import annotations
 
-from flask import Flask
+from typing import TypeVar
+
+from flask import Flask, current_app
 from flask.sessions import NullSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -14,6 +16,23 @@ from .health import health
 from .jsonfast import OrjsonProvider
 from .logs import configure_logging, init_request_id
 from .tokens import init_jwt
+
+
+T = TypeVar("T")
+_DEPENDENCIES = "backoffice_dependencies"
+
+
+def provide(app: Flask, *dependencies: object) -> None:
+    """Register what the app's views need, built once by ``create_app`` (settings, peer clients, storage…), each
+    under its own type."""
+    registry = app.extensions.setdefault(_DEPENDENCIES, {})
+    for dependency in dependencies:
+        registry[type(dependency)] = dependency
+
+
+def dependency(kind: type[T]) -> T:
+    """The one way a view reaches an app dependency: ``dependency(AuthClient)``, ``dependency(Settings)``."""
+    return current_app.extensions[_DEPENDENCIES][kind]
 
 
 class _NoCookieSessions(SecureCookieSessionInterface):
@@ -41,6 +60,7 @@ def create_service_app(import_name: str, settings, *, title: str) -> tuple[Flask
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.extensions["settings"] = settings
+    provide(app, settings)
     configure_logging(settings.service_name, settings.log_level)
     init_request_id(app)
     Database(app, settings)
