@@ -175,6 +175,7 @@ def roles_required(*roles: str):
                 raise Forbidden(refusal)
             return view(*args, **kwargs)
 
+        wrapper.required_roles = roles  # for the gateway's API document: a protected operation, these roles
         return wrapper
 
     return decorator

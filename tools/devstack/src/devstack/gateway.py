@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from devstack import REPO_ROOT
@@ -27,11 +29,14 @@ def render(out_dir: Path, variables: dict[str, str]) -> Path:
     nginx's own ``$name`` is untouched, and a missing variable is an error.
     """
     values = {**DEFAULTS, **variables}
+    if "GATEWAY_DOCS_DIR" not in values:  # built afresh each time: the routes may have changed since the last run
+        values["GATEWAY_DOCS_DIR"] = str(out_dir / "apidoc")
+        build_api_document(out_dir / "apidoc")
     out_dir.mkdir(parents=True, exist_ok=True)
     for source in TEMPLATE_DIR.rglob("*"):
-        if source.is_dir() or source.name in ("Dockerfile", "docker-entrypoint.sh"):
-            continue
         relative = source.relative_to(TEMPLATE_DIR)
+        if source.is_dir() or source.name in ("Dockerfile", "docker-entrypoint.sh") or relative.parts[0] == "openapi":
+            continue
         if source.suffix == ".template":
             target = out_dir / relative.with_suffix("")
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -43,6 +48,13 @@ def render(out_dir: Path, variables: dict[str, str]) -> Path:
             shutil.copyfile(source, target)
     (out_dir / "backoffice" / "trusted_proxies.conf").write_text(trusted_proxies(values["GATEWAY_TRUSTED_PROXIES"]))
     return out_dir / "nginx.conf"
+
+
+def build_api_document(out_dir: Path) -> None:
+    """What the gateway's Docker build does in its first stage: the merged API document and the docs page, from the
+    services' code (in a process of its own: it builds each service's app)."""
+    subprocess.run([sys.executable, str(TEMPLATE_DIR / "openapi" / "build.py"), str(out_dir)], check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def trusted_proxies(addresses: str) -> str:
