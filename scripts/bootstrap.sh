@@ -35,6 +35,15 @@ if ! command -v docker-compose >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     || echo "bootstrap: docker-compose not available; its config check will be skipped" >&2
 fi
 
+# kubectl renders deploy/k8s (`kubectl kustomize`, offline) for tests/test_k8s.py: Debian's kubernetes-client when
+# no kubectl is there. Best effort, as above: without it those checks are skipped, saying why.
+if ! command -v kubectl >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive \
+         apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null 2>&1; } \
+    || echo "bootstrap: kubectl not available; the deploy/k8s checks will be skipped" >&2
+fi
+
 stamp_source=$(cat requirements/*.txt libs/common/pyproject.toml services/*/pyproject.toml tools/*/pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
