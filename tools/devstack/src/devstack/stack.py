@@ -179,6 +179,22 @@ class Stack:
         self._spawn("gateway", nginx_command(conf))
         self._wait_http(f"{self.gateway_url}/healthz", "gateway")
 
+    def start_extra_gateway(self, name: str, **variables: str) -> str:
+        """Another gateway in front of the same services, with other settings (a test's own rate limits, trusted
+        proxies…); stopped with the stack. Returns its URL."""
+        port = free_port()
+        folder = self.workdir / name
+        conf = render(folder, {
+            "GATEWAY_LISTEN": f"127.0.0.1:{port}", "GATEWAY_RUN_DIR": str(folder), "GATEWAY_WORKERS": "1",
+            "GATEWAY_DOCS_DIR": str(self.workdir / "gateway" / "apidoc"),  # the main gateway's, already built
+            **{f"{service.upper()}_UPSTREAM": f"127.0.0.1:{self.ports.of(service)}" for service in SERVICES},
+            **variables,
+        })
+        self._spawn(name, nginx_command(conf))
+        url = f"http://127.0.0.1:{port}"
+        self._wait_http(f"{url}/healthz", name)
+        return url
+
     def wait_ready(self, service: str) -> None:
         self._wait_http(f"{self.service_url(service)}/readyz", service)
 
