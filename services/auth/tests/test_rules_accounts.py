@@ -33,25 +33,30 @@ def test_email_is_unique_across_roles(db_session, passwords):
     assert db_session.scalar(select(func.count()).select_from(Account)) == 2
 
 
-def test_authenticate(db_session, passwords):
+@pytest.fixture
+def unit_of_work(app, db_session):
+    return app.extensions["database"].unit_of_work
+
+
+def test_log_in(db_session, passwords, unit_of_work):
     accounts.register_operator(session=db_session, passwords=passwords, name="A", email="a@example.com",
                                password="password-1")
-    assert accounts.authenticate(session=db_session, passwords=passwords, brake=BRAKE, now=NOW,
-                                 email="a@example.com", password="password-1").email == "a@example.com"
+    assert accounts.log_in(unit_of_work=unit_of_work, passwords=passwords, brake=BRAKE, now=NOW,
+                           email="a@example.com", password="password-1").email == "a@example.com"
     for email, password in (("a@example.com", "password-2"), ("b@example.com", "password-1")):
         with pytest.raises(Unauthorized) as failure:
-            accounts.authenticate(session=db_session, passwords=passwords, brake=BRAKE, now=NOW, email=email,
-                                  password=password)
+            accounts.log_in(unit_of_work=unit_of_work, passwords=passwords, brake=BRAKE, now=NOW, email=email,
+                            password=password)
         assert failure.value.message == accounts.LOGIN_FAILED
 
 
-def test_login_upgrades_an_outdated_hash(db_session):
+def test_login_upgrades_an_outdated_hash(db_session, unit_of_work):
     weak = Passwords(time_cost=1, memory_kib=1024, parallelism=1)
     strong = Passwords(time_cost=2, memory_kib=1024, parallelism=1)
     account = accounts.register_operator(session=db_session, passwords=weak, name="A", email="a@example.com",
                                          password="password-1")
-    accounts.authenticate(session=db_session, passwords=strong, brake=BRAKE, now=NOW, email="a@example.com",
-                          password="password-1")
+    accounts.log_in(unit_of_work=unit_of_work, passwords=strong, brake=BRAKE, now=NOW, email="a@example.com",
+                    password="password-1")
     assert "t=2" in account.password_hash
 
 

@@ -42,10 +42,9 @@ class Login(MethodView):
     @blp.alt_response(429, description="Too many failed logins for this email; see Retry-After.")
     def post(self, body):
         """Log in as an operator or photographer"""
-        with db.unit_of_work() as session:
-            account = accounts.authenticate(session=session, passwords=_passwords(),
-                                            brake=current_app.extensions["login_brake"],
-                                            now=dt.datetime.now(dt.timezone.utc), **body)
+        account = accounts.log_in(unit_of_work=db.unit_of_work, passwords=_passwords(),
+                                  brake=current_app.extensions["login_brake"],
+                                  now=dt.datetime.now(dt.timezone.utc), **body)
         return _token_for(account)
 
 

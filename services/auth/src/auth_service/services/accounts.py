@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from backoffice_common.errors import Conflict, NotFound, ServiceUnavailable, Unauthorized
 from backoffice_common.internal import best_effort
@@ -18,6 +20,7 @@ from auth_service.services.passwords import Passwords
 
 LOGIN_FAILED = "Invalid email or password."
 EMAIL_TAKEN = "An account with this email already exists."
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
 def _add_account(session: Session, account: Account) -> Account:
@@ -68,21 +71,22 @@ def register_photographer(*, session: Session, passwords: Passwords, projects: P
     return account
 
 
-def authenticate(*, session: Session, passwords: Passwords, brake: LoginBrake, now: dt.datetime, email: str,
-                 password: str) -> Account:
+def log_in(*, unit_of_work: UnitOfWork, passwords: Passwords, brake: LoginBrake, email: str, password: str,
+           now: dt.datetime) -> Account:
     """The account for these credentials, or one 401 whatever was wrong (with similar timing).
 
-    429 instead, right or wrong, while this email is braked for too many recent failures.
+    Two units of work: the attempt is counted and committed first (429 instead, right or wrong, when this email has
+    had too many attempts in its window), then the password is checked; a success forgets the email's attempts.
     """
-    failures = login_brake.check(session=session, brake=brake, email=email, now=now)
-    account = session.scalar(select(Account).where(Account.email == email))
-    if not passwords.verify(account.password_hash if account else None, password):
-        login_brake.record_failure(session=session, brake=brake, email=email, now=now)
-        raise Unauthorized(LOGIN_FAILED)
-    if failures is not None:
-        login_brake.reset(session=session, email=email)
-    if passwords.needs_rehash(account.password_hash):
-        account.password_hash = passwords.hash(password)
+    with unit_of_work() as session:
+        login_brake.take_attempt(session=session, brake=brake, email=email, now=now)
+    with unit_of_work() as session:
+        account = session.scalar(select(Account).where(Account.email == email))
+        if not passwords.verify(account.password_hash if account else None, password):
+            raise Unauthorized(LOGIN_FAILED)
+        login_brake.forget(session=session, email=email)
+        if passwords.needs_rehash(account.password_hash):
+            account.password_hash = passwords.hash(password)
     return account
 
 
