@@ -4,10 +4,11 @@ import pytest
 from sqlalchemy import func, select
 
 from auth_service.models import Account, OperatorProfile
-from auth_service.services import accounts, participants, profiles
-from auth_service.services.login_brake import LoginBrake
-from auth_service.services.passwords import Passwords
-from backoffice_common.errors import Conflict, NotFound, Unauthorized
+from auth_service.accounts import rules as accounts
+from auth_service.accounts.login_brake import LoginBrake
+from auth_service.accounts.passwords import Passwords
+from backoffice_common.errors import Conflict, ServiceUnavailable, Unauthorized
+from services.auth.tests.factories import make_operator, make_photographer
 
 BRAKE = LoginBrake(max_failures=5, window=dt.timedelta(minutes=15))
 NOW = dt.datetime(2026, 5, 1, 12, tzinfo=dt.timezone.utc)
@@ -24,9 +25,7 @@ def test_register_operator_creates_account_and_profile(db_session, passwords):
 def test_email_is_unique_across_roles(db_session, passwords):
     operator = accounts.register_operator(session=db_session, passwords=passwords, name="A", email="a@example.com",
                                           password="password-1")
-    db_session.add(Account(operator_id=operator.id, role="photographer", name="P", email="p@example.com",
-                           password_hash="x"))
-    db_session.flush()
+    make_photographer(db_session, operator, email="p@example.com")
     with pytest.raises(Conflict):
         accounts.register_operator(session=db_session, passwords=passwords, name="B", email="p@example.com",
                                    password="password-1")
@@ -60,39 +59,47 @@ def test_login_upgrades_an_outdated_hash(db_session, unit_of_work):
     assert "t=2" in account.password_hash
 
 
-def test_update_operator_profile(db_session, passwords):
-    account = accounts.register_operator(session=db_session, passwords=passwords, name="A", email="a@example.com",
-                                         password="password-1")
-    updated = profiles.update_operator(session=db_session, operator_id=account.id,
-                                       changes={"name": "B", "locale": "pt_br", "currency": "BRL"},
-                                       has_purchases=lambda operator_id: False)
-    assert (updated.name, updated.profile.locale, updated.profile.currency) == ("B", "pt-BR", "BRL")
+class Projects:
+    """The projects service as register_photographer sees it: what it was asked, and its answer to a put."""
+
+    def __init__(self, put_fails=False):
+        self.put_fails, self.calls = put_fails, []
+
+    def put_photographer(self, account):
+        self.calls.append(("put", account.id))
+        if self.put_fails:
+            raise ServiceUnavailable("The projects service is unavailable.")
+
+    def delete_photographer(self, photographer_id):
+        self.calls.append(("delete", photographer_id))
 
 
-def test_photographer_has_no_operator_profile(db_session, passwords):
-    operator = accounts.register_operator(session=db_session, passwords=passwords, name="A", email="a@example.com",
-                                          password="password-1")
-    photographer = Account(operator_id=operator.id, role="photographer", name="P", email="p@example.com",
-                           password_hash="x")
-    db_session.add(photographer)
-    db_session.flush()
-    with pytest.raises(NotFound):
-        profiles.get_operator(session=db_session, operator_id=photographer.id)
+def _register_photographer(unit_of_work, passwords, projects, operator, email="p@example.com"):
+    with unit_of_work() as session:
+        return accounts.register_photographer(session=session, passwords=passwords, projects=projects,
+                                              operator_id=operator.id, name="P", email=email, password="password-1")
 
 
-@pytest.mark.parametrize("tag, canonical", [("en", "en"), ("fr-CA", "fr-CA"), ("fr_ca", "fr-CA"),
-                                            ("zh-Hant-TW", "zh-Hant-TW"), ("xx-YY", None), ("", None)])
-def test_parse_locale(tag, canonical):
-    assert profiles.parse_locale(tag) == canonical
+def test_register_photographer_puts_the_roster_entry(db_session, passwords, unit_of_work):
+    operator, projects = make_operator(db_session), Projects()
+    photographer = _register_photographer(unit_of_work, passwords, projects, operator)
+    assert projects.calls == [("put", photographer.id)]
+    assert db_session.get(Account, photographer.id).role == "photographer"
 
 
-def test_currencies_and_countries_are_real_codes():
-    assert {"EUR", "USD", "CHF", "JPY"} <= profiles.CURRENCIES and "XYZ" not in profiles.CURRENCIES
-    assert {"FR", "US", "DE"} <= profiles.COUNTRIES and not {"ZZ", "EU", "UN"} & profiles.COUNTRIES
+def test_register_photographer_is_undone_in_projects_when_it_fails(db_session, passwords, unit_of_work):
+    """Projects may have stored the entry and only its answer was lost: the rollback removes it again."""
+    operator, projects = make_operator(db_session), Projects(put_fails=True)
+    with pytest.raises(ServiceUnavailable):
+        _register_photographer(unit_of_work, passwords, projects, operator)
+    (_, photographer_id), undo = projects.calls
+    assert undo == ("delete", photographer_id)
+    assert db_session.scalar(select(func.count()).where(Account.email == "p@example.com")) == 0
 
 
-def test_participant_signup_is_idempotent(db_session):
-    first, created = participants.ensure_participant(session=db_session, email="g@example.com", name="G")
-    again, created_again = participants.ensure_participant(session=db_session, email="g@example.com", name="Other")
-    assert created is True and created_again is False
-    assert again.id == first.id and again.name == "G"
+def test_a_taken_email_asks_nothing_of_projects(db_session, passwords, unit_of_work):
+    operator, projects = make_operator(db_session, email="a@example.com"), Projects()
+    with pytest.raises(Conflict) as taken:
+        _register_photographer(unit_of_work, passwords, projects, operator, email="a@example.com")
+    assert taken.value.errors == {"json": {"email": [accounts.EMAIL_TAKEN]}}
+    assert projects.calls == []

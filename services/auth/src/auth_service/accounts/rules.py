@@ -6,33 +6,37 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-from backoffice_common.errors import Conflict, NotFound, ServiceUnavailable, Unauthorized
-from backoffice_common.internal import best_effort
-from sqlalchemy import delete, exists, select
-from sqlalchemy.exc import IntegrityError
+from backoffice_common.db import UNIQUE_VIOLATION, constraint_errors, undo_on_rollback
+from backoffice_common.errors import Conflict, DomainError, Unauthorized, field_error
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from auth_service.accounts import login_brake
+from auth_service.accounts.login_brake import LoginBrake
+from auth_service.accounts.passwords import Passwords
 from auth_service.clients.projects import ProjectsClient
 from auth_service.models import Account, OperatorProfile
-from auth_service.services import login_brake
-from auth_service.services.login_brake import LoginBrake
-from auth_service.services.passwords import Passwords
 
 LOGIN_FAILED = "Invalid email or password."
 EMAIL_TAKEN = "An account with this email already exists."
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
+def email_taken() -> DomainError:
+    """409 about the ``email`` field: one email is one account, operator or photographer (design §2)."""
+    return field_error("email", EMAIL_TAKEN, error=Conflict)
+
+
+def ensure_email_free(*, session: Session, email: str) -> None:
+    """409 when an account has this email: the clean answer; the unique index still decides a race."""
+    if session.scalar(select(exists().where(Account.email == email))):
+        raise email_taken()
+
+
 def _add_account(session: Session, account: Account) -> Account:
-    # Checked first for a clean 409; the unique index still decides a race.
-    if session.scalar(select(exists().where(Account.email == account.email))):
-        raise Conflict(EMAIL_TAKEN, errors={"json": {"email": [EMAIL_TAKEN]}})
-    session.add(account)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise Conflict(EMAIL_TAKEN, errors={"json": {"email": [EMAIL_TAKEN]}}) from exc
+    ensure_email_free(session=session, email=account.email)
+    with constraint_errors(session, {UNIQUE_VIOLATION: email_taken()}):
+        session.add(account)
     return account
 
 
@@ -49,25 +53,13 @@ def register_photographer(*, session: Session, passwords: Passwords, projects: P
                           operator_id: uuid.UUID, name: str, email: str, password: str) -> Account:
     """Create the credential here and the roster entry in projects: both or neither (design §4).
 
-    This command owns its commit because it spans two services: if projects is
-    down nothing is committed (503); if our commit fails after projects said
-    yes, the roster entry is removed again.
+    If projects is down nothing is committed (503); if the request's unit of work does not commit after projects
+    said yes (or its answer was lost), the roster entry is removed again.
     """
     account = _add_account(session, Account(id=uuid.uuid4(), operator_id=operator_id, role="photographer", name=name,
                                             email=email, password_hash=passwords.hash(password)))
-    try:
-        projects.put_photographer(account)
-    except ServiceUnavailable:
-        # Projects may have stored the entry and only its answer was lost: remove it again.
-        session.rollback()
-        best_effort(lambda: projects.delete_photographer(account.id), "remove roster entry")
-        raise
-    try:
-        session.commit()
-    except Exception:
-        session.rollback()
-        best_effort(lambda: projects.delete_photographer(account.id), "remove roster entry")
-        raise
+    undo_on_rollback(session, lambda: projects.delete_photographer(account.id), "remove roster entry")
+    projects.put_photographer(account)
     return account
 
 
@@ -88,26 +80,3 @@ def log_in(*, unit_of_work: UnitOfWork, passwords: Passwords, brake: LoginBrake,
         if passwords.needs_rehash(account.password_hash):
             account.password_hash = passwords.hash(password)
     return account
-
-
-def update_photographer(*, session: Session, account_id: uuid.UUID, changes: dict) -> Account:
-    """Rename or re-email a photographer's login (called by projects, which owns the roster)."""
-    account = session.get(Account, account_id)
-    if account is None or account.role != "photographer":
-        raise NotFound("Photographer not found.")
-    if "email" in changes and changes["email"] != account.email:
-        if session.scalar(select(exists().where(Account.email == changes["email"]))):
-            raise Conflict(EMAIL_TAKEN, errors={"json": {"email": [EMAIL_TAKEN]}})
-    for field, value in changes.items():
-        setattr(account, field, value)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise Conflict(EMAIL_TAKEN, errors={"json": {"email": [EMAIL_TAKEN]}}) from exc
-    return account
-
-
-def delete_photographer(*, session: Session, account_id: uuid.UUID) -> None:
-    """Remove a photographer's login; it can no longer log in (idempotent)."""
-    session.execute(delete(Account).where(Account.id == account_id, Account.role == "photographer"))

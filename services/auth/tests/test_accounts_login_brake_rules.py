@@ -9,8 +9,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from auth_service.models import LoginFailure
-from auth_service.services import accounts, login_brake
-from auth_service.services.login_brake import LoginBrake
+from auth_service.accounts import login_brake, rules as accounts
+from auth_service.accounts.login_brake import LoginBrake
 from backoffice_common.errors import TooManyRequests, Unauthorized
 
 BRAKE = LoginBrake(max_failures=3, window=dt.timedelta(minutes=15))
