@@ -7,6 +7,7 @@ is auth's, keyed on the email (its body and its Retry-After of minutes, not ngin
 """
 import itertools
 import math
+import threading
 import uuid
 
 import pytest
@@ -58,7 +59,8 @@ def test_failures_for_one_email_brake_it_from_any_address(from_anywhere, databas
     assert WINDOW_S - 60 <= int(braked.headers["Retry-After"]) <= WINDOW_S
     wrong = _login(from_anywhere(), operator.email, "wrong-password")
     assert wrong.status_code == 429 and wrong.json() == BRAKED
-    # attempts while braked are not verified and do not stretch the brake
+    # attempts while braked are not verified and do not stretch the brake (each counts for a moment, then is rolled
+    # back with its 429)
     assert _brake_row(databases, operator.email).failures == MAX_FAILURES
 
     # another email is not affected, from the same address either
@@ -131,3 +133,29 @@ def test_an_overlong_email_is_422_and_counts_nothing(from_anywhere, databases):
     assert response.json() == {"code": 422, "status": "Unprocessable Entity", "message": "The request is invalid.",
                                "errors": {"json": {"email": ["Longer than maximum length 320."]}}}
     assert _brake_row(databases, email) is None
+
+
+def test_concurrent_guesses_get_no_more_than_the_brake_allows(from_anywhere, databases, operator):
+    """Each attempt takes its slot before the password is hashed: guesses arriving together from many addresses
+    cannot each slip under the count (checked before hashing and counted after, all of these were 401s)."""
+    attempts = 12
+    clients = [from_anywhere() for _ in range(attempts)]
+    start = threading.Barrier(attempts)
+    statuses, errors = [], []
+
+    def guess(client):
+        try:
+            start.wait()
+            statuses.append(_login(client, operator.email, "wrong-password").status_code)
+        except Exception as error:  # reported below; a thread's exception would otherwise vanish
+            errors.append(error)
+
+    threads = [threading.Thread(target=guess, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(statuses) == [401] * MAX_FAILURES + [429] * (attempts - MAX_FAILURES)
+    assert _brake_row(databases, operator.email).failures == MAX_FAILURES
+    assert _login(from_anywhere(), operator.email, operator.password).status_code == 429

@@ -3,8 +3,10 @@ from pathlib import Path
 
 import pytest
 
+from auth_service.accounts.passwords import Passwords
 from auth_service.app import create_app
 from auth_service.config import Settings
+from backoffice_common.service import dependency
 from backoffice_common.testing.plugin import create_migrated_database
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
@@ -31,4 +33,5 @@ def settings_for(signing_key):
 
 @pytest.fixture
 def passwords(app):
-    return app.extensions["passwords"]
+    with app.app_context():
+        return dependency(Passwords)

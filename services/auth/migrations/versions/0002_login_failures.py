@@ -20,7 +20,7 @@ def upgrade() -> None:
         sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("email", name="pk_login_failures"),
     )
-    # Finished windows are purged by age (see login_brake.record_failure).
+    # Finished windows are purged by age (see login_brake.take_attempt).
     op.create_index("ix_login_failures_window_started_at", "login_failures", ["window_started_at"])
 
 

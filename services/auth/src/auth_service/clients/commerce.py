@@ -5,7 +5,6 @@ import uuid
 
 from backoffice_common.errors import ServiceUnavailable
 from backoffice_common.internal import InternalClient
-from flask import current_app
 
 UNKNOWN = "The commerce service could not tell whether the operator has purchases; nothing was changed. " \
           "Try again shortly."
@@ -22,7 +21,3 @@ class CommerceClient:
         if not isinstance(body, dict) or not isinstance(body.get("hasPurchases"), bool):
             raise ServiceUnavailable(UNKNOWN)
         return body["hasPurchases"]
-
-
-def commerce_client() -> CommerceClient:
-    return current_app.extensions["commerce_client"]

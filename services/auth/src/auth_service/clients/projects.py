@@ -5,7 +5,6 @@ import uuid
 
 from backoffice_common.errors import ServiceUnavailable
 from backoffice_common.internal import InternalClient
-from flask import current_app
 
 
 class ProjectsClient:
@@ -20,7 +19,3 @@ class ProjectsClient:
 
     def delete_photographer(self, photographer_id: uuid.UUID) -> None:
         self.http.delete(f"/internal/photographers/{photographer_id}")
-
-
-def projects_client() -> ProjectsClient:
-    return current_app.extensions["projects_client"]

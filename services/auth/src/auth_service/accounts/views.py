@@ -1,25 +1,24 @@
-import datetime as dt
-
 from backoffice_common.api import Blueprint
+from backoffice_common.clock import utcnow
 from backoffice_common.db import db
+from backoffice_common.service import dependency
 from backoffice_common.tokens import OPERATOR, current_identity, roles_required
-from flask import current_app
 from flask.views import MethodView
 
-from auth_service.clients.projects import projects_client
-from auth_service.schemas import LoginSchema, PhotographerCreateSchema, PhotographerSchema, RegisterSchema, TokenSchema
-from auth_service.services import accounts
-from auth_service.services.tokens import issue_access_token
+from auth_service.accounts import rules
+from auth_service.accounts.login_brake import LoginBrake
+from auth_service.accounts.passwords import Passwords
+from auth_service.accounts.schemas import LoginSchema, PhotographerCreateSchema, RegisterSchema, TokenSchema
+from auth_service.accounts.tokens import issue_access_token
+from auth_service.clients.projects import ProjectsClient
+from auth_service.config import Settings
+from auth_service.photographers.schemas import PhotographerSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Registration and login.")
 
 
-def _passwords():
-    return current_app.extensions["passwords"]
-
-
-def _token_for(account) -> dict:
-    return {"token": issue_access_token(account, key_id=current_app.extensions["settings"].jwt_key_id)}
+def _token_for(account):
+    return issue_access_token(account, key_id=dependency(Settings).jwt_key_id)
 
 
 @blp.route("/register")
@@ -30,7 +29,7 @@ class Register(MethodView):
     def post(self, body):
         """Register an operator account"""
         with db.unit_of_work() as session:
-            account = accounts.register_operator(session=session, passwords=_passwords(), **body)
+            account = rules.register_operator(session=session, passwords=dependency(Passwords), **body)
         return _token_for(account)
 
 
@@ -42,10 +41,8 @@ class Login(MethodView):
     @blp.alt_response(429, description="Too many failed logins for this email; see Retry-After.")
     def post(self, body):
         """Log in as an operator or photographer"""
-        with db.unit_of_work() as session:
-            account = accounts.authenticate(session=session, passwords=_passwords(),
-                                            brake=current_app.extensions["login_brake"],
-                                            now=dt.datetime.now(dt.timezone.utc), **body)
+        account = rules.log_in(unit_of_work=db.unit_of_work, passwords=dependency(Passwords),
+                               brake=dependency(LoginBrake), now=utcnow(), **body)
         return _token_for(account)
 
 
@@ -60,6 +57,6 @@ class RegisterPhotographer(MethodView):
     def post(self, body):
         """Register a photographer under the calling operator"""
         with db.unit_of_work() as session:
-            return accounts.register_photographer(
-                session=session, passwords=_passwords(), projects=projects_client(),
+            return rules.register_photographer(
+                session=session, passwords=dependency(Passwords), projects=dependency(ProjectsClient),
                 operator_id=current_identity().operator_id, **body)

@@ -1,4 +1,4 @@
-"""The services analytics composes its figures from (design §7): projects, then commerce."""
+"""A peer's ``POST /internal/stats``, the figures analytics composes its answer from (design §7)."""
 from __future__ import annotations
 
 import uuid
@@ -7,14 +7,11 @@ from backoffice_common.errors import ServiceUnavailable
 from backoffice_common.internal import InternalClient
 
 
-class StatsSource:
-    """A service's ``POST /internal/stats``: projects answers the scope (projects with names) and the people and
-    photo counts over it; commerce, asked about exactly those projects, the paid purchases, revenue and buyers."""
-
+class StatsClient:
     def __init__(self, http: InternalClient):
         self.http = http
 
-    def __call__(self, operator_id: uuid.UUID, project_ids: list | None, photographer_ids: list | None) -> dict:
+    def stats(self, operator_id: uuid.UUID, project_ids: list | None, photographer_ids: list | None) -> dict:
         response = self.http.post("/internal/stats", json={
             "operatorId": str(operator_id), "projectIds": _ids(project_ids),
             "photographerIds": _ids(photographer_ids)})

@@ -1,11 +1,8 @@
-from backoffice_common.api import Email, Schema, UtcDateTime
+from backoffice_common.api import Schema, UtcDateTime
 from backoffice_common.validators import iana_timezone
 from marshmallow import ValidationError, fields, validate
 
-from auth_service.services.profiles import COUNTRIES, CURRENCIES, parse_locale
-
-Name = lambda: fields.String(required=True, validate=validate.Length(1, 200))  # noqa: E731
-Password = lambda: fields.String(required=True, load_only=True, validate=validate.Length(8, 128))  # noqa: E731
+from auth_service.operators.rules import COUNTRIES, CURRENCIES, parse_locale
 
 
 def _one_of(values: frozenset, what: str):
@@ -20,36 +17,6 @@ def _locale(value):
         raise ValidationError("Must be a BCP 47 language tag, such as en or fr-CA.")
 
 
-class RegisterSchema(Schema):
-    name = Name()
-    email = Email(required=True)
-    password = Password()
-    timezone = fields.String(allow_none=True, validate=iana_timezone)  # null or absent: UTC
-
-
-class LoginSchema(Schema):
-    # No account's email is longer (accounts.email), and the login brake stores the email it counts failures for.
-    email = Email(required=True, validate=validate.Length(max=320))
-    # Not length-checked against the policy: a wrong password is a 401, not a hint. Capped to bound hashing work.
-    password = fields.String(required=True, load_only=True, validate=validate.Length(1, 1024))
-
-
-class TokenSchema(Schema):
-    token = fields.String(required=True)
-
-
-class PhotographerCreateSchema(Schema):
-    name = Name()
-    email = Email(required=True)
-    password = Password()
-
-
-class PhotographerSchema(Schema):
-    id = fields.UUID(dump_only=True)
-    name = fields.String()
-    email = fields.String()
-
-
 class AddressSchema(Schema):
     line1 = fields.String(required=True, validate=validate.Length(1, 200))
     line2 = fields.String(allow_none=True, validate=validate.Length(max=200))
@@ -60,6 +27,8 @@ class AddressSchema(Schema):
 
 
 class OperatorSchema(Schema):
+    """The operator's account and profile fields, from the one row ``read_operator`` reads (the fast dump)."""
+
     id = fields.UUID(dump_only=True)
     name = fields.String()
     email = fields.String()
@@ -73,6 +42,16 @@ class OperatorSchema(Schema):
     updated_at = UtcDateTime(dump_only=True)
 
 
+_ACCOUNT_FIELDS = frozenset({"id", "name", "email", "created_at", "updated_at"})
+
+
+class OperatorAccountSchema(OperatorSchema):
+    """The same fields, from an ``Account`` and its profile (what a PATCH has in hand after writing)."""
+
+    def get_attribute(self, obj, attr, default):
+        return super().get_attribute(obj if attr in _ACCOUNT_FIELDS else obj.profile, attr, default)
+
+
 class OperatorUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(1, 200))
     address = fields.Nested(AddressSchema, allow_none=True)
@@ -81,32 +60,6 @@ class OperatorUpdateSchema(Schema):
     locale = fields.String(validate=_locale)
     timezone = fields.String(validate=iana_timezone)
     profile_picture_url = fields.Url(allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=2048))
-
-
-class ParticipantCreateSchema(Schema):
-    email = Email(required=True)
-    name = Name()
-
-
-class ParticipantSchema(Schema):
-    id = fields.UUID(dump_only=True)
-    email = fields.String()
-    name = fields.String()
-
-
-class AccountUpdateSchema(Schema):
-    """A photographer's name or email changed from the projects service's roster."""
-
-    name = fields.String(validate=validate.Length(1, 200))
-    email = Email()
-
-
-class ParticipantLookupSchema(Schema):
-    emails = fields.List(Email(), required=True, validate=validate.Length(max=20_000))
-
-
-class ParticipantLookupResultSchema(Schema):
-    registered = fields.List(fields.String())
 
 
 class OperatorCardSchema(Schema):

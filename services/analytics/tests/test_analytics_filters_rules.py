@@ -7,14 +7,14 @@ from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import UnprocessableEntity
 
-from analytics_service.schemas import REPEATED, AnalyticsArgsSchema
+from analytics_service.analytics.schemas import REPEATED, AnalyticsQueryArgsSchema
 
 A, B = uuid.uuid4(), uuid.uuid4()
 
 
 def _parse(query: str):
     with Flask(__name__).test_request_context(f"/v1/analytics?{query}"):
-        return FlaskParser().parse(AnalyticsArgsSchema(), location="query", unknown=RAISE)
+        return FlaskParser().parse(AnalyticsQueryArgsSchema(), location="query", unknown=RAISE)
 
 
 @pytest.mark.parametrize("query, expected", [

@@ -1,4 +1,4 @@
-"""Operator profile rules: what counts as a currency, a locale, a country."""
+"""An operator's profile: what counts as a currency, a locale, a country; the currency lock (issue 9 item 13)."""
 from __future__ import annotations
 
 import uuid
@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 import babel
 import babel.numbers
+from backoffice_common.db import Database
+from backoffice_common.errors import Conflict, NotFound
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from auth_service.models import Account, OperatorProfile
-from backoffice_common.db import Database
-from backoffice_common.errors import Conflict, NotFound
 
 CURRENCIES = frozenset(babel.numbers.list_currencies())
 DEFAULT_CURRENCY = "EUR"  # a profile's currency until the operator sets one (models.OperatorProfile)

@@ -44,3 +44,13 @@ def test_operator_card(client, operator):
     card = client.get(f"/internal/operators/{me['id']}", headers=headers)
     assert card.json == {"id": me["id"], "name": "Lumen", "timezone": "Europe/Paris", "currency": "EUR"}
     assert client.get(f"/internal/operators/{uuid.uuid4()}", headers=headers).status_code == 404
+
+
+def test_patch_answers_what_get_shows(client, operator):
+    headers = {"Authorization": f"Bearer {operator}"}
+    patched = client.patch("/v1/operators/me", headers=headers, json={
+        "name": "Lumen II", "locale": "fr_ca", "address": {"line1": "1 rue", "city": "Paris", "country": "FR"}})
+    assert patched.status_code == 200
+    assert patched.json == client.get("/v1/operators/me", headers=headers).json
+    assert (patched.json["name"], patched.json["locale"], patched.json["address"]["country"]) == (
+        "Lumen II", "fr-CA", "FR")

@@ -34,7 +34,8 @@ def test_database_down_is_503_everywhere(app_without_database, make_token):
 
 
 def test_register_then_profile_via_the_app(client):
-    response = client.post("/v1/auth/register", json={"name": "A", "email": "unit@example.com", "password": "password-1"})
+    response = client.post("/v1/auth/register",
+                           json={"name": "A", "email": "unit@example.com", "password": "password-1"})
     assert response.status_code == 201
     me = client.get("/v1/operators/me", headers={"Authorization": f"Bearer {response.json['token']}"})
     assert me.status_code == 200 and me.json["email"] == "unit@example.com"

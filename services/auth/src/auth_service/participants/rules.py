@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from backoffice_common.errors import NotFound
 from sqlalchemy import select
@@ -21,11 +22,17 @@ def ensure_participant(*, session: Session, email: str, name: str) -> tuple[Part
     return participant, created_id is not None
 
 
-def registered_emails(*, session: Session, emails: list[str]) -> list[str]:
+@dataclass(frozen=True)
+class Lookup:
+    registered: list[str]
+
+
+def lookup(*, session: Session, emails: list[str]) -> Lookup:
     """Which of these emails belong to a participant account (one query, however many emails)."""
     if not emails:
-        return []
-    return list(session.scalars(select(Participant.email).where(Participant.email.in_(set(emails)))))
+        return Lookup(registered=[])
+    return Lookup(registered=list(session.scalars(
+        select(Participant.email).where(Participant.email.in_(set(emails))))))
 
 
 def participant_by_id(*, session: Session, participant_id: uuid.UUID) -> Participant:

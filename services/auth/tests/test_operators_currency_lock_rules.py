@@ -4,7 +4,8 @@ currency would change."""
 import pytest
 
 from auth_service.models import OperatorProfile
-from auth_service.services import accounts, profiles
+from auth_service.accounts import rules as accounts
+from auth_service.operators import rules as profiles
 from backoffice_common.errors import Conflict, ServiceUnavailable
 
 

@@ -37,7 +37,7 @@ class UuidList(fields.Field):
         return list(dict.fromkeys(ids)) or None  # an empty parameter filters nothing, like an absent one
 
 
-class AnalyticsArgsSchema(Schema):
+class AnalyticsQueryArgsSchema(Schema):
     project_ids = UuidList(load_default=None)
     photographer_ids = UuidList(load_default=None)
 
@@ -51,8 +51,10 @@ class KpisSchema(Schema):
 
 
 class PhotographerPhotosSchema(Schema):
+    """One of projects' ``photosByPhotographer`` rows, as it comes."""
+
     name = fields.String()
-    photo_count = fields.Integer()
+    photo_count = fields.Integer(attribute="photoCount")
 
 
 class ProjectRevenueSchema(Schema):

@@ -1,4 +1,4 @@
-from auth_service.services.passwords import Passwords
+from auth_service.accounts.passwords import Passwords
 
 
 def test_hash_is_argon2id_and_verifies():

@@ -1,0 +1,26 @@
+from backoffice_common.api import Blueprint
+from backoffice_common.service import dependency
+from backoffice_common.tokens import OPERATOR, current_identity, roles_required
+from flask.views import MethodView
+from marshmallow import RAISE
+
+from analytics_service.analytics import rules
+from analytics_service.analytics.schemas import AnalyticsQueryArgsSchema, AnalyticsSchema
+from analytics_service.clients.commerce import CommerceClient
+from analytics_service.clients.projects import ProjectsClient
+
+blp = Blueprint("analytics", __name__, url_prefix="/v1/analytics", description="The operator's KPIs.")
+
+
+@blp.route("")
+class Analytics(MethodView):
+    decorators = [roles_required(OPERATOR)]
+
+    # A misspelt filter (?projectId=) must not answer the unscoped figures as if it were absent.
+    @blp.arguments(AnalyticsQueryArgsSchema, location="query", unknown=RAISE)
+    @blp.response(200, AnalyticsSchema)
+    def get(self, args):
+        """KPIs, photos by photographer, revenue by project and the conversion funnel"""
+        return rules.operator_analytics(projects_stats=dependency(ProjectsClient).stats,
+                                        commerce_stats=dependency(CommerceClient).stats,
+                                        operator_id=current_identity().operator_id, **args)
