@@ -13,6 +13,7 @@ from projects_service.services.mailer import render_invite
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.timezone.utc)
 TTL = dt.timedelta(days=14)
+QUOTA = 5000
 
 
 @pytest.mark.parametrize("joined, registered, expired", list(itertools.product([True, False], repeat=3)))
@@ -33,13 +34,13 @@ def test_bulk_invite_skips_members_pending_and_repeats(db_session):
     db_session.add(Member(project_id=project_id, participant_id=uuid.uuid4(), email="member@x.io"))
     db_session.flush()
     first = invites.bulk_invite(session=db_session, operator_id=operator_id, project_id=project_id,
-                                emails=["a@x.io", "a@x.io", "member@x.io", "b@x.io"], ttl=TTL, now=NOW)
+                                emails=["a@x.io", "a@x.io", "member@x.io", "b@x.io"], ttl=TTL, now=NOW, daily_quota=QUOTA)
     assert first == {"queued": 2, "skipped": 2}
     again = invites.bulk_invite(session=db_session, operator_id=operator_id, project_id=project_id,
-                                emails=["a@x.io", "c@x.io"], ttl=TTL, now=NOW + dt.timedelta(days=1))
+                                emails=["a@x.io", "c@x.io"], ttl=TTL, now=NOW + dt.timedelta(days=1), daily_quota=QUOTA)
     assert again == {"queued": 1, "skipped": 1}
     after_expiry = invites.bulk_invite(session=db_session, operator_id=operator_id, project_id=project_id,
-                                       emails=["a@x.io"], ttl=TTL, now=NOW + TTL)
+                                       emails=["a@x.io"], ttl=TTL, now=NOW + TTL, daily_quota=QUOTA)
     assert after_expiry == {"queued": 1, "skipped": 0}
     assert db_session.scalar(select(func.count()).select_from(Invite)) == 4
     messages = db_session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "email.invite")).all()
@@ -55,7 +56,7 @@ def test_no_invites_once_closed(db_session, status):
         projects.change_status(session=db_session, operator_id=operator_id, project_id=project_id, status=step)
     with pytest.raises(Conflict):
         invites.bulk_invite(session=db_session, operator_id=operator_id, project_id=project_id, emails=["a@x.io"],
-                            ttl=TTL, now=NOW)
+                            ttl=TTL, now=NOW, daily_quota=QUOTA)
 
 
 def test_invite_email_has_text_and_html_with_link_and_local_expiry():

@@ -17,7 +17,6 @@ from projects_service.models import Invite, InviteQuota, Member, OutboxMessage
 from projects_service.services.projects import owned_project
 
 INVITABLE_STATUSES = ("draft", "live")
-DAILY_INVITE_QUOTA = 5000  # the default of INVITE_DAILY_QUOTA
 
 
 class InviteQuotaExceeded(TooManyRequests):
@@ -64,7 +63,7 @@ def token_hash(token: str) -> str:
 
 
 def bulk_invite(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, emails: list[str],
-                ttl: dt.timedelta, now: dt.datetime, daily_quota: int = DAILY_INVITE_QUOTA) -> dict:
+                ttl: dt.timedelta, now: dt.datetime, daily_quota: int) -> dict:
     """Invite each email once; skip members, live pending invites and repeats. ``queued + skipped = len(emails)``.
 
     The project row is locked so two bulk requests for one project can't both invite the same email.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from backoffice_common.errors import Conflict, Forbidden, NotFound, Unprocessable
+from backoffice_common.errors import Conflict, Forbidden, NotFound, field_error
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -22,10 +22,10 @@ def participant_email(*, auth: AuthClient, participant_id: uuid.UUID, email: str
     """
     own = auth.participant_email(participant_id)
     if own is None:
-        raise Unprocessable("No participant has this id.", errors={"json": {"participantId": ["Unknown participant."]}})
+        raise field_error("participantId", "Unknown participant.", summary="No participant has this id.")
     if own != email:
-        raise Unprocessable("The email is not this participant's.",
-                            errors={"json": {"email": ["Must be the participant's own email."]}})
+        raise field_error("email", "Must be the participant's own email.",
+                          summary="The email is not this participant's.")
     return own
 
 
@@ -75,8 +75,8 @@ def tag_photo(*, session: Session, photo_id: uuid.UUID, participant_ids: list[uu
                                                                       Member.participant_id.in_(wanted))))
     strangers = sorted(str(participant) for participant in wanted - members)
     if strangers:
-        raise Unprocessable("Only members of the photo's project can be tagged.",
-                            errors={"json": {"participantIds": [f"Not a member: {', '.join(strangers)}"]}})
+        raise field_error("participantIds", f"Not a member: {', '.join(strangers)}",
+                          summary="Only members of the photo's project can be tagged.")
     if wanted:
         session.execute(insert(PhotoTag).values([{"photo_id": photo_id, "participant_id": participant}
                                                  for participant in wanted]).on_conflict_do_nothing())

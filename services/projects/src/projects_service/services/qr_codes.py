@@ -7,7 +7,7 @@ import uuid
 import zlib
 
 import segno
-from backoffice_common.errors import Conflict, Unprocessable
+from backoffice_common.errors import Conflict, Unprocessable, field_error
 from sqlalchemy.orm import Session
 
 from projects_service.services.projects import join_url, owned_project
@@ -46,8 +46,8 @@ def png_layout(modules: int, size: int) -> tuple[int, int]:
     """
     scale = size // (modules + 2 * QUIET_ZONE)
     if scale < 1:
-        raise Unprocessable(errors={"query": {"size": [
-            f"The code needs at least {modules + 2 * QUIET_ZONE} pixels."]}})
+        raise field_error("size", f"The code needs at least {modules + 2 * QUIET_ZONE} pixels.", location="query",
+                          summary=Unprocessable.default_message)
     return scale, (size - modules * scale) // 2
 
 
