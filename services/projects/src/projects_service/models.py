@@ -217,3 +217,10 @@ class OperatorStats(Base):
     members_enrolled: Mapped[int] = mapped_column(Integer, server_default="0")
     invited: Mapped[int] = mapped_column(Integer, server_default="0")
     users_tagged: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+def locked(statement, lock: str | None):
+    """How a rule locks the row it reads: ``lock="update"`` before changing or deleting it; ``"key_share"`` to keep
+    it alive while rows referring to it are written (so a concurrent delete waits, instead of a foreign key failing
+    with a 500)."""
+    return statement.with_for_update(key_share=lock == "key_share") if lock else statement

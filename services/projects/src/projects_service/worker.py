@@ -1,50 +1,80 @@
-"""The projects outbox worker: ``python -m projects_service.worker`` (part of `make run` and compose)."""
+"""The projects outbox worker: ``python -m projects_service.worker`` (part of `make run` and compose).
+
+Draining the outbox: at-least-once, with exponential backoff, safe with several workers. Rows are claimed with
+``FOR UPDATE SKIP LOCKED`` and deleted in the same transaction that handled them, so a worker killed mid-batch
+leaves its rows for the next one (handlers are idempotent: deleting twice is harmless).
+"""
 from __future__ import annotations
 
-import time
+import datetime as dt
+import logging
+import random
+from collections.abc import Callable
 
-from backoffice_common.internal import InternalClient
+from backoffice_common.internal import internal_client
 from backoffice_common.worker import run_forever, worker_engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from projects_service.clients.auth import AuthClient
 from projects_service.clients.commerce import CommerceClient
+from projects_service.clients.smtp import SmtpSender
+from projects_service.clients.storage import Storage
 from projects_service.config import Settings
-from projects_service.services.mailer import SmtpSender, render_invite
-from projects_service.services.outbox import drain_once
-from projects_service.services.photos import Storage
+from projects_service.invites.mail import InviteMailer
+from projects_service.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict], None]
 
 
-class InviteMailer:
-    def __init__(self, settings: Settings, auth: AuthClient):
-        self.settings = settings
-        self.auth = auth
-        self.sender = SmtpSender(settings.smtp_url)
-        self._operators: dict[str, tuple[float, dict]] = {}
-
-    def _operator(self, operator_id: str) -> dict:
-        # One lookup per operator a minute, not one per email of a 500-invite batch.
-        cached = self._operators.get(operator_id)
-        if cached is None or cached[0] < time.monotonic():
-            cached = (time.monotonic() + 60, self.auth.operator_card(operator_id))
-            self._operators[operator_id] = cached
-        return cached[1]
-
-    def __call__(self, payload: dict) -> None:
-        self.sender.send(render_invite(payload=payload, operator=self._operator(payload["operatorId"]),
-                                       join_base_url=self.settings.join_base_url, sender=self.settings.mail_from))
+def backoff(attempts: int, *, base_s: float, max_s: float) -> dt.timedelta:
+    """Exponential with jitter: base·2^(n-1), capped, then scaled by 0.5–1 so workers don't retry in lockstep."""
+    # The exponent is capped so a message that has failed for weeks can't overflow the float.
+    delay = min(max_s, base_s * 2 ** min(max(0, attempts - 1), 30))
+    return dt.timedelta(seconds=delay * random.uniform(0.5, 1.0))
 
 
-def handlers_for(settings: Settings) -> dict:
-    def client(url: str, name: str) -> InternalClient:
-        return InternalClient(url, name=name, secret=settings.internal_token_secret, caller="projects-worker")
+def drain_once(*, session_factory: sessionmaker, handlers: dict[str, Handler], batch_size: int = 10,
+               base_s: float = 1.0, max_s: float = 300.0) -> int:
+    """Handle up to ``batch_size`` due messages; returns how many were claimed."""
+    with session_factory() as session, session.begin():
+        messages = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.next_attempt_at <= func.now())
+            .order_by(OutboxMessage.id).limit(batch_size).with_for_update(skip_locked=True)).all()
+        for message in messages:
+            # Each message in its own savepoint: a failure while recording one message's
+            # outcome can't undo the deletes of the messages already handled in this batch.
+            with session.begin_nested():
+                _handle(session, message, handlers, base_s=base_s, max_s=max_s)
+    return len(messages)
 
+
+def _handle(session: Session, message: OutboxMessage, handlers: dict[str, Handler], *, base_s: float,
+            max_s: float) -> None:
+    try:
+        handlers[message.kind](message.payload)
+    except Exception as exc:  # any failure: keep the message, try again later
+        message.attempts += 1
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        # Database time, like the `next_attempt_at <= now()` that claims it: worker clocks may drift.
+        message.next_attempt_at = func.now() + backoff(message.attempts, base_s=base_s, max_s=max_s)
+        log.warning("outbox message failed", extra={"kind": message.kind, "outbox_id": message.id,
+                                                    "attempts": message.attempts, "error": message.last_error})
+        return
+    session.delete(message)
+
+
+def handlers_for(settings: Settings) -> dict[str, Handler]:
     storage = Storage(settings)
-    commerce = CommerceClient(client(settings.commerce_url, "commerce"))
+    commerce = CommerceClient(internal_client(settings, "commerce", caller="projects-worker"))
+    auth = AuthClient(internal_client(settings, "auth", caller="projects-worker"))
     return {
         "r2.delete_objects": lambda payload: storage.delete_objects(payload["keys"]),
         "commerce.project_deleted": lambda payload: commerce.project_deleted(payload["projectId"]),
-        "email.invite": InviteMailer(settings, AuthClient(client(settings.auth_url, "auth"))),
+        "email.invite": InviteMailer(auth=auth, sender=SmtpSender(settings.smtp_url),
+                                     join_base_url=settings.join_base_url, mail_from=settings.mail_from),
     }
 
 

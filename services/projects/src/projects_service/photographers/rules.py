@@ -1,0 +1,139 @@
+"""The photographer roster: the operator's photographers, kept in step with auth's logins (design §4)."""
+from __future__ import annotations
+
+import uuid
+
+import datetime as dt
+from dataclasses import dataclass
+
+from backoffice_common.db import FOREIGN_KEY_VIOLATION, constraint_errors, undo_on_rollback
+from backoffice_common.errors import Conflict, NotFound, Unauthorized
+from sqlalchemy import delete, func, literal_column, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from projects_service.clients.auth import AuthClient
+from projects_service.models import Assignment, Photographer, Project, locked
+
+
+@dataclass(frozen=True)
+class RosterPhotographer:
+    """A roster entry with the (non-archived) projects it is on, as the roster routes show it."""
+
+    id: uuid.UUID
+    name: str
+    email: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    projects: list
+
+    @classmethod
+    def of(cls, entry: Photographer, projects: list) -> RosterPhotographer:
+        return cls(id=entry.id, name=entry.name, email=entry.email, created_at=entry.created_at,
+                   updated_at=entry.updated_at, projects=projects)
+
+
+def roster_entry(session: Session, operator_id: uuid.UUID, photographer_id: uuid.UUID, *,
+                 lock: str | None = None) -> Photographer:
+    """One of the operator's photographers (404 for anyone else's)."""
+    statement = select(Photographer).where(Photographer.id == photographer_id, Photographer.operator_id == operator_id)
+    entry = session.scalar(locked(statement, lock))
+    if entry is None:
+        raise NotFound("Photographer not found.")
+    return entry
+
+
+def put_photographer(*, session: Session, photographer_id: uuid.UUID, operator_id: uuid.UUID, name: str,
+                     email: str) -> tuple[Photographer, bool]:
+    """Create or update a roster entry (idempotent, so auth may retry). Returns (entry, created)."""
+    statement = insert(Photographer).values(id=photographer_id, operator_id=operator_id, name=name, email=email)
+    inserted = session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["id"], set_={"name": name, "email": email, "updated_at": func.now()},
+            where=Photographer.operator_id == operator_id,
+        ).returning(literal_column("xmax = 0"))  # true for a fresh insert, false for an update
+    ).scalar()
+    if inserted is None:
+        raise Conflict("This photographer belongs to another operator.")
+    return session.get(Photographer, photographer_id, populate_existing=True), inserted
+
+
+def remove_photographer(*, session: Session, photographer_id: uuid.UUID) -> None:
+    session.execute(delete(Photographer).where(Photographer.id == photographer_id))
+
+
+def list_photographers(*, session: Session, operator_id: uuid.UUID) -> list[RosterPhotographer]:
+    """The operator's photographers, newest first, each with the (non-archived) projects they are on. Two queries."""
+    entries = session.scalars(select(Photographer).where(Photographer.operator_id == operator_id)
+                              .order_by(Photographer.created_at.desc(), Photographer.id.desc())).all()
+    projects: dict[uuid.UUID, list] = {entry.id: [] for entry in entries}
+    if entries:
+        rows = session.execute(
+            select(Assignment.photographer_id, Project.id, Project.name)
+            .join(Project, Project.id == Assignment.project_id)
+            .where(Project.operator_id == operator_id, Project.status != "archived")
+            .order_by(Project.created_at.desc(), Project.id.desc()))
+        for row in rows:  # plain rows: the schema reads their id and name
+            projects[row.photographer_id].append(row)
+    return [RosterPhotographer.of(entry, projects[entry.id]) for entry in entries]
+
+
+def _with_projects(session: Session, entry: Photographer) -> RosterPhotographer:
+    """A roster entry with its (non-archived) projects, as PATCH answers it."""
+    rows = session.execute(
+        select(Project.id, Project.name).join(Assignment, Assignment.project_id == Project.id)
+        .where(Assignment.photographer_id == entry.id, Project.status != "archived")
+        .order_by(Project.created_at.desc(), Project.id.desc())).all()
+    return RosterPhotographer.of(entry, rows)
+
+
+def update_photographer(*, session: Session, auth: AuthClient, operator_id: uuid.UUID, photographer_id: uuid.UUID,
+                        changes: dict) -> RosterPhotographer:
+    """Rename or re-email: auth's login first (409 if the email is taken), then the roster; both or neither."""
+    # Locked: two concurrent edits would otherwise each "undo" to a state the other just replaced.
+    entry = roster_entry(session, operator_id, photographer_id, lock="update")
+    changes = {field: value for field, value in changes.items() if getattr(entry, field) != value}
+    if changes:
+        before = {field: getattr(entry, field) for field in changes}
+        # Registered first: auth may apply the change and only its answer be lost, and our own commit may fail.
+        # A clean refusal (409, the email is taken) changed nothing there: no undo, which after our rollback
+        # could overwrite the change of a concurrent edit that was waiting for our lock.
+        refused = []
+        undo_on_rollback(session, lambda: refused or auth.update_photographer(photographer_id, before),
+                         "restore photographer in auth")
+        try:
+            auth.update_photographer(photographer_id, changes)
+        except Conflict:
+            refused.append(True)
+            raise
+        for field, value in changes.items():
+            setattr(entry, field, value)
+        session.flush()
+    return _with_projects(session, entry)  # the entry in hand: no second lookup
+
+
+def delete_photographer(*, session: Session, auth: AuthClient, operator_id: uuid.UUID,
+                        photographer_id: uuid.UUID) -> None:
+    """Delete roster entry and login together; refused (409) while the photographer is on any project."""
+    entry = roster_entry(session, operator_id, photographer_id, lock="update")
+    assigned = session.execute(select(Project.name, Project.status).join(Assignment)
+                               .where(Assignment.photographer_id == photographer_id)
+                               .order_by(Project.name)).all()
+    if assigned:
+        # Named, archived ones included: those are hidden from the roster's project lists.
+        names = ", ".join(f"{name} ({status})" if status == "archived" else name for name, status in assigned[:10])
+        names += f" and {len(assigned) - 10} more" if len(assigned) > 10 else ""
+        raise Conflict(f"The photographer is assigned to {len(assigned)} project(s): {names}. "
+                       "Remove them from those projects first.")
+    assigned_meanwhile = Conflict("The photographer was just assigned to a project.")  # the foreign key decides
+    with constraint_errors(session, {FOREIGN_KEY_VIOLATION: assigned_meanwhile}):
+        session.delete(entry)
+    auth.delete_photographer(photographer_id)  # unreachable → 503, and the caller's unit of work rolls back
+
+
+def current_photographer(*, session: Session, account_id: uuid.UUID, operator_id: uuid.UUID) -> Photographer:
+    """The caller's roster entry; a deleted photographer's old token stops here."""
+    entry = session.get(Photographer, account_id)
+    if entry is None or entry.operator_id != operator_id:
+        raise Unauthorized("This photographer account no longer exists.")
+    return entry

@@ -1,0 +1,28 @@
+from backoffice_common.api import Schema
+from marshmallow import fields, validate
+
+from projects_service.projects.schemas import ProjectRefSchema
+
+
+class AnalyticsQuerySchema(Schema):
+    """The analytics service's question (design §7): no ``projectIds`` means every non-archived project."""
+
+    operator_id = fields.UUID(required=True)
+    project_ids = fields.List(fields.UUID(), allow_none=True, load_default=None, validate=validate.Length(max=10_000))
+    photographer_ids = fields.List(fields.UUID(), allow_none=True, load_default=None,
+                                   validate=validate.Length(max=10_000))
+
+
+class PhotographerPhotosSchema(Schema):
+    photographer_id = fields.UUID(allow_none=True)  # null: photographers since removed from the roster
+    name = fields.String()
+    photo_count = fields.Integer()
+
+
+class ProjectStatsSchema(Schema):
+    projects = fields.List(fields.Nested(ProjectRefSchema))
+    members_enrolled = fields.Integer()
+    invited = fields.Integer()
+    photos_uploaded = fields.Integer()
+    users_tagged = fields.Integer()
+    photos_by_photographer = fields.List(fields.Nested(PhotographerPhotosSchema))

@@ -1,0 +1,22 @@
+from backoffice_common.api import Blueprint
+from backoffice_common.db import db
+from backoffice_common.internal import internal_only
+from flask.views import MethodView
+
+from projects_service.stats import rules
+from projects_service.stats.schemas import AnalyticsQuerySchema, ProjectStatsSchema
+
+blp = Blueprint("internal_stats", __name__, url_prefix="/internal/stats",
+                description="The projects side of the operator's analytics (asked by the analytics service).")
+
+
+@blp.route("")
+class ProjectStats(MethodView):
+    decorators = [internal_only]
+
+    @blp.arguments(AnalyticsQuerySchema)
+    @blp.response(200, ProjectStatsSchema)
+    def post(self, query):
+        """Scope, member, invite, photo and tag counts for an operator's analytics"""
+        with db.reading() as reader:
+            return rules.project_stats(session=reader, **query)

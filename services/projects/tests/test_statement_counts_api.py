@@ -1,0 +1,47 @@
+"""The list endpoints cost a constant number of SQL statements, however many rows they return."""
+import uuid
+
+import pytest
+from backoffice_common.config import DEV_INTERNAL_SECRET
+from backoffice_common.internal import make_service_token
+
+from projects_factories import make_assignment, make_member, make_photo, make_photographer, make_project
+
+
+def _seed(session, operator_id, projects, photographers):
+    roster = [make_photographer(session, operator_id=operator_id, name=f"P{i}") for i in range(photographers)]
+    for index in range(projects):
+        project = make_project(session, operator_id=operator_id, name=f"Project {index}", status="live")
+        for photographer in roster[:2]:
+            make_assignment(session, project, photographer)
+        make_member(session, project)
+        make_photo(session, project, roster[0])
+
+
+@pytest.mark.parametrize("path", ["/v1/projects", "/v1/photographers"])
+def test_constant_statements(client, db_session, statements, make_token, path):
+    counts = []
+    for size in (1, 25):
+        operator_id = uuid.uuid4()
+        _seed(db_session, operator_id, projects=size, photographers=size)
+        token = make_token(sub=operator_id, operator_id=operator_id, role="operator")
+        statements.clear()
+        response = client.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200 and len(response.json) == size
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+    assert counts[0] == {"/v1/projects": 1, "/v1/photographers": 2}[path]
+
+
+def test_analytics_figures_cost_three_statements(client, db_session, statements):
+    headers = {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'analytics')}"}
+    counts = []
+    for size in (1, 25):
+        operator_id = uuid.uuid4()
+        _seed(db_session, operator_id, projects=size, photographers=size)
+        statements.clear()
+        response = client.post("/internal/stats", headers=headers, json={"operatorId": str(operator_id)})
+        assert response.status_code == 200, response.json
+        assert len(response.json["projects"]) == size and response.json["photosUploaded"] == size
+        counts.append(len(statements))
+    assert counts == [3, 3]
