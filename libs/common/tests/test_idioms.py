@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from backoffice_common.clock import utcnow
 from backoffice_common.config import CommonSettings
-from backoffice_common.db import UNIQUE_VIOLATION, constraint_errors, db, undo_on_rollback
+from backoffice_common.db import UNIQUE_VIOLATION, change_elsewhere, constraint_errors, db, undo_on_rollback
 from backoffice_common.errors import Conflict, ServiceUnavailable, Unprocessable, field_error
 from backoffice_common.internal import internal_client
 from backoffice_common.service import create_service_app, dependency, provide
@@ -105,6 +105,27 @@ def test_a_failing_commit_runs_the_undo(app, table):
                 session.execute(text(f"INSERT INTO {deferred} VALUES (1), (1)"))  # fails only at COMMIT
                 undo_on_rollback(session, lambda: undone.append("peer restored"), "restore")
     assert undone == ["peer restored"]
+
+
+@pytest.mark.parametrize("answer, undone", [
+    (Conflict("the email is taken there"), []),  # a clean refusal changed nothing there: nothing to undo
+    (ServiceUnavailable("no answer"), ["undo"]),  # it may have applied the change before the answer was lost
+    (None, ["undo"]),  # applied, then our own unit of work fails
+])
+def test_a_change_elsewhere_is_undone_unless_cleanly_refused(app, answer, undone):
+    calls = []
+
+    def change():
+        if answer is not None:
+            raise answer
+        return "changed"
+
+    with app.app_context():
+        with pytest.raises(Exception):
+            with db.unit_of_work() as session:
+                assert change_elsewhere(session, change, undo=lambda: calls.append("undo"), what="undo") == "changed"
+                raise RuntimeError("our own failure")
+    assert calls == undone
 
 
 def test_dependencies_are_reached_by_type(app):

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.local import LocalProxy
 
-from .errors import DomainError
+from .errors import DomainError, ServiceUnavailable
 from .internal import best_effort
 
 _READABLE = select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR
@@ -90,6 +90,22 @@ def constraint_errors(session: Session, errors: dict[str, DomainError]):
         if mapped is None:
             raise
         raise mapped from error
+
+
+def change_elsewhere(session: Session, change, *, undo, what: str):
+    """Make a change in another service (``change()``, returned) that this request's unit of work undoes (``undo()``,
+    best effort) unless it commits: ``undo_on_rollback`` registered before the call, since the peer may apply the
+    change and only its answer be lost (503), or our own commit may fail afterwards. A clean refusal (any other
+    domain error: a 409, a 404) changed nothing there, so it leaves nothing to undo — an undo then could even
+    overwrite a concurrent request's change made meanwhile."""
+    entry = (undo, what)
+    session.info.setdefault(_COMPENSATIONS, []).append(entry)
+    try:
+        return change()
+    except DomainError as error:
+        if not isinstance(error, ServiceUnavailable):
+            session.info[_COMPENSATIONS].remove(entry)
+        raise
 
 
 def undo_on_rollback(session: Session, undo, what: str) -> None:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-from backoffice_common.db import UNIQUE_VIOLATION, constraint_errors, undo_on_rollback
+from backoffice_common.db import UNIQUE_VIOLATION, change_elsewhere, constraint_errors
 from backoffice_common.errors import Conflict, DomainError, Unauthorized, field_error
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -58,8 +58,8 @@ def register_photographer(*, session: Session, passwords: Passwords, projects: P
     """
     account = _add_account(session, Account(id=uuid.uuid4(), operator_id=operator_id, role="photographer", name=name,
                                             email=email, password_hash=passwords.hash(password)))
-    undo_on_rollback(session, lambda: projects.delete_photographer(account.id), "remove roster entry")
-    projects.put_photographer(account)
+    change_elsewhere(session, lambda: projects.put_photographer(account),
+                     undo=lambda: projects.delete_photographer(account.id), what="remove roster entry")
     return account
 
 

@@ -6,7 +6,7 @@ import uuid
 import datetime as dt
 from dataclasses import dataclass
 
-from backoffice_common.db import FOREIGN_KEY_VIOLATION, constraint_errors, undo_on_rollback
+from backoffice_common.db import FOREIGN_KEY_VIOLATION, change_elsewhere, constraint_errors
 from backoffice_common.errors import Conflict, NotFound, Unauthorized
 from sqlalchemy import delete, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
@@ -95,17 +95,9 @@ def update_photographer(*, session: Session, auth: AuthClient, operator_id: uuid
     changes = {field: value for field, value in changes.items() if getattr(entry, field) != value}
     if changes:
         before = {field: getattr(entry, field) for field in changes}
-        # Registered first: auth may apply the change and only its answer be lost, and our own commit may fail.
-        # A clean refusal (409, the email is taken) changed nothing there: no undo, which after our rollback
-        # could overwrite the change of a concurrent edit that was waiting for our lock.
-        refused = []
-        undo_on_rollback(session, lambda: refused or auth.update_photographer(photographer_id, before),
-                         "restore photographer in auth")
-        try:
-            auth.update_photographer(photographer_id, changes)
-        except Conflict:
-            refused.append(True)
-            raise
+        change_elsewhere(session, lambda: auth.update_photographer(photographer_id, changes),
+                         undo=lambda: auth.update_photographer(photographer_id, before),
+                         what="restore photographer in auth")
         for field, value in changes.items():
             setattr(entry, field, value)
         session.flush()
