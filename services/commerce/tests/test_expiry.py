@@ -140,6 +140,26 @@ def test_a_payment_intent_that_succeeded_makes_the_purchase_paid(client, db_sess
     assert _promo_uses(db_session, shop, purchase) == (1, 1)  # the use taken at checkout stays
 
 
+@pytest.mark.parametrize("changed", [{"discount_applied_cents": 151, "total_cents": 1349},
+                                     {"discount_applied_cents": 149, "total_cents": 1351}, {"currency": "CHF"}])
+def test_a_payment_intent_that_succeeded_for_another_amount_leaves_the_purchase_pending(
+        client, db_session, shop, sweep, stripe_api_base, caplog, changed):
+    """What the webhook refuses, the sweeper refuses: Stripe says succeeded, but not for this purchase's total in
+    its currency. Nothing moves, the error is logged, and the purchase goes to the back of the queue."""
+    purchase = _checkout(client, shop)
+    _pay(stripe_api_base, purchase)  # 1350 EUR at Stripe
+    _age(db_session, purchase, **changed)
+    looked_at = _purchase(db_session, purchase).updated_at
+    assert sweep() == 0
+    after = _purchase(db_session, purchase)
+    assert after.status == "pending" and after.updated_at > looked_at
+    assert _promo_uses(db_session, shop, purchase) == (1, 1)
+    errors = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert [record.getMessage() for record in errors] == [
+        "stripe payment does not match its purchase: the purchase does not move"]
+    assert (errors[0].amount_received, errors[0].currency) == (1350, "eur")
+
+
 def test_an_intent_unknown_to_stripe_fails_the_purchase(client, db_session, shop, sweep):
     purchase = _checkout(client, shop)
     _age(db_session, purchase, stripe_payment_intent_id=f"pi_gone{uuid.uuid4().hex[:12]}")  # e.g. localstripe restarted
@@ -178,8 +198,8 @@ def test_a_purchase_a_webhook_moved_meanwhile_is_left_alone(client, db_session, 
             assert client.post("/v1/webhooks/stripe", data=payload, headers=headers).status_code == 200
             return payments.cancel_payment_intent(intent_id)
 
-        def payment_intent_status(self, intent_id):
-            return payments.payment_intent_status(intent_id)
+        def payment_intent(self, intent_id):
+            return payments.payment_intent(intent_id)
 
     assert sweep(WebhookFirst()) == 0
     assert _purchase(db_session, purchase).status == status
@@ -196,8 +216,8 @@ def test_undecided_intents_and_an_unreachable_stripe_leave_purchases_for_the_nex
         def cancel_payment_intent(self, intent_id):
             return False
 
-        def payment_intent_status(self, intent_id):
-            return "processing"
+        def payment_intent(self, intent_id):
+            return {"id": intent_id, "status": "processing", "amount_received": 0, "currency": "eur"}
 
     assert sweep(Processing()) == 1
     assert (_purchase(db_session, processing).status, _purchase(db_session, no_intent).status) == (
@@ -219,8 +239,8 @@ def test_undecided_intents_go_to_the_back_of_the_queue(client, db_session, shop,
         def cancel_payment_intent(self, intent_id):
             return False
 
-        def payment_intent_status(self, intent_id):
-            return "processing"
+        def payment_intent(self, intent_id):
+            return {"id": intent_id, "status": "processing", "amount_received": 0, "currency": "eur"}
 
     def sweep_one():
         return expire_stale_purchases(unit_of_work=unit_of_work, payments=Processing(), older_than=TTL, limit=1)

@@ -75,7 +75,7 @@ class Payments:
     def cancel_payment_intent(self, intent_id: str) -> bool:
         """Cancel a PaymentIntent (the sweeper's, for an abandoned purchase): True when cancelled, False when
         Stripe refuses — it succeeded, is processing, is already cancelled or is unknown; ask
-        ``payment_intent_status`` which. ServiceUnavailable when Stripe can't be reached."""
+        ``payment_intent`` which. ServiceUnavailable when Stripe can't be reached."""
         try:
             # No cancellation_reason: localstripe refuses any parameter here.
             self.client.v1.payment_intents.cancel(intent_id)
@@ -89,11 +89,11 @@ class Payments:
             raise ServiceUnavailable(STRIPE_UNAVAILABLE) from exc
         return True
 
-    def payment_intent_status(self, intent_id: str) -> str | None:
-        """A PaymentIntent's status at Stripe (``succeeded``, ``canceled``, ``processing``…), or None when Stripe
+    def payment_intent(self, intent_id: str) -> dict | None:
+        """A PaymentIntent as Stripe has it (``status``, ``amount_received``, ``currency``…), or None when Stripe
         does not know it. ServiceUnavailable when Stripe can't be reached."""
         intent = self._retrieve(intent_id)
-        return None if intent is None else intent.status
+        return None if intent is None else intent.to_dict()
 
     def client_secret_of(self, intent_id: str) -> str | None:
         """A PaymentIntent's client secret, asked of Stripe again (a repeated checkout's answer; secrets are not

@@ -6,8 +6,11 @@ between the two commits (no PaymentIntent stored). Once older than the TTL such 
 
 - no PaymentIntent → failed, its promo code use given back;
 - a PaymentIntent → cancelled at Stripe, then failed with its use given back; when Stripe refuses because the
-  intent succeeded, the purchase is paid as the webhook would have made it (a lost webhook, healed); when the
-  intent is already cancelled or unknown to Stripe → failed; processing or anything else → the next round.
+  intent succeeded, the purchase is paid as the webhook would have made it (a lost webhook, healed) — only
+  when the intent received exactly its total in its currency, as the webhook checks; a succeeded intent that
+  took anything else is logged as an error and left pending, as the webhook leaves it (at the back of the
+  queue); when the intent is already cancelled or unknown to Stripe → failed; processing or anything else →
+  the next round.
 
 No row lock is held across Stripe: the purchases are claimed (``FOR UPDATE SKIP LOCKED``, so several workers
 share the work) in one short transaction, and each outcome is applied in its own that re-reads the purchase
@@ -26,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from commerce_service.clients.payments import Payments
 from commerce_service.models import Purchase
-from commerce_service.services.payments import apply_event
+from commerce_service.services.payments import apply_event, log_unpaid_success, paid_in_full
 from commerce_service.services.purchases import UnitOfWork, fail_purchase
 
 log = logging.getLogger(__name__)
@@ -56,7 +59,7 @@ def expire_stale_purchases(*, unit_of_work: UnitOfWork, payments: Payments, olde
         if stopping():
             break
         try:
-            outcome = stripe_outcome(payments, intent_id)
+            outcome, intent = stripe_outcome(payments, intent_id)
         except ServiceUnavailable:
             log.warning("stripe unavailable: stale purchases left for the next round",
                         extra={"purchase_id": str(purchase_id)})
@@ -66,7 +69,8 @@ def expire_stale_purchases(*, unit_of_work: UnitOfWork, payments: Payments, olde
                 mark_undecided(session=session, purchase_id=purchase_id)
             continue
         with unit_of_work() as session:
-            status = settle(session=session, purchase_id=purchase_id, intent_id=intent_id, outcome=outcome)
+            status = settle(session=session, purchase_id=purchase_id, intent_id=intent_id, outcome=outcome,
+                            intent=intent)
         if status is not None:
             log.info("stale purchase expired", extra={"purchase_id": str(purchase_id), "status": status,
                                                       "payment_intent_id": intent_id})
@@ -93,26 +97,35 @@ def mark_undecided(*, session: Session, purchase_id: uuid.UUID) -> None:
                     .values(updated_at=func.clock_timestamp()))
 
 
-def stripe_outcome(payments: Payments, intent_id: str) -> str | None:
-    """Cancel the intent; the event it amounts to (cancelled or succeeded), or None when it is still undecided
-    (processing, say). ServiceUnavailable when Stripe can't be reached."""
+def stripe_outcome(payments: Payments, intent_id: str) -> tuple[str | None, dict | None]:
+    """Cancel the intent; the event it amounts to (cancelled or succeeded, None when it is still undecided —
+    processing, say) and the intent as Stripe has it when it had to be asked. ServiceUnavailable when Stripe
+    can't be reached."""
     if payments.cancel_payment_intent(intent_id):
-        return CANCELED
-    status = payments.payment_intent_status(intent_id)
+        return CANCELED, None
+    intent = payments.payment_intent(intent_id)
+    status = None if intent is None else intent.get("status")
     if status == "succeeded":
-        return SUCCEEDED
+        return SUCCEEDED, intent
     if status in ("canceled", None):  # cancelled already (its webhook lost), or unknown to Stripe: never paid
-        return CANCELED
+        return CANCELED, intent
     log.info("stale purchase's payment intent still undecided", extra={"payment_intent_id": intent_id,
                                                                          "intent_status": status})
-    return None
+    return None, intent
 
 
-def settle(*, session: Session, purchase_id: uuid.UUID, intent_id: str, outcome: str) -> str | None:
+def settle(*, session: Session, purchase_id: uuid.UUID, intent_id: str, outcome: str,
+           intent: dict | None = None) -> str | None:
     """Apply Stripe's answer to the purchase if it is still pending on that intent; its new status, or None."""
     purchase = session.get(Purchase, purchase_id, with_for_update=True, populate_existing=True)
     if purchase is None or purchase.status != "pending" or purchase.stripe_payment_intent_id != intent_id:
         return None  # a webhook moved it meanwhile (or another worker did)
+    if outcome == SUCCEEDED and not paid_in_full(intent, purchase):
+        # What the webhook does with the same intent: nothing moves, and someone has to look at the payment.
+        # To the back of the queue, like an undecided intent, so it can't hold up the stale purchases behind it.
+        log_unpaid_success(purchase, intent or {})
+        mark_undecided(session=session, purchase_id=purchase_id)
+        return None
     # The move the webhook would have made: cancelled → failed, the promo use given back; succeeded → paid,
     # keeping the use taken at checkout.
     return apply_event(session=session, purchase=purchase, event_type=outcome)

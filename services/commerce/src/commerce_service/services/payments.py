@@ -50,14 +50,22 @@ def payment_intent_of(event: dict) -> tuple[str | None, str | None]:
     return obj.get("id"), (obj.get("metadata") or {}).get("purchase_id")
 
 
-def paid_in_full(event: dict, purchase: Purchase) -> bool:
-    """Whether a ``payment_intent.succeeded`` received exactly the purchase's total in its currency: an intent
-    that took another amount (changed after checkout, captured in part, or not ours to begin with) is not
-    this purchase paid, whatever its status says."""
-    obj = (event.get("data") or {}).get("object") or {}
-    received, currency = obj.get("amount_received"), obj.get("currency")
+def paid_in_full(intent: dict | None, purchase: Purchase) -> bool:
+    """Whether a succeeded PaymentIntent (an event's object, or the intent as the sweeper retrieved it) received
+    exactly the purchase's total in its currency: an intent that took another amount (changed after checkout,
+    captured in part, or not ours to begin with) is not this purchase paid, whatever its status says."""
+    intent = intent or {}
+    received, currency = intent.get("amount_received"), intent.get("currency")
     return (type(received) is int and received == purchase.total_cents
             and isinstance(currency, str) and currency.lower() == purchase.currency.lower())
+
+
+def log_unpaid_success(purchase: Purchase, intent: dict, **extra) -> None:
+    """The ERROR someone has to act on: Stripe says the intent succeeded, but not for this purchase's total."""
+    log.error("stripe payment does not match its purchase: the purchase does not move",
+              extra={**extra, "purchase_id": str(purchase.id), "payment_intent_id": intent.get("id"),
+                     "amount_received": intent.get("amount_received"), "currency": intent.get("currency"),
+                     "total_cents": purchase.total_cents, "purchase_currency": purchase.currency})
 
 
 def is_full_refund(event: dict) -> bool:
@@ -85,15 +93,11 @@ def handle_webhook(*, session: Session, payments: Payments, payload: bytes, sign
     if purchase is None:
         log.warning("stripe event for no purchase of ours", extra={"event_id": event["id"]})
         return
-    if event["type"] == "payment_intent.succeeded" and not paid_in_full(event, purchase):
+    intent = (event.get("data") or {}).get("object") or {}
+    if event["type"] == "payment_intent.succeeded" and not paid_in_full(intent, purchase):
         # Answered 200 like every event we can't act on: Stripe would only redeliver the same amount. The
         # event stays recorded (so a redelivery is a no-op) and someone has to look at the payment.
-        obj = event["data"]["object"]
-        log.error("stripe payment does not match its purchase: the purchase does not move",
-                  extra={"event_id": event["id"], "purchase_id": str(purchase.id),
-                         "payment_intent_id": obj.get("id"), "amount_received": obj.get("amount_received"),
-                         "currency": obj.get("currency"), "total_cents": purchase.total_cents,
-                         "purchase_currency": purchase.currency})
+        log_unpaid_success(purchase, intent, event_id=event["id"])
         return
     apply_event(session=session, purchase=purchase, event_type=event["type"])
 
