@@ -261,6 +261,16 @@ class TestWebhooks:
         stored = db_session.get(Purchase, uuid.UUID(purchase["id"]), populate_existing=True)
         assert (stored.status, stored.stripe_payment_intent_id) == ("paid", purchase["stripePaymentIntentId"])
 
+    def test_a_refused_event_found_by_metadata_leaves_the_intent_unbound(self, client, db_session, shop):
+        """A succeeded intent for another amount is refused: the purchase neither moves nor takes the intent."""
+        purchase = _checkout(client, shop).json
+        db_session.get(Purchase, uuid.UUID(purchase["id"])).stripe_payment_intent_id = None
+        db_session.flush()
+        short = stripe_events.intent_event("payment_intent.succeeded", purchase, amount_received=1)
+        assert _webhook(client, short).status_code == 200
+        stored = db_session.get(Purchase, uuid.UUID(purchase["id"]), populate_existing=True)
+        assert (stored.status, stored.stripe_payment_intent_id) == ("pending", None)
+
     def test_unknown_events_and_intents_are_200(self, client, db_session, shop):
         assert _webhook(client, stripe_events.event("customer.created", {"id": "cus_1"})).status_code == 200
         assert _webhook(client, stripe_events.event("payment_intent.succeeded", {"id": "pi_nobody"})).status_code == 200

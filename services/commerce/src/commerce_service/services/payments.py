@@ -99,6 +99,9 @@ def handle_webhook(*, session: Session, payments: Payments, payload: bytes, sign
         # event stays recorded (so a redelivery is a no-op) and someone has to look at the payment.
         log_unpaid_success(purchase, intent, event_id=event["id"])
         return
+    if purchase.stripe_payment_intent_id is None:
+        # Found by its metadata: the intent becomes the purchase's only now the event is accepted.
+        purchase.stripe_payment_intent_id = payment_intent_of(event)[0]
     apply_event(session=session, purchase=purchase, event_type=event["type"])
 
 
@@ -120,7 +123,8 @@ def apply_event(*, session: Session, purchase: Purchase, event_type: str) -> str
 
 def find_purchase(*, session: Session, event: dict) -> Purchase | None:
     """The event's purchase, locked: by PaymentIntent id, else by the purchase id in the intent's metadata
-    (an intent whose id checkout never got to store, e.g. Stripe answered too late)."""
+    (an intent whose id checkout never got to store, e.g. Stripe answered too late; ``handle_webhook`` binds
+    the intent to it once it accepts the event)."""
     intent_id, purchase_id = payment_intent_of(event)
     if not intent_id:
         return None
@@ -135,5 +139,4 @@ def find_purchase(*, session: Session, event: dict) -> Purchase | None:
     purchase = session.get(Purchase, purchase_id, with_for_update=True)
     if purchase is None or purchase.stripe_payment_intent_id not in (None, intent_id):
         return None
-    purchase.stripe_payment_intent_id = intent_id
     return purchase
