@@ -47,6 +47,16 @@ def test_quote_refuses_what_checkout_refuses(client, projects, operator, operato
         assert quote.status_code in (403, 422)
 
 
+@pytest.mark.parametrize("photo_ids", [[uuid.UUID(int=1)] * 2, [uuid.uuid4() for _ in range(501)]])
+def test_the_quote_refuses_the_photo_lists_checkout_refuses(client, photo_ids):
+    """A repeated photo, or more than checkout's 500: the same 422, before anyone is asked about the project."""
+    body = _quote_body(uuid.uuid4(), photo_ids)
+    quote = client.post("/internal/checkout/quote", json=body, headers=SERVICE)
+    checkout = client.post("/internal/checkout", json=body, headers=SERVICE)
+    assert (quote.status_code, quote.json) == (checkout.status_code, checkout.json)
+    assert quote.status_code == 422 and set(quote.json["errors"]["json"]) == {"photoIds"}
+
+
 def test_quote_validation_and_unknown_project(client, projects):
     response = client.post("/internal/checkout/quote", json={"projectId": "x", "photoIds": [], "extra": 1},
                            headers=SERVICE)

@@ -6,7 +6,6 @@ from commerce_service.models import DISCOUNT_TYPES, PURCHASE_STATUSES
 
 MAX_CENTS = 100_000_000  # one million in the currency's main unit: a bound, so sums stay far from overflow
 MAX_USES = 100_000_000
-MAX_PHOTOS_PER_QUOTE = 10_000
 
 
 class Int(fields.Integer):
@@ -128,6 +127,14 @@ class PromoCodeCreateSchema(PromoCodeUpdateSchema):
 
 # --- checkout quote (design §9) ----------------------------------------------------------------------------------
 
+MAX_PHOTOS_PER_CHECKOUT = 500
+
+
+def _unique(values: list) -> None:
+    if len(set(values)) != len(values):
+        raise ValidationError("Must not repeat a photo.")
+
+
 class ParticipantRefSchema(Schema):
     id = fields.UUID(required=True)
     email = Email(required=True)
@@ -135,9 +142,12 @@ class ParticipantRefSchema(Schema):
 
 
 class QuoteRequestSchema(Schema):
+    """A checkout's body, and the quote's: the quote refuses what checkout refuses, the photo list included."""
+
     project_id = fields.UUID(required=True)
     participant = fields.Nested(ParticipantRefSchema, required=True)
-    photo_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(1, MAX_PHOTOS_PER_QUOTE))
+    photo_ids = fields.List(fields.UUID(), required=True,
+                            validate=[validate.Length(1, MAX_PHOTOS_PER_CHECKOUT), _unique])
     # Any text: an unknown or unusable code is ignored, not refused.
     promo_code = fields.String(allow_none=True, validate=validate.Length(max=200))
 
@@ -151,14 +161,6 @@ class QuoteSchema(Schema):
 
 
 # --- checkout and purchases --------------------------------------------------------------------------------------
-
-MAX_PHOTOS_PER_CHECKOUT = 500
-
-
-def _unique(values: list) -> None:
-    if len(set(values)) != len(values):
-        raise ValidationError("Must not repeat a photo.")
-
 
 def _printable_ascii(value: str) -> None:
     if not all(" " <= c <= "~" for c in value):
@@ -176,8 +178,7 @@ class CheckoutHeadersSchema(ma.Schema):
 
 
 class CheckoutRequestSchema(QuoteRequestSchema):
-    photo_ids = fields.List(fields.UUID(), required=True,
-                            validate=[validate.Length(1, MAX_PHOTOS_PER_CHECKOUT), _unique])
+    pass
 
 
 class ProjectNameSchema(Schema):

@@ -142,7 +142,7 @@ def quote(*, session: Session, projects: ProjectsClient, project_id: uuid.UUID, 
     quote is made without it.
     """
     at = at or dt.datetime.now(dt.timezone.utc)
-    photo_ids = list(dict.fromkeys(photo_ids))
+    photo_ids = list(photo_ids)
     facts = check_checkout(projects.checkout_facts(project_id, participant_id, photo_ids), photo_ids)
     return quote_for(session=session, operator_id=facts.project.operator_id, project_id=project_id,
                      participant_id=participant_id, photo_count=len(photo_ids), promo_code=promo_code, at=at)
