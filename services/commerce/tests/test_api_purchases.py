@@ -1,5 +1,6 @@
 """Checkout, Stripe webhooks, the operator's purchases and the analytics figures, through the app on real
 PostgreSQL, the real projects and auth services over HTTP, and a real Stripe fake (localstripe)."""
+import datetime as dt
 import threading
 import time
 import uuid
@@ -609,7 +610,8 @@ class TestConcurrentFirstTries:
                 answers[i] = purchases.checkout(
                     unit_of_work=unit_of_work, projects=app.extensions["projects_client"], auth=AuthAtTheStartLine(),
                     payments=app.extensions["payments"], project_id=shop.project.id, participant=shop.participant,
-                    photo_ids=shop.photos, promo_code=promo_code, idempotency_key="race-key")
+                    photo_ids=shop.photos, promo_code=promo_code, idempotency_key="race-key",
+                    key_ttl=dt.timedelta(hours=24))
             except Exception as exc:  # noqa: BLE001 — any failure fails the test below
                 answers[i] = exc
 

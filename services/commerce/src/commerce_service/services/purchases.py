@@ -73,12 +73,9 @@ def apportion(total_cents: int, weights: Mapping[Hashable, int]) -> dict[Hashabl
 
 # --- checkout ----------------------------------------------------------------------------------------------------
 
-IDEMPOTENCY_KEY_TTL = dt.timedelta(hours=24)  # IDEMPOTENCY_KEY_TTL_S's default, as long as Stripe keeps its keys
-
-
 def checkout(*, unit_of_work: UnitOfWork, projects: ProjectsClient, auth: AuthClient, payments: Payments,
              project_id: uuid.UUID, participant: dict, photo_ids: list[uuid.UUID], promo_code: str | None = None,
-             idempotency_key: str | None = None, key_ttl: dt.timedelta = IDEMPOTENCY_KEY_TTL,
+             key_ttl: dt.timedelta, idempotency_key: str | None = None,
              at: dt.datetime | None = None) -> tuple[dict, bool]:
     """Buy photos: a pending purchase and its Stripe PaymentIntent, or a paid purchase when the total is 0.
 
