@@ -16,7 +16,13 @@ from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
 from commerce_service.models import (Discount, PricingRule, PromoCode, PromoCodeRedemption, Purchase, PurchaseItem,
                                      StripeEvent)
-from commerce_service.services import discounts, pricing_rules, promo_codes, purchases
+from commerce_service.clients.auth import AuthClient
+from commerce_service.clients.payments import Payments
+from commerce_service.clients.projects import ProjectsClient
+from commerce_service.discounts import rules as discounts
+from commerce_service.pricing import rules as pricing_rules
+from commerce_service.promo_codes import rules as promo_codes
+from commerce_service.purchases import checkout as purchases
 from devstack import stripe_events
 
 STRIPE_WEBHOOK_SECRET = "whsec_unit_test_secret"  # what conftest gives the app
@@ -178,9 +184,9 @@ class TestCheckout:
         if message:
             assert response.json["errors"]["json"]["photoIds"] == [message]
 
-    def test_stripe_down_is_503_and_leaves_nothing_pending(self, app, client, db_session, shop, operator):
+    def test_stripe_down_is_503_and_leaves_nothing_pending(self, app, provided, client, db_session, shop, operator):
         code = _promo(client, operator)
-        payments = app.extensions["payments"]
+        payments = provided(Payments)
         working = payments.client
         payments.client = stripe.StripeClient("sk_test_unit", base_addresses={"api": "http://127.0.0.1:9"},
                                               max_network_retries=0)
@@ -520,8 +526,8 @@ class TestIdempotencyKey:
             assert _checkout(client, shop, headers={"Idempotency-Key": key}).status_code == 201
             assert _checkout(client, shop, headers={"Idempotency-Key": key}).status_code == 200
 
-    def test_a_checkout_stripe_failed_leaves_its_key_free_for_the_retry(self, app, client, db_session, shop):
-        payments = app.extensions["payments"]
+    def test_a_checkout_stripe_failed_leaves_its_key_free_for_the_retry(self, app, provided, client, db_session, shop):
+        payments = provided(Payments)
         working = payments.client
         payments.client = stripe.StripeClient("sk_test_unit", base_addresses={"api": "http://127.0.0.1:9"},
                                               max_network_retries=0)
@@ -534,10 +540,10 @@ class TestIdempotencyKey:
         stored = db_session.scalars(select(Purchase).order_by(Purchase.status)).all()
         assert [(p.status, p.idempotency_key) for p in stored] == [("failed", None), ("pending", "retry-me")]
 
-    def test_stripe_unreachable_on_a_repeat_is_503(self, app, client, db_session, shop):
+    def test_stripe_unreachable_on_a_repeat_is_503(self, app, provided, client, db_session, shop):
         key = {"Idempotency-Key": "k1"}
         assert _checkout(client, shop, headers=key).status_code == 201
-        payments = app.extensions["payments"]
+        payments = provided(Payments)
         working = payments.client
         payments.client = stripe.StripeClient("sk_test_unit", base_addresses={"api": "http://127.0.0.1:9"},
                                               max_network_retries=0)
@@ -580,9 +586,9 @@ class TestConcurrentFirstTries:
                 session.execute(delete(model).where(model.operator_id == operator_id))
 
     @pytest.mark.parametrize("promo_code", ["race10", None])
-    def test_one_purchase_one_intent_one_promo_use(self, app, committed_shop, stripe_api_base, promo_code):
+    def test_one_purchase_one_intent_one_promo_use(self, app, provided, committed_shop, stripe_api_base, promo_code):
         shop = committed_shop
-        real_auth = app.extensions["auth_client"]
+        real_auth = provided(AuthClient)
         barrier = threading.Barrier(self.TRIES)
 
         class AuthAtTheStartLine:
@@ -608,10 +614,10 @@ class TestConcurrentFirstTries:
         def attempt(i):
             try:
                 answers[i] = purchases.checkout(
-                    unit_of_work=unit_of_work, projects=app.extensions["projects_client"], auth=AuthAtTheStartLine(),
-                    payments=app.extensions["payments"], project_id=shop.project.id, participant=shop.participant,
+                    unit_of_work=unit_of_work, projects=provided(ProjectsClient), auth=AuthAtTheStartLine(),
+                    payments=provided(Payments), project_id=shop.project.id, participant=shop.participant,
                     photo_ids=shop.photos, promo_code=promo_code, idempotency_key="race-key",
-                    key_ttl=dt.timedelta(hours=24))
+                    key_ttl=dt.timedelta(hours=24), now=dt.datetime.now(dt.timezone.utc))
             except Exception as exc:  # noqa: BLE001 — any failure fails the test below
                 answers[i] = exc
 
@@ -625,16 +631,16 @@ class TestConcurrentFirstTries:
         assert len(created) == 1
         winner = created[0]
         for view, new in answers:
-            assert view["id"] == winner["id"] and view["status"] == "pending"
+            assert view.id == winner.id and view.status == "pending"
             # A loser may read the purchase before the winner has stored its intent: no secret to give yet.
-            assert view["client_secret"] in (None, winner["client_secret"])
+            assert view.client_secret in (None, winner.client_secret)
         with Session(shop.engine) as session:
             stored = session.scalars(select(Purchase).where(Purchase.participant_id == shop.participant["id"])).all()
-            assert [(p.id, p.idempotency_key) for p in stored] == [(winner["id"], "race-key")]
+            assert [(p.id, p.idempotency_key) for p in stored] == [(winner.id, "race-key")]
             assert session.scalar(select(func.count()).select_from(PurchaseItem)
-                                  .where(PurchaseItem.purchase_id == winner["id"])) == 2
+                                  .where(PurchaseItem.purchase_id == winner.id)) == 2
             assert session.get(PromoCode, shop.code_id).times_used == (1 if promo_code else 0)
             assert session.scalar(select(func.count()).select_from(PromoCodeRedemption)
                                   .where(PromoCodeRedemption.promo_code_id == shop.code_id)) == (
                 1 if promo_code else 0)
-        assert len(TestIdempotencyKey._intents(stripe_api_base, str(winner["id"]))) == 1
+        assert len(TestIdempotencyKey._intents(stripe_api_base, str(winner.id))) == 1

@@ -22,7 +22,7 @@ from backoffice_common.internal import make_service_token
 from commerce_service.clients.payments import Payments
 from commerce_service.config import Settings
 from commerce_service.models import PromoCode, PromoCodeRedemption, Purchase
-from commerce_service.services.expiry import expire_stale_purchases
+from commerce_service.purchases.expiry import expire_stale_purchases
 from devstack import stripe_events
 
 STRIPE_WEBHOOK_SECRET = "whsec_unit_test_secret"  # what conftest gives the app
@@ -58,8 +58,8 @@ def unit_of_work(app, db_session):
 
 
 @pytest.fixture
-def payments(app) -> Payments:
-    return app.extensions["payments"]
+def payments(provided) -> Payments:
+    return provided(Payments)
 
 
 @pytest.fixture

@@ -7,8 +7,10 @@ from sqlalchemy import func, select
 
 from backoffice_common.errors import Conflict, NotFound, Unprocessable
 from commerce_service.models import PricingRule, ProjectDiscount, PromoCode, PromoCodeRedemption
-from commerce_service.services import discounts, pricing, pricing_rules, promo_codes
-from commerce_service.services.projects import project_deleted
+from commerce_service.discounts import rules as discounts
+from commerce_service.pricing import engine as pricing, rules as pricing_rules
+from commerce_service.projects.rules import project_deleted
+from commerce_service.promo_codes import rules as promo_codes
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 DAY = dt.timedelta(days=1)
@@ -236,7 +238,7 @@ def test_quote(db_session, rule, discount, projects, operator_id):
 
     def quote(**kw):
         return pricing.quote(session=db_session, projects=projects.client, project_id=project.id,
-                             participant_id=participant, photo_ids=photos, at=NOW, **kw)
+                             participant_id=participant, photo_ids=photos, now=NOW, **kw)
 
     with pytest.raises(Conflict):
         quote()
@@ -258,7 +260,7 @@ def test_quote(db_session, rule, discount, projects, operator_id):
     assert quote(promo_code="TENOFF").applied_promo_code is None  # this participant used it up
     with pytest.raises(NotFound):
         pricing.quote(session=db_session, projects=projects.client, project_id=uuid.uuid4(), participant_id=participant,
-                      photo_ids=photos)
+                      photo_ids=photos, now=NOW)
 
 
 def test_quote_counts_no_use(db_session, rule, discount, projects, operator_id):
@@ -269,5 +271,5 @@ def test_quote_counts_no_use(db_session, rule, discount, projects, operator_id):
     participant = uuid.uuid4()
     projects.add_member(project.id, participant)
     pricing.quote(session=db_session, projects=projects.client, project_id=project.id, participant_id=participant,
-                  photo_ids=projects.add_photos(project.id, uuid.uuid4()), promo_code="ONCE")
+                  photo_ids=projects.add_photos(project.id, uuid.uuid4()), promo_code="ONCE", now=NOW)
     assert db_session.get(PromoCode, promo.id).times_used == 0

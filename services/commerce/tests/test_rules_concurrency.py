@@ -11,7 +11,10 @@ from sqlalchemy.orm import Session
 from backoffice_common.errors import Conflict
 from commerce_service.clients.projects import CheckoutFacts, ProjectRef
 from commerce_service.models import Discount, PricingRule, PromoCode, PromoCodeRedemption, Purchase
-from commerce_service.services import discounts, pricing_rules, promo_codes, purchases
+from commerce_service.discounts import rules as discounts
+from commerce_service.pricing import rules as pricing_rules
+from commerce_service.promo_codes import rules as promo_codes
+from commerce_service.purchases import checkout as purchases
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 WRITERS = 8
@@ -114,7 +117,7 @@ def test_concurrent_checkouts_never_overuse_a_promo_code(engine, operator_id, li
         purchases.open_purchase(
             session=session, facts=CheckoutFacts(project=project, member=True, photographers={photo: uuid.uuid4()}),
             participant={"id": buyer, "email": "p@x.io", "name": "P"}, photo_ids=[photo], promo_code="once",
-            currency="EUR", at=NOW)
+            currency="EUR", now=NOW)
 
     outcomes = race(engine, checkout)
     assert outcomes == ["won"] * WRITERS, outcomes

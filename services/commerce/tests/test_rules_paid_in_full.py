@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from commerce_service.services.payments import paid_in_full
+from commerce_service.purchases.webhooks import paid_in_full
 
 PURCHASE = SimpleNamespace(total_cents=1500, currency="CHF")
 

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commerce_service.services.pricing import (Candidate, choose_discount, compute_quote, discount_amount,
-                                               discount_applies, percent_of, promo_code_usable)
+from commerce_service.pricing.engine import (Candidate, choose_discount, compute_quote, discount_amount,
+                                             discount_applies, percent_of)
+from commerce_service.promo_codes.rules import promo_code_usable
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 HOUR = dt.timedelta(hours=1)

@@ -9,8 +9,9 @@ from backoffice_common.errors import Conflict
 from hypothesis import given, strategies as st
 
 from commerce_service.models import PURCHASE_STATUSES
-from commerce_service.services.payments import EVENT_STATUSES, next_status, payment_intent_of
-from commerce_service.services.purchases import apportion, check_amounts
+from commerce_service.purchases.checkout import apportion, check_amounts
+from commerce_service.purchases.status import EVENT_STATUSES, next_status
+from commerce_service.purchases.webhooks import payment_intent_of
 
 weights = st.dictionaries(st.uuids(), st.integers(0, 10_000), min_size=1, max_size=60)
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from commerce_service.models import Purchase, PurchaseItem
-from commerce_service.services.stats import purchase_stats
+from commerce_service.stats.rules import purchase_stats
 
 MOVES = {"pending": ["paid", "failed"], "paid": ["refunded"], "failed": ["paid"], "refunded": []}
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import stripe
 from backoffice_common.errors import Conflict, ServiceUnavailable
-from flask import current_app
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +30,13 @@ class Payments:
         self.client = stripe.StripeClient(
             secret_key, base_addresses={"api": api_base.rstrip("/")}, max_network_retries=0,
             http_client=stripe.RequestsClient(timeout=(connect_timeout, read_timeout)))
+
+    @classmethod
+    def from_settings(cls, settings) -> Payments:
+        """Stripe as the settings name it: the app's and the worker's."""
+        return cls(secret_key=settings.stripe_secret_key, api_base=settings.stripe_api_base,
+                   webhook_secret=settings.stripe_webhook_secret, connect_timeout=settings.stripe_timeout_connect_s,
+                   read_timeout=settings.stripe_timeout_read_s)
 
     def create_payment_intent(self, *, purchase_id: uuid.UUID, amount_cents: int, currency: str) -> PaymentIntent:
         """A PaymentIntent for a purchase (idempotency key = the purchase id).
@@ -117,7 +123,3 @@ class Payments:
         log.warning("stripe payment intent retrieve failed: %s", failure.__class__.__name__,
                     extra={"payment_intent_id": intent_id})
         raise ServiceUnavailable(STRIPE_UNAVAILABLE) from failure
-
-
-def payments() -> Payments:
-    return current_app.extensions["payments"]

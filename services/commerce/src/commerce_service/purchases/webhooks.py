@@ -1,4 +1,5 @@
-"""Stripe's signed webhooks move purchases (design §6): each event once, and never backwards."""
+"""Stripe's signed webhooks (design §6): each event applied once, through the status machine; a payment counts
+only for exactly its purchase's total in its currency."""
 from __future__ import annotations
 
 import logging
@@ -11,34 +12,13 @@ from sqlalchemy.orm import Session
 
 from commerce_service.clients.payments import Payments
 from commerce_service.models import Purchase, StripeEvent
-from commerce_service.services.purchases import give_back_promo_code_use, take_promo_code_use
+from commerce_service.purchases.status import EVENT_STATUSES, apply_event
 
 log = logging.getLogger(__name__)
-
-# What each event we act on would make of a purchase.
-EVENT_STATUSES = {
-    "payment_intent.succeeded": "paid",
-    "payment_intent.payment_failed": "failed",
-    "payment_intent.canceled": "failed",  # abandoned, or cancelled by the sweeper: the promo use comes back
-    "charge.refunded": "refunded",
-}
-# pending/failed → refunded: Stripe does not promise order, and a fully refunded charge proves the payment
-# happened and was returned; taking it at once keeps a late "succeeded" from leaving the purchase paid.
-TRANSITIONS = frozenset({("pending", "paid"), ("pending", "failed"), ("failed", "paid"), ("paid", "refunded"),
-                         ("pending", "refunded"), ("failed", "refunded")})
-
 
 class InvalidSignature(DomainError):
     status_code = 400
     default_message = "The Stripe-Signature header is missing or does not match the payload."
-
-
-# --- the rules, as plain functions -------------------------------------------------------------------------------
-
-def next_status(current: str, event_type: str) -> str | None:
-    """The purchase's status after the event, or None when the event must not move it (late, repeated, unknown)."""
-    target = EVENT_STATUSES.get(event_type)
-    return target if (current, target) in TRANSITIONS else None
 
 
 def payment_intent_of(event: dict) -> tuple[str | None, str | None]:
@@ -73,8 +53,6 @@ def is_full_refund(event: dict) -> bool:
     return bool(((event.get("data") or {}).get("object") or {}).get("refunded"))
 
 
-# --- handling an event -------------------------------------------------------------------------------------------
-
 def handle_webhook(*, session: Session, payments: Payments, payload: bytes, signature: str | None) -> None:
     """Verify a Stripe event and apply it once (400 when the signature is bad; anything else is a 200)."""
     try:
@@ -103,22 +81,6 @@ def handle_webhook(*, session: Session, payments: Payments, payload: bytes, sign
         # Found by its metadata: the intent becomes the purchase's only now the event is accepted.
         purchase.stripe_payment_intent_id = payment_intent_of(event)[0]
     apply_event(session=session, purchase=purchase, event_type=event["type"])
-
-
-def apply_event(*, session: Session, purchase: Purchase, event_type: str) -> str | None:
-    """Move a (locked) purchase as the event says, its promo code use with it: the new status, or None when
-    the event must not move it. The webhook's path, and the sweeper's when it learns the same from Stripe."""
-    target = next_status(purchase.status, event_type)
-    if target is None:
-        return None
-    if target == "failed":
-        give_back_promo_code_use(session=session, purchase=purchase)
-    elif purchase.status == "failed" and purchase.promo_code_id is not None:
-        # The use was given back when the payment failed; the money came after all, so the code was used.
-        take_promo_code_use(session=session, purchase=purchase, within_limit=False)
-    purchase.status = target
-    session.flush()
-    return target
 
 
 def find_purchase(*, session: Session, event: dict) -> Purchase | None:

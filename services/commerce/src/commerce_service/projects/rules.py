@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from backoffice_common.errors import Conflict, Forbidden, NotFound
+from backoffice_common.errors import Conflict, Forbidden, NotFound, field_error
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.projects import CheckoutFacts, ProjectRef, ProjectsClient
 from commerce_service.models import KnownProject, PricingRule, ProjectDiscount
-from commerce_service.services.common import invalid
 
 PROJECT_NOT_FOUND = "Project not found."
 # The contract: closing a project "prevents new joins; existing members retain access" — buying included.
@@ -31,7 +30,8 @@ def check_checkout(facts: CheckoutFacts | None, photo_ids: list[uuid.UUID]) -> C
         raise Forbidden("The participant is not a member of this project.")
     strangers = sorted({str(photo_id) for photo_id in photo_ids if photo_id not in facts.photographers})
     if strangers:
-        raise invalid({"photoIds": [f"Not ready photos of this project: {', '.join(strangers)}"]})
+        raise field_error("photoIds", f"Not ready photos of this project: {', '.join(strangers)}",
+                          summary="The request is invalid.")
     return facts
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from backoffice_common.errors import Conflict, NotFound
+from backoffice_common.db import constraint_errors
+from backoffice_common.errors import Conflict, NotFound, field_error
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import PricingRule
-from commerce_service.services.common import (DEADLOCK_DETECTED, EXCLUSION_VIOLATION, invalid, operator_listing,
-                                              savepoint, window_errors)
-from commerce_service.services.projects import PROJECT_NOT_FOUND, find_project
+from commerce_service.common import DEADLOCK_DETECTED, EXCLUSION_VIOLATION, invalid, operator_listing, window_errors
+from commerce_service.projects.rules import PROJECT_NOT_FOUND, find_project
 
 OVERLAP = "Another active pricing rule for the same scope overlaps this period."
 UPDATABLE = frozenset({"price_per_photo_cents", "compare_at_price_cents", "valid_from", "valid_until", "is_active"})
@@ -57,8 +57,8 @@ def create_rule(*, session: Session, projects: ProjectsClient, operator_id: uuid
             find_project(session=session, projects=projects, project_id=project_id, operator_id=operator_id,
                          for_write=True)
         except NotFound as exc:
-            raise NotFound(PROJECT_NOT_FOUND, errors={"json": {"projectId": [PROJECT_NOT_FOUND]}}) from exc
-    with savepoint(session, _overlap_errors()):
+            raise field_error("projectId", PROJECT_NOT_FOUND, error=NotFound) from exc
+    with constraint_errors(session, _overlap_errors()):
         session.add(rule)
     return rule
 
@@ -68,7 +68,7 @@ def update_rule(*, session: Session, operator_id: uuid.UUID, rule_id: uuid.UUID,
     rule = get_rule(session=session, operator_id=operator_id, rule_id=rule_id)
     if unknown := set(changes) - UPDATABLE:
         raise ValueError(f"not updatable: {sorted(unknown)}")
-    with savepoint(session, _overlap_errors()):
+    with constraint_errors(session, _overlap_errors()):
         for field, value in changes.items():
             setattr(rule, field, value)
         _check(rule)  # the merged rule, so a refused change is rolled back with the savepoint

@@ -2,12 +2,14 @@ import uuid
 
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
+from backoffice_common.service import dependency
 from backoffice_common.tokens import OPERATOR, current_identity, roles_required
 from flask.views import MethodView
 
-from commerce_service.clients.projects import projects_client
-from commerce_service.schemas import DiscountCreateSchema, DiscountLinkSchema, DiscountSchema, DiscountUpdateSchema
-from commerce_service.services import discounts
+from commerce_service.clients.projects import ProjectsClient
+from commerce_service.discounts import rules as discounts
+from commerce_service.discounts.schemas import (DiscountCreateSchema, DiscountLinkSchema, DiscountSchema,
+                                               DiscountUpdateSchema)
 
 blp = Blueprint("discounts", __name__, url_prefix="/v1/discounts", description="The operator's discounts.")
 links = Blueprint("project_discounts", __name__, url_prefix="/v1/projects",
@@ -60,7 +62,7 @@ class ProjectDiscounts(MethodView):
     @links.response(200, DiscountSchema(many=True))
     def get(self, project_id: uuid.UUID):
         """List the discounts linked to a project, most recently linked first"""
-        return discounts.project_discounts(session=db.session, projects=projects_client(),
+        return discounts.project_discounts(session=db.session, projects=dependency(ProjectsClient),
                                            operator_id=current_identity().operator_id, project_id=project_id)
 
     @links.arguments(DiscountLinkSchema)
@@ -69,7 +71,7 @@ class ProjectDiscounts(MethodView):
     def post(self, body, project_id: uuid.UUID):
         """Link a discount to a project (linking twice is a no-op)"""
         with db.unit_of_work() as session:
-            discounts.link_discount(session=session, projects=projects_client(),
+            discounts.link_discount(session=session, projects=dependency(ProjectsClient),
                                     operator_id=current_identity().operator_id, project_id=project_id, **body)
 
 
@@ -81,6 +83,6 @@ class ProjectDiscount(MethodView):
     def delete(self, project_id: uuid.UUID, discount_id: uuid.UUID):
         """Unlink a discount from a project (not linked: a no-op)"""
         with db.unit_of_work() as session:
-            discounts.unlink_discount(session=session, projects=projects_client(),
+            discounts.unlink_discount(session=session, projects=dependency(ProjectsClient),
                                       operator_id=current_identity().operator_id, project_id=project_id,
                                       discount_id=discount_id)

@@ -29,8 +29,9 @@ from sqlalchemy.orm import Session
 
 from commerce_service.clients.payments import Payments
 from commerce_service.models import Purchase
-from commerce_service.services.payments import apply_event, log_unpaid_success, paid_in_full
-from commerce_service.services.purchases import UnitOfWork, fail_purchase
+from commerce_service.purchases.checkout import UnitOfWork
+from commerce_service.purchases.status import apply_event, fail_purchase
+from commerce_service.purchases.webhooks import log_unpaid_success, paid_in_full
 
 log = logging.getLogger(__name__)
 

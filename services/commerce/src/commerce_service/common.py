@@ -1,24 +1,22 @@
-"""What every commerce rule shares: field errors in webargs' shape, windows, and integrity errors by constraint."""
+"""What the catalog's rules share (pricing rules, discounts, promo codes): validity windows, a request's field
+errors in webargs' shape, the constraints that decide a race for a period, and the operator's list statements."""
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 
-from backoffice_common.errors import DomainError, Unprocessable
+from backoffice_common.errors import Unprocessable
 from sqlalchemy import bindparam, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 EXCLUSION_VIOLATION = "23P01"
-FOREIGN_KEY_VIOLATION = "23503"
-UNIQUE_VIOLATION = "23505"
 # Exclusion constraints are checked after the index insert, so two overlapping inserts can each wait for the
 # other: PostgreSQL aborts one with a deadlock, and that one lost the race just as with 23P01.
 DEADLOCK_DETECTED = "40P01"
 
 
 def invalid(field_errors: dict[str, list[str]]) -> Unprocessable:
-    """A 422 naming fields by their JSON names, in the same place schema errors go (``errors.json``)."""
+    """A 422 naming several fields at once by their JSON names, where schema errors go (``errors.json``); one
+    field's error is common's ``field_error``."""
     return Unprocessable("The request is invalid.", errors={"json": field_errors})
 
 
@@ -48,23 +46,3 @@ def operator_listing(model, columns: tuple[str, ...]):
         return session.execute(statement, {"operator_id": operator_id}).all()
 
     return listed
-
-
-@contextmanager
-def savepoint(session: Session, errors: dict[str, DomainError]):
-    """Make the block's changes and flush them inside a savepoint.
-
-    A database error whose sqlstate is a key of ``errors`` raises that error
-    instead; either way the savepoint is rolled back (new objects expunged,
-    changed ones expired), so the session stays usable and unchanged. Changes
-    must be made inside the block: ``begin_nested`` flushes what is pending first.
-    """
-    try:
-        with session.begin_nested():
-            yield
-            session.flush()
-    except DBAPIError as exc:
-        error = errors.get(getattr(exc.orig, "pgcode", None))
-        if error is None:
-            raise
-        raise error from exc

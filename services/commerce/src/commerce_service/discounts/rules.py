@@ -4,15 +4,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from backoffice_common.errors import Conflict, NotFound
+from backoffice_common.db import FOREIGN_KEY_VIOLATION, constraint_errors
+from backoffice_common.errors import Conflict, NotFound, field_error
 from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import Discount, ProjectDiscount, PromoCode
-from commerce_service.services.common import FOREIGN_KEY_VIOLATION, invalid, operator_listing, savepoint, window_errors
-from commerce_service.services.projects import find_project
+from commerce_service.common import invalid, operator_listing, window_errors
+from commerce_service.projects.rules import find_project
 
 DISCOUNT_NOT_FOUND = "Discount not found."
 IN_USE = "The discount is still linked to a project or used by a promo code."
@@ -23,7 +24,7 @@ UPDATABLE = frozenset({"name", "valid_from", "valid_until", "is_active"})
 
 def discount_not_found(field: str | None = None) -> NotFound:
     """404 for a discount that is not the operator's; ``field`` names the body field that referred to it."""
-    return NotFound(DISCOUNT_NOT_FOUND, errors={"json": {field: [DISCOUNT_NOT_FOUND]}} if field else None)
+    return field_error(field, DISCOUNT_NOT_FOUND, error=NotFound) if field else NotFound(DISCOUNT_NOT_FOUND)
 
 
 def get_discount(*, session: Session, operator_id: uuid.UUID, discount_id: uuid.UUID,
@@ -91,7 +92,7 @@ def delete_discount(*, session: Session, operator_id: uuid.UUID, discount_id: uu
     if session.scalar(select(in_use)):
         raise Conflict(IN_USE)
     # A link or promo code created concurrently is caught by the foreign keys (RESTRICT).
-    with savepoint(session, {FOREIGN_KEY_VIOLATION: Conflict(IN_USE)}):
+    with constraint_errors(session, {FOREIGN_KEY_VIOLATION: Conflict(IN_USE)}):
         session.delete(discount)
 
 
@@ -110,7 +111,7 @@ def link_discount(*, session: Session, projects: ProjectsClient, operator_id: uu
     """Offer the discount on the project (linking twice is a no-op)."""
     find_project(session=session, projects=projects, project_id=project_id, operator_id=operator_id, for_write=True)
     get_discount(session=session, operator_id=operator_id, discount_id=discount_id, field="discountId")
-    with savepoint(session, {FOREIGN_KEY_VIOLATION: discount_not_found("discountId")}):  # deleted meanwhile
+    with constraint_errors(session, {FOREIGN_KEY_VIOLATION: discount_not_found("discountId")}):  # deleted meanwhile
         session.execute(insert(ProjectDiscount).values(project_id=project_id, discount_id=discount_id,
                                                        operator_id=operator_id).on_conflict_do_nothing())
 

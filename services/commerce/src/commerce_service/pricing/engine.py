@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from backoffice_common.errors import Conflict
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.projects import ProjectsClient
-from commerce_service.models import Discount, PricingRule, ProjectDiscount, PromoCode, PromoCodeRedemption
-from commerce_service.services.common import in_window
-from commerce_service.services.projects import check_checkout
-from commerce_service.services.promo_codes import find_by_code
+from commerce_service.common import in_window
+from commerce_service.models import Discount, PricingRule, ProjectDiscount
+from commerce_service.projects.rules import check_checkout
+from commerce_service.promo_codes.rules import usable_promo_code
 
 NO_PRICE = "No price applies to this project now: set an active pricing rule for it or an operator default."
 
@@ -43,14 +43,6 @@ def discount_applies(discount: Any, *, at: dt.datetime, photo_count: int) -> boo
     """Active, in its window, and — for a bundle — bought in a large enough batch."""
     return (discount.is_active and in_window(discount, at)
             and (discount.type != "bundle" or photo_count >= discount.bundle_min_photos))
-
-
-def promo_code_usable(promo_code: Any, discount: Any, *, at: dt.datetime, uses_by_participant: int) -> bool:
-    """Active, in its window, under both limits, and its discount active and in window."""
-    return (promo_code.is_active and in_window(promo_code, at)
-            and (promo_code.max_uses is None or promo_code.times_used < promo_code.max_uses)
-            and (promo_code.max_uses_per_user is None or uses_by_participant < promo_code.max_uses_per_user)
-            and discount.is_active and in_window(discount, at))
 
 
 @dataclass(frozen=True)
@@ -119,39 +111,24 @@ def price_for(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID
         .order_by(PricingRule.project_id.is_(None)).limit(1))
 
 
-def usable_promo_code(*, session: Session, operator_id: uuid.UUID, code: str, participant_id: uuid.UUID,
-                      at: dt.datetime) -> tuple[PromoCode, Discount] | None:
-    """The operator's promo code with this code and its discount, when the participant may use it now."""
-    promo_code = find_by_code(session=session, operator_id=operator_id, code=code)
-    if promo_code is None:
-        return None
-    discount = session.get(Discount, promo_code.discount_id)
-    uses = session.scalar(select(func.count()).select_from(PromoCodeRedemption).where(
-        PromoCodeRedemption.promo_code_id == promo_code.id, PromoCodeRedemption.participant_id == participant_id))
-    if not promo_code_usable(promo_code, discount, at=at, uses_by_participant=uses):
-        return None
-    return promo_code, discount
-
-
 def quote(*, session: Session, projects: ProjectsClient, project_id: uuid.UUID, participant_id: uuid.UUID,
-          photo_ids: Iterable[uuid.UUID], promo_code: str | None = None, at: dt.datetime | None = None) -> Quote:
+          photo_ids: Iterable[uuid.UUID], now: dt.datetime, promo_code: str | None = None) -> Quote:
     """What the participant would pay now for these photos of the project (409 when no price applies).
 
     Refused exactly as checkout refuses (``check_checkout``, on the same fresh facts from projects): a price
     for photos checkout would not sell is no price at all. An unknown or unusable promo code is ignored: the
     quote is made without it.
     """
-    at = at or dt.datetime.now(dt.timezone.utc)
     photo_ids = list(photo_ids)
     facts = check_checkout(projects.checkout_facts(project_id, participant_id, photo_ids), photo_ids)
     return quote_for(session=session, operator_id=facts.project.operator_id, project_id=project_id,
-                     participant_id=participant_id, photo_count=len(photo_ids), promo_code=promo_code, at=at)
+                     participant_id=participant_id, photo_count=len(photo_ids), promo_code=promo_code, now=now)
 
 
 def quote_for(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, participant_id: uuid.UUID,
-              photo_count: int, promo_code: str | None, at: dt.datetime) -> Quote:
+              photo_count: int, promo_code: str | None, now: dt.datetime) -> Quote:
     """The quote for a project whose owner is already known (409 when no price applies)."""
-    rule = price_for(session=session, operator_id=operator_id, project_id=project_id, at=at)
+    rule = price_for(session=session, operator_id=operator_id, project_id=project_id, at=now)
     if rule is None:
         raise Conflict(NO_PRICE)
     linked = session.scalars(select(Discount).join(ProjectDiscount, ProjectDiscount.discount_id == Discount.id)
@@ -160,7 +137,7 @@ def quote_for(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID
     offer = None
     if promo_code:
         offer = usable_promo_code(session=session, operator_id=operator_id, code=promo_code,
-                                  participant_id=participant_id, at=at)
-    return compute_quote(price_per_photo_cents=rule.price_per_photo_cents, photo_count=photo_count, at=at,
+                                  participant_id=participant_id, now=now)
+    return compute_quote(price_per_photo_cents=rule.price_per_photo_cents, photo_count=photo_count, at=now,
                          project_discounts=linked, promo_code=offer[0] if offer else None,
                          promo_discount=offer[1] if offer else None)

@@ -5,8 +5,8 @@ from backoffice_common.db import db
 from backoffice_common.tokens import OPERATOR, current_identity, roles_required
 from flask.views import MethodView
 
-from commerce_service.schemas import PromoCodeCreateSchema, PromoCodeSchema, PromoCodeUpdateSchema
-from commerce_service.services import promo_codes
+from commerce_service.promo_codes import rules as promo_codes
+from commerce_service.promo_codes.schemas import PromoCodeCreateSchema, PromoCodeSchema, PromoCodeUpdateSchema
 
 blp = Blueprint("promo_codes", __name__, url_prefix="/v1/promo-codes", description="The operator's promo codes.")
 
