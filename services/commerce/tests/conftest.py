@@ -1,3 +1,4 @@
+import importlib.util
 import json
 import signal
 import subprocess
@@ -197,6 +198,31 @@ def app(database_url, signing_key, stripe_api_base, peers):
                                stripe_api_base=stripe_api_base, stripe_secret_key="sk_test_unit",
                                stripe_webhook_secret=STRIPE_WEBHOOK_SECRET,
                                jwt_public_keys=json.dumps({signing_key.kid: signing_key.public_pem})))
+
+
+def _load_factories():
+    """tests/factories.py under a name of its own (importlib mode: no test folder is on sys.path, and other
+    services' tests may have a factories module too)."""
+    spec = importlib.util.spec_from_file_location("commerce_tests_factories", Path(__file__).with_name("factories.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FACTORIES = _load_factories()
+
+
+@pytest.fixture
+def factories():
+    """``factories.make_purchase(session, **overrides)`` and the other plain row makers of tests/factories.py."""
+    return FACTORIES
+
+
+@pytest.fixture
+def known_projects():
+    """The projects service's answers as plain values (rule tests): ``add``, ``add_member``, ``add_photos``,
+    and ``client`` for the rules that take a ProjectsClient."""
+    return FACTORIES.StandInProjects()
 
 
 def _provided(app, kind):

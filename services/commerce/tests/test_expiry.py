@@ -264,16 +264,12 @@ def test_a_stopping_worker_leaves_the_stripe_calls_for_next_time(client, db_sess
 
 
 @pytest.fixture
-def committed_stale_purchase(app):
+def committed_stale_purchase(app, factories):
     """A pending purchase without an intent, committed and two hours old (for other connections to see)."""
     engine = app.extensions["database"].engine
     purchase_id = uuid.uuid4()
     with Session(engine) as session, session.begin():
-        session.add(Purchase(id=purchase_id, operator_id=uuid.uuid4(), project_id=uuid.uuid4(), project_name="Gala",
-                             participant_id=uuid.uuid4(), participant_email="p@x.io", participant_name="P",
-                             status="pending", photo_count=1, price_per_photo_cents=500, subtotal_cents=500,
-                             discount_applied_cents=0, total_cents=500, currency="EUR"))
-        session.flush()
+        factories.make_purchase(session, id=purchase_id)
         session.execute(update(Purchase).where(Purchase.id == purchase_id)
                         .values(created_at=func.now() - dt.timedelta(hours=2)))
     yield purchase_id

@@ -17,9 +17,9 @@ DAY = dt.timedelta(days=1)
 
 
 @pytest.fixture
-def rule(db_session, projects, operator_id):
+def rule(db_session, known_projects, operator_id):
     def create(**fields):
-        return pricing_rules.create_rule(session=db_session, projects=projects.client, operator_id=operator_id,
+        return pricing_rules.create_rule(session=db_session, projects=known_projects.client, operator_id=operator_id,
                                          **{"price_per_photo_cents": 499, **fields})
     return create
 
@@ -43,15 +43,15 @@ def test_operator_default_rules_may_not_overlap(rule):
         rule()  # unbounded overlaps everything
 
 
-def test_scopes_are_independent(db_session, rule, projects, operator_id):
+def test_scopes_are_independent(db_session, rule, known_projects, operator_id):
     rule()
-    first, second = projects.add(operator_id), projects.add(operator_id)
+    first, second = known_projects.add(operator_id), known_projects.add(operator_id)
     rule(project_id=first.id)
     rule(project_id=second.id)
     with pytest.raises(Conflict):
         rule(project_id=first.id, valid_from=NOW)
     # Another operator's default is another scope.
-    pricing_rules.create_rule(session=db_session, projects=projects.client, operator_id=uuid.uuid4(),
+    pricing_rules.create_rule(session=db_session, projects=known_projects.client, operator_id=uuid.uuid4(),
                               price_per_photo_cents=1)
 
 
@@ -82,8 +82,8 @@ def test_rule_invariants(db_session, rule, operator_id):
     assert (updated.price_per_photo_cents, updated.compare_at_price_cents) == (800, None)
 
 
-def test_rule_for_a_project_not_the_operators_is_404(rule, projects):
-    foreign = projects.add(uuid.uuid4())
+def test_rule_for_a_project_not_the_operators_is_404(rule, known_projects):
+    foreign = known_projects.add(uuid.uuid4())
     for project_id in (foreign.id, uuid.uuid4()):
         with pytest.raises(NotFound) as failure:
             rule(project_id=project_id)
@@ -100,8 +100,8 @@ def test_another_operators_rule_does_not_exist(db_session, rule):
     assert pricing_rules.list_rules(session=db_session, operator_id=stranger) == []
 
 
-def test_price_for_prefers_the_project_rule_then_the_default(db_session, rule, projects, operator_id):
-    project = projects.add(operator_id)
+def test_price_for_prefers_the_project_rule_then_the_default(db_session, rule, known_projects, operator_id):
+    project = known_projects.add(operator_id)
 
     def price(at):
         found = pricing.price_for(session=db_session, operator_id=operator_id, project_id=project.id, at=at)
@@ -138,10 +138,10 @@ def test_bundle_size_is_ignored_for_other_types(discount):
     assert discount(type="bundle", value=20, bundle_min_photos=5).bundle_min_photos == 5
 
 
-def test_discount_in_use_cannot_be_deleted(db_session, discount, projects, operator_id):
-    project = projects.add(operator_id)
+def test_discount_in_use_cannot_be_deleted(db_session, discount, known_projects, operator_id):
+    project = known_projects.add(operator_id)
     linked, coded, free = discount(), discount(), discount()
-    discounts.link_discount(session=db_session, projects=projects.client, operator_id=operator_id,
+    discounts.link_discount(session=db_session, projects=known_projects.client, operator_id=operator_id,
                             project_id=project.id, discount_id=linked.id)
     promo_codes.create_promo_code(session=db_session, operator_id=operator_id, code="SAVE", discount_id=coded.id)
     for used in (linked, coded):
@@ -152,37 +152,37 @@ def test_discount_in_use_cannot_be_deleted(db_session, discount, projects, opera
                                                                                                       linked.id}
 
 
-def test_links_are_idempotent_and_scoped(db_session, discount, projects, operator_id):
-    project = projects.add(operator_id)
+def test_links_are_idempotent_and_scoped(db_session, discount, known_projects, operator_id):
+    project = known_projects.add(operator_id)
     first, second = discount(), discount(name="Second")
     for discount_id in (first.id, second.id, first.id):
-        discounts.link_discount(session=db_session, projects=projects.client, operator_id=operator_id,
+        discounts.link_discount(session=db_session, projects=known_projects.client, operator_id=operator_id,
                                 project_id=project.id, discount_id=discount_id)
-    listed = discounts.project_discounts(session=db_session, projects=projects.client, operator_id=operator_id,
+    listed = discounts.project_discounts(session=db_session, projects=known_projects.client, operator_id=operator_id,
                                          project_id=project.id)
     assert {d.id for d in listed} == {first.id, second.id}
-    discounts.unlink_discount(session=db_session, projects=projects.client, operator_id=operator_id,
+    discounts.unlink_discount(session=db_session, projects=known_projects.client, operator_id=operator_id,
                               project_id=project.id, discount_id=first.id)
-    discounts.unlink_discount(session=db_session, projects=projects.client, operator_id=operator_id,
+    discounts.unlink_discount(session=db_session, projects=known_projects.client, operator_id=operator_id,
                               project_id=project.id, discount_id=first.id)  # not linked any more: a no-op
-    assert [d.id for d in discounts.project_discounts(session=db_session, projects=projects.client,
+    assert [d.id for d in discounts.project_discounts(session=db_session, projects=known_projects.client,
                                                       operator_id=operator_id, project_id=project.id)] == [second.id]
     stranger = uuid.uuid4()
     with pytest.raises(NotFound):
-        discounts.project_discounts(session=db_session, projects=projects.client, operator_id=stranger,
+        discounts.project_discounts(session=db_session, projects=known_projects.client, operator_id=stranger,
                                     project_id=project.id)
     with pytest.raises(NotFound) as failure:
-        discounts.link_discount(session=db_session, projects=projects.client, operator_id=stranger,
-                                project_id=projects.add(stranger).id, discount_id=first.id)
+        discounts.link_discount(session=db_session, projects=known_projects.client, operator_id=stranger,
+                                project_id=known_projects.add(stranger).id, discount_id=first.id)
     assert failure.value.errors == {"json": {"discountId": ["Discount not found."]}}
 
 
-def test_deleted_project_loses_rules_and_links_and_stays_gone(db_session, rule, discount, projects, operator_id):
-    project, kept = projects.add(operator_id), projects.add(operator_id)
+def test_deleted_project_loses_rules_and_links_and_stays_gone(db_session, rule, discount, known_projects, operator_id):
+    project, kept = known_projects.add(operator_id), known_projects.add(operator_id)
     rule(project_id=project.id)
     kept_rule = rule(project_id=kept.id)
     offered = discount()
-    discounts.link_discount(session=db_session, projects=projects.client, operator_id=operator_id,
+    discounts.link_discount(session=db_session, projects=known_projects.client, operator_id=operator_id,
                             project_id=project.id, discount_id=offered.id)
     project_deleted(session=db_session, project_id=project.id)
     project_deleted(session=db_session, project_id=project.id)  # idempotent
@@ -193,7 +193,7 @@ def test_deleted_project_loses_rules_and_links_and_stays_gone(db_session, rule, 
     with pytest.raises(NotFound):
         rule(project_id=project.id)
     with pytest.raises(NotFound):
-        discounts.link_discount(session=db_session, projects=projects.client, operator_id=operator_id,
+        discounts.link_discount(session=db_session, projects=known_projects.client, operator_id=operator_id,
                                 project_id=project.id, discount_id=offered.id)
     discounts.delete_discount(session=db_session, operator_id=operator_id, discount_id=offered.id)
 
@@ -230,21 +230,21 @@ def test_promo_code_update_checks_the_merged_window(db_session, discount, operat
 
 # --- the quote with its inputs from the database -----------------------------------------------------------------
 
-def test_quote(db_session, rule, discount, projects, operator_id):
-    project = projects.add(operator_id)
+def test_quote(db_session, rule, discount, known_projects, operator_id):
+    project = known_projects.add(operator_id)
     participant = uuid.uuid4()
-    projects.add_member(project.id, participant)
-    photos = projects.add_photos(project.id, uuid.uuid4(), 4)
+    known_projects.add_member(project.id, participant)
+    photos = known_projects.add_photos(project.id, uuid.uuid4(), 4)
 
     def quote(**kw):
-        return pricing.quote(session=db_session, projects=projects.client, project_id=project.id,
+        return pricing.quote(session=db_session, projects=known_projects.client, project_id=project.id,
                              participant_id=participant, photo_ids=photos, now=NOW, **kw)
 
     with pytest.raises(Conflict):
         quote()
     rule(price_per_photo_cents=250)
     bundle = discount(type="bundle", value=10, bundle_min_photos=4)
-    discounts.link_discount(session=db_session, projects=projects.client, operator_id=operator_id,
+    discounts.link_discount(session=db_session, projects=known_projects.client, operator_id=operator_id,
                             project_id=project.id, discount_id=bundle.id)
     promo = promo_codes.create_promo_code(session=db_session, operator_id=operator_id, code="TENOFF",
                                           discount_id=discount(type="fixed", value=100).id, max_uses_per_user=1)
@@ -259,17 +259,17 @@ def test_quote(db_session, rule, discount, projects, operator_id):
     db_session.flush()
     assert quote(promo_code="TENOFF").applied_promo_code is None  # this participant used it up
     with pytest.raises(NotFound):
-        pricing.quote(session=db_session, projects=projects.client, project_id=uuid.uuid4(), participant_id=participant,
-                      photo_ids=photos, now=NOW)
+        pricing.quote(session=db_session, projects=known_projects.client, project_id=uuid.uuid4(),
+                      participant_id=participant, photo_ids=photos, now=NOW)
 
 
-def test_quote_counts_no_use(db_session, rule, discount, projects, operator_id):
-    project = projects.add(operator_id)
+def test_quote_counts_no_use(db_session, rule, discount, known_projects, operator_id):
+    project = known_projects.add(operator_id)
     rule()
     promo = promo_codes.create_promo_code(session=db_session, operator_id=operator_id, code="ONCE",
                                           discount_id=discount().id, max_uses=1)
     participant = uuid.uuid4()
-    projects.add_member(project.id, participant)
-    pricing.quote(session=db_session, projects=projects.client, project_id=project.id, participant_id=participant,
-                  photo_ids=projects.add_photos(project.id, uuid.uuid4()), promo_code="ONCE", now=NOW)
+    known_projects.add_member(project.id, participant)
+    pricing.quote(session=db_session, projects=known_projects.client, project_id=project.id, participant_id=participant,
+                  photo_ids=known_projects.add_photos(project.id, uuid.uuid4()), promo_code="ONCE", now=NOW)
     assert db_session.get(PromoCode, promo.id).times_used == 0

@@ -67,10 +67,10 @@ def race(engine, command, count=WRITERS) -> list:
     [(None, None)] * WRITERS,  # all unbounded
     [(NOW + dt.timedelta(hours=i), NOW + dt.timedelta(days=2)) for i in range(WRITERS)],  # staggered, all overlapping
 ])
-def test_exactly_one_of_concurrent_overlapping_rules_wins(engine, projects, operator_id, windows):
+def test_exactly_one_of_concurrent_overlapping_rules_wins(engine, known_projects, operator_id, windows):
     def create(session, i):
         valid_from, valid_until = windows[i]
-        pricing_rules.create_rule(session=session, projects=projects.client, operator_id=operator_id,
+        pricing_rules.create_rule(session=session, projects=known_projects.client, operator_id=operator_id,
                                   price_per_photo_cents=100 + i, valid_from=valid_from, valid_until=valid_until)
 
     outcomes = race(engine, create)
@@ -79,9 +79,9 @@ def test_exactly_one_of_concurrent_overlapping_rules_wins(engine, projects, oper
         assert len(session.scalars(select(PricingRule).where(PricingRule.operator_id == operator_id)).all()) == 1
 
 
-def test_concurrent_activations_of_overlapping_rules(engine, projects, operator_id):
+def test_concurrent_activations_of_overlapping_rules(engine, known_projects, operator_id):
     with Session(engine) as session, session.begin():
-        ids = [pricing_rules.create_rule(session=session, projects=projects.client, operator_id=operator_id,
+        ids = [pricing_rules.create_rule(session=session, projects=known_projects.client, operator_id=operator_id,
                                          price_per_photo_cents=100 + i, is_active=False).id for i in range(WRITERS)]
 
     outcomes = race(engine, lambda session, i: pricing_rules.update_rule(
@@ -101,14 +101,12 @@ def test_exactly_one_of_concurrent_same_codes_wins(engine, operator_id):
 
 @pytest.mark.parametrize("limits, same_participant", [({"max_uses": 1}, False), ({"max_uses_per_user": 1}, True),
                                                       ({"max_uses": 3}, False)])
-def test_concurrent_checkouts_never_overuse_a_promo_code(engine, operator_id, limits, same_participant):
+def test_concurrent_checkouts_never_overuse_a_promo_code(engine, factories, operator_id, limits,
+                                                         same_participant):
     project = ProjectRef(id=uuid.uuid4(), operator_id=operator_id, name="Gala", status="live")
     with Session(engine) as session, session.begin():
-        pricing_rules.create_rule(session=session, projects=None, operator_id=operator_id, price_per_photo_cents=500)
-        discount_id = discounts.create_discount(session=session, operator_id=operator_id, name="D",
-                                                type="percentage", value=10).id
-        code_id = promo_codes.create_promo_code(session=session, operator_id=operator_id, code="ONCE",
-                                                discount_id=discount_id, **limits).id
+        factories.make_pricing_rule(session, operator_id=operator_id, price_per_photo_cents=500)
+        code_id = factories.make_promo_code(session, operator_id=operator_id, code="ONCE", **limits).id
     participant = uuid.uuid4()
 
     def checkout(session, i):

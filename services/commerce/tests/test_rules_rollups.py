@@ -86,9 +86,9 @@ class History:
                                              photographer_ids=photographers)
                     expected = s.execute(text(RECOUNT), {"operator": operator, "scope": scope,
                                                          "photographers": photographers}).one()
-                    assert (figures["purchases_made"], figures["revenue_in_cents"], figures["buyers"]) == \
+                    assert (figures.purchases_made, figures.revenue_in_cents, figures.buyers) == \
                         (expected.purchases, expected.revenue, expected.buyers), (scope, photographers)
-                    assert sum(row["purchases_made"] for row in figures["projects"]) == expected.purchases
+                    assert sum(row.purchases_made for row in figures.projects) == expected.purchases
             counts = dict(s.execute(text("SELECT status, sum(purchases) FROM purchase_counts "
                                          "WHERE operator_id = :o GROUP BY status"), {"o": operator}).all())
             recounted = dict(s.execute(text("SELECT status, count(*) FROM purchases WHERE operator_id = :o "

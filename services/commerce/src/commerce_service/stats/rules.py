@@ -9,6 +9,7 @@ every project with sales — is then the single row of ``operator_sales``.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -16,7 +17,24 @@ from sqlalchemy.orm import Session
 from commerce_service.models import (BuyerPhotographers, BuyerProjects, Buyers, OperatorSales, PaidSales,
                                      PhotographerSales, PurchaseCounts)
 
-EMPTY = {"purchases_made": 0, "revenue_in_cents": 0, "buyers": 0, "projects": []}
+
+
+@dataclass(frozen=True)
+class ProjectFigures:
+    project_id: uuid.UUID
+    purchases_made: int
+    revenue_in_cents: int
+
+
+@dataclass(frozen=True)
+class PurchaseStats:
+    purchases_made: int
+    revenue_in_cents: int
+    buyers: int
+    projects: tuple[ProjectFigures, ...]
+
+
+EMPTY = PurchaseStats(purchases_made=0, revenue_in_cents=0, buyers=0, projects=())
 
 
 def _count_distinct(column, *where):
@@ -55,7 +73,7 @@ def _buyers(session: Session, operator_id: uuid.UUID, scope: set[uuid.UUID],
 
 
 def purchase_stats(*, session: Session, operator_id: uuid.UUID, project_ids: list[uuid.UUID],
-                   photographer_ids: list[uuid.UUID] | None = None) -> dict:
+                   photographer_ids: list[uuid.UUID] | None = None) -> PurchaseStats:
     """Paid purchases of the operator's ``project_ids``: count, revenue, distinct buyers, and per project.
 
     With ``photographer_ids`` only purchases holding a photo of theirs count, and revenue is those
@@ -88,7 +106,8 @@ def purchase_stats(*, session: Session, operator_id: uuid.UUID, project_ids: lis
             BuyerPhotographers.purchases > 0)) if per_project else 0
     if not per_project:
         return EMPTY
-    return {"purchases_made": sum(count for count, _ in per_project.values()),
-            "revenue_in_cents": sum(revenue for _, revenue in per_project.values()), "buyers": buyers,
-            "projects": [{"project_id": project_id, "purchases_made": count, "revenue_in_cents": revenue}
-                         for project_id, (count, revenue) in sorted(per_project.items(), key=lambda kv: str(kv[0]))]}
+    return PurchaseStats(
+        purchases_made=sum(count for count, _ in per_project.values()),
+        revenue_in_cents=sum(revenue for _, revenue in per_project.values()), buyers=buyers,
+        projects=tuple(ProjectFigures(project_id=project_id, purchases_made=count, revenue_in_cents=revenue)
+                       for project_id, (count, revenue) in sorted(per_project.items(), key=lambda kv: str(kv[0]))))
