@@ -100,12 +100,15 @@ class TestQuote:
         # A quote takes no use of a code.
         assert _count(databases, "SELECT times_used FROM promo_codes WHERE operator_id = :o", o=operator.id) == 0
 
-    def test_photos_are_counted_once(self, gw, commerce, quote, operator, project):
+    def test_repeated_photos_are_refused_as_checkout_refuses_them(self, gw, commerce, quote, operator, project):
         _post(gw, operator, "/v1/pricing/rules", pricePerPhotoCents=100)
         photo = quote.photos_of(project["id"])[0]
-        response = requests.post(f"{commerce}/internal/checkout/quote", headers=_service_headers(), timeout=10, json={
-            "projectId": project["id"], "participant": quote.participant, "photoIds": [photo, photo, photo]})
-        assert response.json()["subtotalCents"] == 100
+        body = {"projectId": project["id"], "participant": quote.participant, "photoIds": [photo, photo, photo]}
+        answers = [requests.post(f"{commerce}/internal/checkout{path}", headers=_service_headers(), timeout=10,
+                                 json=body) for path in ("/quote", "")]
+        assert [response.status_code for response in answers] == [422, 422]
+        assert answers[0].json() == answers[1].json()
+        assert answers[0].json()["errors"]["json"] == {"photoIds": ["Must not repeat a photo."]}
 
     def test_another_operators_promo_code_does_not_apply(self, gw, quote, operator, other_operator, project):
         _post(gw, operator, "/v1/pricing/rules", pricePerPhotoCents=100)

@@ -1,3 +1,4 @@
+import importlib.util
 import json
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from auth_service import models as auth_models
 from auth_service.app import create_app as create_auth_app
 from auth_service.config import Settings as AuthSettings
 from backoffice_common.config import DEV_INTERNAL_SECRET
+from backoffice_common.service import dependency
 from backoffice_common.testing.plugin import create_migrated_database
 from commerce_service.app import create_app
 from commerce_service.clients.projects import ProjectRef, ProjectsClient
@@ -131,7 +133,8 @@ def stripe_api_base(tmp_path_factory):
     """localstripe, the stateful Stripe fake, on a free loopback port for the whole session."""
     port = free_port()
     state = tmp_path_factory.mktemp("localstripe") / "state.pickle"
-    process = subprocess.Popen([sys.executable, "-m", "devstack.localstripe", "--port", str(port), "--state", str(state)],
+    process = subprocess.Popen([sys.executable, "-m", "devstack.localstripe", "--port", str(port),
+                                "--state", str(state)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -197,9 +200,45 @@ def app(database_url, signing_key, stripe_api_base, peers):
                                jwt_public_keys=json.dumps({signing_key.kid: signing_key.public_pem})))
 
 
+def _load_factories():
+    """tests/factories.py under a name of its own (importlib mode: no test folder is on sys.path, and other
+    services' tests may have a factories module too)."""
+    spec = importlib.util.spec_from_file_location("commerce_tests_factories", Path(__file__).with_name("factories.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FACTORIES = _load_factories()
+
+
+@pytest.fixture
+def factories():
+    """``factories.make_purchase(session, **overrides)`` and the other plain row makers of tests/factories.py."""
+    return FACTORIES
+
+
+@pytest.fixture
+def known_projects():
+    """The projects service's answers as plain values (rule tests): ``add``, ``add_member``, ``add_photos``,
+    and ``client`` for the rules that take a ProjectsClient."""
+    return FACTORIES.StandInProjects()
+
+
+def _provided(app, kind):
+    with app.app_context():
+        return dependency(kind)
+
+
+@pytest.fixture
+def provided(app):
+    """``provided(Payments)``: what the app provides under a type (its clients), as its views reach it."""
+    return lambda kind: _provided(app, kind)
+
+
 @pytest.fixture
 def projects(app, peers):
-    service = ProjectsService(peers.projects_engine, peers.projects_proxy, app.extensions["projects_client"])
+    service = ProjectsService(peers.projects_engine, peers.projects_proxy, _provided(app, ProjectsClient))
     yield service
     service.reset()
 

@@ -22,7 +22,7 @@ from backoffice_common.internal import make_service_token
 from commerce_service.clients.payments import Payments
 from commerce_service.config import Settings
 from commerce_service.models import PromoCode, PromoCodeRedemption, Purchase
-from commerce_service.services.expiry import expire_stale_purchases
+from commerce_service.purchases.expiry import expire_stale_purchases
 from devstack import stripe_events
 
 STRIPE_WEBHOOK_SECRET = "whsec_unit_test_secret"  # what conftest gives the app
@@ -58,8 +58,8 @@ def unit_of_work(app, db_session):
 
 
 @pytest.fixture
-def payments(app) -> Payments:
-    return app.extensions["payments"]
+def payments(provided) -> Payments:
+    return provided(Payments)
 
 
 @pytest.fixture
@@ -140,6 +140,26 @@ def test_a_payment_intent_that_succeeded_makes_the_purchase_paid(client, db_sess
     assert _promo_uses(db_session, shop, purchase) == (1, 1)  # the use taken at checkout stays
 
 
+@pytest.mark.parametrize("changed", [{"discount_applied_cents": 151, "total_cents": 1349},
+                                     {"discount_applied_cents": 149, "total_cents": 1351}, {"currency": "CHF"}])
+def test_a_payment_intent_that_succeeded_for_another_amount_leaves_the_purchase_pending(
+        client, db_session, shop, sweep, stripe_api_base, caplog, changed):
+    """What the webhook refuses, the sweeper refuses: Stripe says succeeded, but not for this purchase's total in
+    its currency. Nothing moves, the error is logged, and the purchase goes to the back of the queue."""
+    purchase = _checkout(client, shop)
+    _pay(stripe_api_base, purchase)  # 1350 EUR at Stripe
+    _age(db_session, purchase, **changed)
+    looked_at = _purchase(db_session, purchase).updated_at
+    assert sweep() == 0
+    after = _purchase(db_session, purchase)
+    assert after.status == "pending" and after.updated_at > looked_at
+    assert _promo_uses(db_session, shop, purchase) == (1, 1)
+    errors = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert [record.getMessage() for record in errors] == [
+        "stripe payment does not match its purchase: the purchase does not move"]
+    assert (errors[0].amount_received, errors[0].currency) == (1350, "eur")
+
+
 def test_an_intent_unknown_to_stripe_fails_the_purchase(client, db_session, shop, sweep):
     purchase = _checkout(client, shop)
     _age(db_session, purchase, stripe_payment_intent_id=f"pi_gone{uuid.uuid4().hex[:12]}")  # e.g. localstripe restarted
@@ -178,8 +198,8 @@ def test_a_purchase_a_webhook_moved_meanwhile_is_left_alone(client, db_session, 
             assert client.post("/v1/webhooks/stripe", data=payload, headers=headers).status_code == 200
             return payments.cancel_payment_intent(intent_id)
 
-        def payment_intent_status(self, intent_id):
-            return payments.payment_intent_status(intent_id)
+        def payment_intent(self, intent_id):
+            return payments.payment_intent(intent_id)
 
     assert sweep(WebhookFirst()) == 0
     assert _purchase(db_session, purchase).status == status
@@ -196,8 +216,8 @@ def test_undecided_intents_and_an_unreachable_stripe_leave_purchases_for_the_nex
         def cancel_payment_intent(self, intent_id):
             return False
 
-        def payment_intent_status(self, intent_id):
-            return "processing"
+        def payment_intent(self, intent_id):
+            return {"id": intent_id, "status": "processing", "amount_received": 0, "currency": "eur"}
 
     assert sweep(Processing()) == 1
     assert (_purchase(db_session, processing).status, _purchase(db_session, no_intent).status) == (
@@ -219,8 +239,8 @@ def test_undecided_intents_go_to_the_back_of_the_queue(client, db_session, shop,
         def cancel_payment_intent(self, intent_id):
             return False
 
-        def payment_intent_status(self, intent_id):
-            return "processing"
+        def payment_intent(self, intent_id):
+            return {"id": intent_id, "status": "processing", "amount_received": 0, "currency": "eur"}
 
     def sweep_one():
         return expire_stale_purchases(unit_of_work=unit_of_work, payments=Processing(), older_than=TTL, limit=1)
@@ -244,16 +264,12 @@ def test_a_stopping_worker_leaves_the_stripe_calls_for_next_time(client, db_sess
 
 
 @pytest.fixture
-def committed_stale_purchase(app):
+def committed_stale_purchase(app, factories):
     """A pending purchase without an intent, committed and two hours old (for other connections to see)."""
     engine = app.extensions["database"].engine
     purchase_id = uuid.uuid4()
     with Session(engine) as session, session.begin():
-        session.add(Purchase(id=purchase_id, operator_id=uuid.uuid4(), project_id=uuid.uuid4(), project_name="Gala",
-                             participant_id=uuid.uuid4(), participant_email="p@x.io", participant_name="P",
-                             status="pending", photo_count=1, price_per_photo_cents=500, subtotal_cents=500,
-                             discount_applied_cents=0, total_cents=500, currency="EUR"))
-        session.flush()
+        factories.make_purchase(session, id=purchase_id)
         session.execute(update(Purchase).where(Purchase.id == purchase_id)
                         .values(created_at=func.now() - dt.timedelta(hours=2)))
     yield purchase_id

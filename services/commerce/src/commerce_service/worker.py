@@ -1,7 +1,7 @@
 """The commerce worker: ``python -m commerce_service.worker`` (part of `make run`, the test stack and compose).
 
 Every ``SWEEP_INTERVAL_S`` it settles the purchases still pending ``PENDING_PURCHASE_TTL_S`` after checkout
-(services/expiry.py). Several may run: purchases are claimed with ``FOR UPDATE SKIP LOCKED``.
+(purchases/expiry.py). Several may run: purchases are claimed with ``FOR UPDATE SKIP LOCKED``.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commerce_service.clients.payments import Payments
 from commerce_service.config import Settings
-from commerce_service.services.expiry import expire_stale_purchases
+from commerce_service.purchases.expiry import expire_stale_purchases
 
 BATCH = 100
 
@@ -28,10 +28,7 @@ def main() -> None:
         with session_factory() as session, session.begin():
             yield session
 
-    payments = Payments(secret_key=settings.stripe_secret_key, api_base=settings.stripe_api_base,
-                        webhook_secret=settings.stripe_webhook_secret,
-                        connect_timeout=settings.stripe_timeout_connect_s,
-                        read_timeout=settings.stripe_timeout_read_s)
+    payments = Payments.from_settings(settings)
     older_than = dt.timedelta(seconds=settings.pending_purchase_ttl_s)
 
     def sweep(stopping) -> bool:  # a full batch means more may be waiting: go again at once

@@ -3,7 +3,8 @@
 localstripe keeps its whole store in ``/tmp/localstripe.pickle``, one file for every instance on the
 machine: two at once (the tests' and `make run`'s, say) overwrite each other's state, and one that
 starts while another is writing reads half a file and dies. Each of ours gets its own file, written
-atomically. Everything else is localstripe as it ships.
+atomically. And a PaymentIntent reports ``amount_received`` as Stripe's do (localstripe leaves it out), since
+commerce checks it before calling a purchase paid. Everything else is localstripe as it ships.
 """
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ def main() -> None:
             pickle.dump(dict(store), file, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(path + ".tmp", path)
 
+    def amount_received(intent) -> int:
+        return resources.try_convert_to_int(intent.amount) if intent.status == "succeeded" else 0
+
+    resources.PaymentIntent.amount_received = property(amount_received)
     resources.Store.try_load_from_disk = load
     resources.Store.dump_to_disk = dump
     sys.argv = ["localstripe", "--port", str(args.port)]

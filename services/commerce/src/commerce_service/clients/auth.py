@@ -5,7 +5,6 @@ import uuid
 
 from backoffice_common.errors import ServiceUnavailable
 from backoffice_common.internal import InternalClient
-from flask import current_app
 
 DEFAULT_CURRENCY = "EUR"  # the profile's own default (auth), for a card that predates the field
 
@@ -20,7 +19,3 @@ class AuthClient:
         if response.status_code != 200:
             raise ServiceUnavailable("The auth service could not tell the operator's currency; try again shortly.")
         return (response.json().get("currency") or DEFAULT_CURRENCY).upper()
-
-
-def auth_client() -> AuthClient:
-    return current_app.extensions["auth_client"]

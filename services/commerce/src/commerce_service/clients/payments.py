@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import stripe
 from backoffice_common.errors import Conflict, ServiceUnavailable
-from flask import current_app
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +30,13 @@ class Payments:
         self.client = stripe.StripeClient(
             secret_key, base_addresses={"api": api_base.rstrip("/")}, max_network_retries=0,
             http_client=stripe.RequestsClient(timeout=(connect_timeout, read_timeout)))
+
+    @classmethod
+    def from_settings(cls, settings) -> Payments:
+        """Stripe as the settings name it: the app's and the worker's."""
+        return cls(secret_key=settings.stripe_secret_key, api_base=settings.stripe_api_base,
+                   webhook_secret=settings.stripe_webhook_secret, connect_timeout=settings.stripe_timeout_connect_s,
+                   read_timeout=settings.stripe_timeout_read_s)
 
     def create_payment_intent(self, *, purchase_id: uuid.UUID, amount_cents: int, currency: str) -> PaymentIntent:
         """A PaymentIntent for a purchase (idempotency key = the purchase id).
@@ -75,7 +81,7 @@ class Payments:
     def cancel_payment_intent(self, intent_id: str) -> bool:
         """Cancel a PaymentIntent (the sweeper's, for an abandoned purchase): True when cancelled, False when
         Stripe refuses — it succeeded, is processing, is already cancelled or is unknown; ask
-        ``payment_intent_status`` which. ServiceUnavailable when Stripe can't be reached."""
+        ``payment_intent`` which. ServiceUnavailable when Stripe can't be reached."""
         try:
             # No cancellation_reason: localstripe refuses any parameter here.
             self.client.v1.payment_intents.cancel(intent_id)
@@ -89,11 +95,11 @@ class Payments:
             raise ServiceUnavailable(STRIPE_UNAVAILABLE) from exc
         return True
 
-    def payment_intent_status(self, intent_id: str) -> str | None:
-        """A PaymentIntent's status at Stripe (``succeeded``, ``canceled``, ``processing``…), or None when Stripe
+    def payment_intent(self, intent_id: str) -> dict | None:
+        """A PaymentIntent as Stripe has it (``status``, ``amount_received``, ``currency``…), or None when Stripe
         does not know it. ServiceUnavailable when Stripe can't be reached."""
         intent = self._retrieve(intent_id)
-        return None if intent is None else intent.status
+        return None if intent is None else intent.to_dict()
 
     def client_secret_of(self, intent_id: str) -> str | None:
         """A PaymentIntent's client secret, asked of Stripe again (a repeated checkout's answer; secrets are not
@@ -117,7 +123,3 @@ class Payments:
         log.warning("stripe payment intent retrieve failed: %s", failure.__class__.__name__,
                     extra={"payment_intent_id": intent_id})
         raise ServiceUnavailable(STRIPE_UNAVAILABLE) from failure
-
-
-def payments() -> Payments:
-    return current_app.extensions["payments"]

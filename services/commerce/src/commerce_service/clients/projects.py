@@ -1,5 +1,6 @@
 """The projects service: who owns a project (``GET /internal/projects/:id``, cached briefly), what checkout
-checks (``POST /internal/projects/:id/checkout-lookup``) and projects' current names (``POST /internal/projects/lookup``)."""
+checks (``POST /internal/projects/:id/checkout-lookup``) and projects' current names
+(``POST /internal/projects/lookup``)."""
 from __future__ import annotations
 
 import threading
@@ -11,7 +12,6 @@ from typing import Callable
 
 from backoffice_common.errors import ServiceUnavailable
 from backoffice_common.internal import InternalClient
-from flask import current_app
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,3 @@ class ProjectsClient:
         for project_id in wanted:
             self.names.set(project_id, found.get(project_id))
         return {**names, **found}
-
-
-def projects_client() -> ProjectsClient:
-    return current_app.extensions["projects_client"]

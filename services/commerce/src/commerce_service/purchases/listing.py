@@ -1,0 +1,129 @@
+"""The operator's purchases: one page of the list (plain rows, the fast path), one purchase with its photos,
+and whether an operator has any."""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import namedtuple
+from dataclasses import dataclass
+
+from backoffice_common.errors import Forbidden, NotFound, ServiceUnavailable
+from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy.orm import Session
+
+from commerce_service.clients.projects import ProjectsClient
+from commerce_service.models import Purchase, PurchaseCounts, PurchaseItem
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PurchaseDetail:
+    """A purchase as the detail and checkout show it: the model, its project's name (the current one, or the one
+    it was bought under), the photos it bought, and — for checkout — the client secret of its PaymentIntent."""
+
+    purchase: Purchase
+    project_name: str
+    downloads: list[uuid.UUID]
+    client_secret: str | None = None
+
+    def __getattr__(self, name: str):  # the purchase's own fields, for the schema
+        if name.startswith("__") or name == "purchase":
+            raise AttributeError(name)
+        return getattr(self.purchase, name)
+
+
+@dataclass(frozen=True)
+class PurchasePage:
+    items: list
+    total: int
+    page: int
+    limit: int
+
+
+def current_names(projects: ProjectsClient, purchases: list, *, cached: bool = False) -> dict[uuid.UUID, str]:
+    """Projects' current names (at most one call; ``cached``: names up to PROJECT_CACHE_TTL_S old, as lists show
+    them); a deleted project — or projects being down — leaves the name stored at checkout."""
+    try:
+        names = projects.project_names({purchase.project_id for purchase in purchases}, cached=cached)
+    except ServiceUnavailable:
+        log.warning("projects unavailable: purchases shown with the project names they were made under")
+        names = {}
+    return {purchase.project_id: names.get(purchase.project_id, purchase.project_name) for purchase in purchases}
+
+
+def purchase_photo_ids(*, session: Session, purchase_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(session.scalars(select(PurchaseItem.photo_id).where(PurchaseItem.purchase_id == purchase_id)
+                                .order_by(PurchaseItem.photo_id)))
+
+
+# What the list shows of a purchase (PurchaseSchema), as plain rows: building ORM entities (and a uuid.UUID
+# for ids nobody reads) was most of a page's time. The statements are built once, one per filter.
+_LISTED_COLUMNS = (Purchase.id, Purchase.status, Purchase.photo_count, Purchase.subtotal_cents,
+                   Purchase.discount_applied_cents, Purchase.total_cents, Purchase.applied_promo_code,
+                   Purchase.stripe_payment_intent_id, Purchase.created_at, Purchase.project_id, Purchase.project_name,
+                   Purchase.participant_id, Purchase.participant_email, Purchase.participant_name)
+_NAME = _LISTED_COLUMNS.index(Purchase.project_name)
+# A listed row with its project's current name in place of the one stored at checkout.
+ListedPurchase = namedtuple("ListedPurchase", [column.key for column in _LISTED_COLUMNS])
+
+
+def _page_and_total(by_project: bool, by_status: bool):
+    where = [Purchase.operator_id == bindparam("operator_id")]
+    counted = [PurchaseCounts.operator_id == bindparam("operator_id")]
+    if by_project:
+        where.append(Purchase.project_id == bindparam("project_id"))
+        counted.append(PurchaseCounts.project_id == bindparam("project_id"))
+    if by_status:
+        where.append(Purchase.status == bindparam("status"))
+        counted.append(PurchaseCounts.status == bindparam("status"))
+    page = (select(*_LISTED_COLUMNS).where(*where).order_by(Purchase.created_at.desc(), Purchase.id.desc())
+            .offset(bindparam("offset")).limit(bindparam("limit")))
+    # The total from the rollup (a few rows per project), not a count of every purchase.
+    total = select(func.coalesce(func.sum(PurchaseCounts.purchases), 0)).where(*counted)
+    return page, total
+
+
+_LISTS = {(by_project, by_status): _page_and_total(by_project, by_status)
+          for by_project in (False, True) for by_status in (False, True)}
+
+
+def list_purchases(*, session: Session, projects: ProjectsClient, operator_id: uuid.UUID,
+                   project_id: uuid.UUID | None = None, status: str | None = None, page: int = 1,
+                   limit: int = 50) -> PurchasePage:
+    """One page of the operator's purchases, newest first: two statements, and a call to projects for the names
+    it has not seen in the last PROJECT_CACHE_TTL_S."""
+    page_of, total_of = _LISTS[(project_id is not None, status is not None)]
+    params = {"operator_id": operator_id, "project_id": project_id, "status": status,
+              "offset": (page - 1) * limit, "limit": limit}
+    total = session.scalar(total_of, params)
+    rows = session.execute(page_of, params).all()
+    names = current_names(projects, rows, cached=True)
+    items = [ListedPurchase(*row[:_NAME], names[row.project_id], *row[_NAME + 1:]) for row in rows]
+    return PurchasePage(items=items, total=total, page=page, limit=limit)
+
+
+_ANY_PURCHASE = select(exists().where(Purchase.operator_id == bindparam("operator_id")))
+
+
+@dataclass(frozen=True)
+class OperatorPurchases:
+    has_purchases: bool
+
+
+def operator_purchases(*, session: Session, operator_id: uuid.UUID) -> OperatorPurchases:
+    """Whether the operator has any purchase, whatever its status: a pending or failed one may still be paid,
+    so each is an amount in the operator's currency (auth refuses a currency change then)."""
+    return OperatorPurchases(has_purchases=session.scalar(_ANY_PURCHASE, {"operator_id": operator_id}))
+
+
+def get_purchase(*, session: Session, projects: ProjectsClient, operator_id: uuid.UUID,
+                 purchase_id: uuid.UUID) -> PurchaseDetail:
+    """A purchase with its photos: 404 when unknown, 403 when another operator's (the contract's exception)."""
+    purchase = session.get(Purchase, purchase_id)
+    if purchase is None:
+        raise NotFound("Purchase not found.")
+    if purchase.operator_id != operator_id:
+        raise Forbidden("This purchase belongs to another operator.")
+    return PurchaseDetail(purchase, project_name=current_names(projects, [purchase])[purchase.project_id],
+                          downloads=purchase_photo_ids(session=session, purchase_id=purchase_id))

@@ -1,0 +1,60 @@
+"""The purchase status machine (design §6): which event moves a purchase where, never backwards, and the promo
+code use that moves with it; and a purchase whose payment could not even start."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from commerce_service.models import Purchase
+from commerce_service.promo_codes.rules import give_back_promo_code_use, take_promo_code_use
+
+# What each event we act on would make of a purchase.
+EVENT_STATUSES = {
+    "payment_intent.succeeded": "paid",
+    "payment_intent.payment_failed": "failed",
+    "payment_intent.canceled": "failed",  # abandoned, or cancelled by the sweeper: the promo use comes back
+    "charge.refunded": "refunded",
+}
+# pending/failed → refunded: Stripe does not promise order, and a fully refunded charge proves the payment
+# happened and was returned; taking it at once keeps a late "succeeded" from leaving the purchase paid.
+TRANSITIONS = frozenset({("pending", "paid"), ("pending", "failed"), ("failed", "paid"), ("paid", "refunded"),
+                         ("pending", "refunded"), ("failed", "refunded")})
+
+
+def next_status(current: str, event_type: str) -> str | None:
+    """The purchase's status after the event, or None when the event must not move it (late, repeated, unknown)."""
+    target = EVENT_STATUSES.get(event_type)
+    return target if (current, target) in TRANSITIONS else None
+
+
+def apply_event(*, session: Session, purchase: Purchase, event_type: str) -> str | None:
+    """Move a (locked) purchase as the event says, its promo code use with it: the new status, or None when
+    the event must not move it. The webhook's path, and the sweeper's when it learns the same from Stripe."""
+    target = next_status(purchase.status, event_type)
+    if target is None:
+        return None
+    if target == "failed":
+        give_back_promo_code_use(session=session, purchase=purchase)
+    elif purchase.status == "failed" and purchase.promo_code_id is not None:
+        # The use was given back when the payment failed; the money came after all, so the code was used.
+        take_promo_code_use(session=session, purchase=purchase, within_limit=False)
+    purchase.status = target
+    session.flush()
+    return target
+
+
+def fail_purchase(*, session: Session, purchase_id: uuid.UUID, release_key: bool = False) -> Purchase:
+    """A purchase whose payment could not even start: failed, its promo code use given back.
+
+    ``release_key`` (checkout's own failure, answered 503 or 409) frees its Idempotency-Key, so the caller's
+    retry with it is a new checkout rather than the repeat of a failure.
+    """
+    purchase = session.get(Purchase, purchase_id, with_for_update=True, populate_existing=True)
+    if purchase.status == "pending":
+        purchase.status = "failed"
+        if release_key:
+            purchase.idempotency_key = None
+        give_back_promo_code_use(session=session, purchase=purchase)
+        session.flush()
+    return purchase

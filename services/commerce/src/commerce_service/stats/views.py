@@ -1,0 +1,19 @@
+from backoffice_common.db import db
+from backoffice_common.internal import internal_only
+from flask.views import MethodView
+
+from commerce_service.internal import blp
+from commerce_service.stats.rules import purchase_stats
+from commerce_service.stats.schemas import StatsRequestSchema, StatsSchema
+
+
+@blp.route("/stats")
+class Stats(MethodView):
+    decorators = [internal_only]
+
+    @blp.arguments(StatsRequestSchema)
+    @blp.response(200, StatsSchema)
+    def post(self, body):
+        """Paid purchases of an operator's projects: count, revenue and buyers (for analytics)"""
+        with db.reading() as reader:
+            return purchase_stats(session=reader, **body)
