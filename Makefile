@@ -1,11 +1,15 @@
 # The two commands a newcomer needs: `make run` and `make test`. Both bootstrap first.
-.PHONY: run test bootstrap bench stats-rebuild compose-check clean
+.PHONY: run test test-fast bootstrap bench stats-rebuild compose-check clean
 
 run: bootstrap
 	.venv/bin/devstack run
 
 test: bootstrap
 	.venv/bin/pytest $(PYTEST_ARGS)
+
+# The inner loop: every test but the end-to-end suite (no stack to start; rules on real PostgreSQL, config checks).
+test-fast: bootstrap
+	.venv/bin/pytest -m "not e2e" $(PYTEST_ARGS)
 
 bootstrap:
 	@scripts/bootstrap.sh
