@@ -10,7 +10,7 @@ from sqlalchemy import text
 from backoffice_common.clock import utcnow
 from backoffice_common.config import CommonSettings
 from backoffice_common.db import UNIQUE_VIOLATION, change_elsewhere, constraint_errors, db, undo_on_rollback
-from backoffice_common.errors import Conflict, ServiceUnavailable, Unprocessable, field_error
+from backoffice_common.errors import Conflict, ServiceUnavailable, Unprocessable, field_error, field_errors
 from backoffice_common.internal import internal_client
 from backoffice_common.service import create_service_app, dependency, provide
 from backoffice_common.testing.plugin import generate_signing_key
@@ -44,6 +44,12 @@ def test_field_error_is_the_per_field_shape():
     error = field_error("projectIds", "Not a UUID.", location="query", summary="Bad filter.")
     assert isinstance(error, Unprocessable)
     assert (error.message, error.errors) == ("Bad filter.", {"query": {"projectIds": ["Not a UUID."]}})
+
+
+def test_field_errors_name_several_fields_at_once():
+    error = field_errors({"validUntil": ["Must be after validFrom."], "percentOff": ["Must be 1 to 100."]})
+    assert isinstance(error, Unprocessable) and error.message == "The request is invalid."
+    assert error.errors == {"json": {"validUntil": ["Must be after validFrom."], "percentOff": ["Must be 1 to 100."]}}
 
 
 def test_a_constraint_becomes_its_domain_error_and_the_session_stays_usable(app, table):

@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import signal
 import subprocess
@@ -31,6 +30,7 @@ from devstack.faults import TcpProxy
 from projects_service import models as projects_models
 from projects_service.app import create_app as create_projects_app
 from projects_service.config import Settings as ProjectsSettings
+from services.commerce.tests import factories as FACTORIES
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 PROJECTS_DIR = SERVICE_DIR.parent / "projects"
@@ -200,22 +200,10 @@ def app(database_url, signing_key, stripe_api_base, peers):
                                jwt_public_keys=json.dumps({signing_key.kid: signing_key.public_pem})))
 
 
-def _load_factories():
-    """tests/factories.py under a name of its own (importlib mode: no test folder is on sys.path, and other
-    services' tests may have a factories module too)."""
-    spec = importlib.util.spec_from_file_location("commerce_tests_factories", Path(__file__).with_name("factories.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-FACTORIES = _load_factories()
-
-
 @pytest.fixture
 def factories():
     """``factories.make_purchase(session, **overrides)`` and the other plain row makers of tests/factories.py."""
-    return FACTORIES
+    return FACTORIES  # tests/factories.py, imported by its package path as every service's tests do
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice_common.errors import TooManyRequests
-from projects_factories import make_project
+from services.projects.tests.factories import make_project
 from projects_service.invites import rules as invites
 from projects_service.invites.rules import BulkInviteResult
 from projects_service.models import Invite, InviteQuota, OutboxMessage

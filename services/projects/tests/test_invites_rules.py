@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice_common.errors import Conflict
-from projects_factories import make_project
+from services.projects.tests.factories import make_project
 from projects_service.invites import rules as invites
 from projects_service.invites.mail import render_invite
 from projects_service.invites.rules import BulkInviteResult

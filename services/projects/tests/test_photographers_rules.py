@@ -3,7 +3,7 @@ import pytest
 from backoffice_common.db import db
 from backoffice_common.errors import Conflict, ServiceUnavailable
 
-from projects_factories import make_assignment, make_photographer, make_project
+from services.projects.tests.factories import make_assignment, make_photographer, make_project
 from projects_service.photographers import rules
 
 

@@ -9,7 +9,7 @@ from backoffice_common.errors import NotFound
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from projects_factories import make_photographer, make_project
+from services.projects.tests.factories import make_photographer, make_project
 from projects_service.members import rules as members
 from projects_service.models import Assignment, Member, OutboxMessage, Photographer, Project
 from projects_service.projects import rules as projects

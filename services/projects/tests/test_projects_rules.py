@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice_common.errors import Conflict
-from projects_factories import make_photographer, make_project
+from services.projects.tests.factories import make_photographer, make_project
 from projects_service.models import OutboxMessage, Photo
 from projects_service.projects import rules as projects
 

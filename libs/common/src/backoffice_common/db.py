@@ -9,7 +9,8 @@ import itertools
 import re
 import select
 import time
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager, contextmanager
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, create_engine, event, exc, text
@@ -70,6 +71,9 @@ UNIQUE_VIOLATION = "23505"
 FOREIGN_KEY_VIOLATION = "23503"
 CHECK_VIOLATION = "23514"
 _COMPENSATIONS = "backoffice_compensations"
+
+# What a command that commits more than once takes (``db.unit_of_work``): a factory of units of work.
+UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
 @contextmanager

@@ -73,6 +73,12 @@ def field_error(field: str, message: str, *, error: type[DomainError] = Unproces
     """
     return error(summary or message, errors={location: {field: [message]}})
 
+
+def field_errors(messages: dict[str, list[str]], *, location: str = "json") -> Unprocessable:
+    """A 422 about several input fields at once (a rule that checks fields together), in the shape schema errors
+    have: ``{location: {field: [message, …]}}``."""
+    return Unprocessable("The request is invalid.", errors={location: messages})
+
 def error_body(code: int, message: str, errors: dict | None = None) -> dict:
     return {"code": code, "status": HTTPStatus(code).phrase, "message": message, "errors": errors or {}}
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from backoffice_common.errors import Unprocessable
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -12,12 +11,6 @@ EXCLUSION_VIOLATION = "23P01"
 # Exclusion constraints are checked after the index insert, so two overlapping inserts can each wait for the
 # other: PostgreSQL aborts one with a deadlock, and that one lost the race just as with 23P01.
 DEADLOCK_DETECTED = "40P01"
-
-
-def invalid(field_errors: dict[str, list[str]]) -> Unprocessable:
-    """A 422 naming several fields at once by their JSON names, where schema errors go (``errors.json``); one
-    field's error is common's ``field_error``."""
-    return Unprocessable("The request is invalid.", errors={"json": field_errors})
 
 
 def window_errors(valid_from: dt.datetime | None, valid_until: dt.datetime | None) -> dict[str, list[str]]:

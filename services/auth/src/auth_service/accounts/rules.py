@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 
-from backoffice_common.db import UNIQUE_VIOLATION, change_elsewhere, constraint_errors
+from backoffice_common.db import UNIQUE_VIOLATION, UnitOfWork, change_elsewhere, constraint_errors
 from backoffice_common.errors import Conflict, DomainError, Unauthorized, field_error
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -19,7 +17,6 @@ from auth_service.models import Account, OperatorProfile
 
 LOGIN_FAILED = "Invalid email or password."
 EMAIL_TAKEN = "An account with this email already exists."
-UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
 def email_taken() -> DomainError:

@@ -5,14 +5,14 @@ import datetime as dt
 import uuid
 
 from backoffice_common.db import FOREIGN_KEY_VIOLATION, constraint_errors
-from backoffice_common.errors import Conflict, NotFound, field_error
+from backoffice_common.errors import Conflict, NotFound, field_error, field_errors
 from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import Discount, ProjectDiscount, PromoCode
-from commerce_service.common import invalid, operator_listing, window_errors
+from commerce_service.common import operator_listing, window_errors
 from commerce_service.projects.rules import find_project
 
 DISCOUNT_NOT_FOUND = "Discount not found."
@@ -59,7 +59,7 @@ def create_discount(*, session: Session, operator_id: uuid.UUID, name: str, type
     else:
         bundle_min_photos = None
     if errors:
-        raise invalid(errors)
+        raise field_errors(errors)
     discount = Discount(id=uuid.uuid4(), operator_id=operator_id, name=name, type=type, value=value,
                         bundle_min_photos=bundle_min_photos, valid_from=valid_from, valid_until=valid_until,
                         is_active=is_active)
@@ -77,7 +77,7 @@ def update_discount(*, session: Session, operator_id: uuid.UUID, discount_id: uu
     errors = window_errors(changes.get("valid_from", discount.valid_from),
                            changes.get("valid_until", discount.valid_until))
     if errors:
-        raise invalid(errors)
+        raise field_errors(errors)
     for field, value in changes.items():
         setattr(discount, field, value)
     session.flush()

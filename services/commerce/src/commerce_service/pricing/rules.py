@@ -5,12 +5,12 @@ import datetime as dt
 import uuid
 
 from backoffice_common.db import constraint_errors
-from backoffice_common.errors import Conflict, NotFound, field_error
+from backoffice_common.errors import Conflict, NotFound, field_error, field_errors
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import PricingRule
-from commerce_service.common import DEADLOCK_DETECTED, EXCLUSION_VIOLATION, invalid, operator_listing, window_errors
+from commerce_service.common import DEADLOCK_DETECTED, EXCLUSION_VIOLATION, operator_listing, window_errors
 from commerce_service.projects.rules import PROJECT_NOT_FOUND, find_project
 
 OVERLAP = "Another active pricing rule for the same scope overlaps this period."
@@ -27,7 +27,7 @@ def _check(rule: PricingRule) -> None:
     if rule.compare_at_price_cents is not None and rule.compare_at_price_cents <= rule.price_per_photo_cents:
         errors["compareAtPriceCents"] = ["Must be greater than pricePerPhotoCents."]
     if errors:
-        raise invalid(errors)
+        raise field_errors(errors)
 
 
 # The operator default and every project override, newest first.

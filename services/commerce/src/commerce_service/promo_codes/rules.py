@@ -6,11 +6,11 @@ import datetime as dt
 import uuid
 
 from backoffice_common.db import FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, constraint_errors
-from backoffice_common.errors import Conflict, NotFound, field_error
+from backoffice_common.errors import Conflict, NotFound, field_error, field_errors
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from commerce_service.common import in_window, invalid, operator_listing, window_errors
+from commerce_service.common import in_window, operator_listing, window_errors
 from commerce_service.discounts.rules import discount_not_found, get_discount
 from commerce_service.models import Discount, PromoCode, PromoCodeRedemption, Purchase
 
@@ -46,7 +46,7 @@ def create_promo_code(*, session: Session, operator_id: uuid.UUID, code: str, di
                       is_active: bool = True) -> PromoCode:
     """A code (stored upper-case, unique per operator ignoring case) for one of the operator's discounts."""
     if errors := window_errors(valid_from, valid_until):
-        raise invalid(errors)
+        raise field_errors(errors)
     get_discount(session=session, operator_id=operator_id, discount_id=discount_id, field="discountId")
     code = normalise_code(code)
     conflict = field_error("code", CODE_TAKEN, error=Conflict)
@@ -70,7 +70,7 @@ def update_promo_code(*, session: Session, operator_id: uuid.UUID, promo_code_id
         raise ValueError(f"not updatable: {sorted(unknown)}")
     if errors := window_errors(changes.get("valid_from", promo_code.valid_from),
                                changes.get("valid_until", promo_code.valid_until)):
-        raise invalid(errors)
+        raise field_errors(errors)
     for field, value in changes.items():
         setattr(promo_code, field, value)
     session.flush()

@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable, Hashable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Hashable, Mapping
 
+from backoffice_common.db import UnitOfWork
 from backoffice_common.errors import Conflict, ServiceUnavailable
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +33,6 @@ from commerce_service.purchases.status import fail_purchase
 
 log = logging.getLogger(__name__)
 
-UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 # Stripe charges at least about 0.50 of the main currency unit and at most 99,999,999 minor units; an amount
 # outside that would fail at Stripe on every attempt, so checkout refuses it before writing anything.
