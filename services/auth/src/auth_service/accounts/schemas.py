@@ -1,6 +1,10 @@
 from backoffice_common.api import Email, Schema
+from backoffice_common.service import dependency
 from backoffice_common.validators import iana_timezone
 from marshmallow import fields, validate
+
+from auth_service.accounts.tokens import issue_access_token
+from auth_service.config import Settings
 
 Name = lambda: fields.String(required=True, validate=validate.Length(1, 200))  # noqa: E731
 Password = lambda: fields.String(required=True, load_only=True, validate=validate.Length(8, 128))  # noqa: E731
@@ -21,7 +25,13 @@ class LoginSchema(Schema):
 
 
 class TokenSchema(Schema):
-    token = fields.String(required=True)
+    """The answer to register and login: an access token for the account the rule returns (signed here, where the
+    response is shaped: the rules only decide whose it is)."""
+
+    token = fields.Method("_sign", required=True, metadata={"type": "string"})
+
+    def _sign(self, account) -> str:
+        return issue_access_token(account, key_id=dependency(Settings).jwt_key_id).token
 
 
 class PhotographerCreateSchema(Schema):

@@ -9,16 +9,10 @@ from auth_service.accounts import rules
 from auth_service.accounts.login_brake import LoginBrake
 from auth_service.accounts.passwords import Passwords
 from auth_service.accounts.schemas import LoginSchema, PhotographerCreateSchema, RegisterSchema, TokenSchema
-from auth_service.accounts.tokens import issue_access_token
 from auth_service.clients.projects import ProjectsClient
-from auth_service.config import Settings
 from auth_service.photographers.schemas import PhotographerSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Registration and login.")
-
-
-def _token_for(account):
-    return issue_access_token(account, key_id=dependency(Settings).jwt_key_id)
 
 
 @blp.route("/register")
@@ -29,8 +23,7 @@ class Register(MethodView):
     def post(self, body):
         """Register an operator account"""
         with db.unit_of_work() as session:
-            account = rules.register_operator(session=session, passwords=dependency(Passwords), **body)
-        return _token_for(account)
+            return rules.register_operator(session=session, passwords=dependency(Passwords), **body)
 
 
 @blp.route("/login")
@@ -41,9 +34,8 @@ class Login(MethodView):
     @blp.alt_response(429, description="Too many failed logins for this email; see Retry-After.")
     def post(self, body):
         """Log in as an operator or photographer"""
-        account = rules.log_in(unit_of_work=db.unit_of_work, passwords=dependency(Passwords),
-                               brake=dependency(LoginBrake), now=utcnow(), **body)
-        return _token_for(account)
+        return rules.log_in(unit_of_work=db.unit_of_work, passwords=dependency(Passwords),
+                            brake=dependency(LoginBrake), now=utcnow(), **body)
 
 
 @blp.route("/register-photographer")
