@@ -77,6 +77,7 @@ class HelloBaseline:
             run_dir = self.workdir / "gateway"
             conf = render(run_dir, {
                 "GATEWAY_LISTEN": f"127.0.0.1:{self.gateway_port}",
+                "GATEWAY_STATUS_LISTEN": f"127.0.0.1:{free_port()}",
                 "GATEWAY_RUN_DIR": str(run_dir),
                 "GATEWAY_WORKERS": self.gateway_workers,
                 **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{self.app_port}" for name in SERVICES},

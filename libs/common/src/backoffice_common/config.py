@@ -32,6 +32,9 @@ class CommonSettings(BaseSettings):
     db_connect_timeout_s: int = 3
     db_statement_timeout_ms: int = 10_000
     db_ping_after_idle_s: float = 30.0  # a pooled connection idle longer is pinged before use
+    # A background worker's Prometheus endpoint (/metrics on this port, all interfaces); none when unset. The web
+    # services serve /metrics on their own port instead.
+    metrics_port: int | None = None
 
     # Access tokens: verified with public keys only, chosen by the token's `kid`.
     jwt_issuer: str = "backoffice-auth"

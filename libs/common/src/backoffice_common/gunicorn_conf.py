@@ -14,3 +14,35 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Several services run side by side on one machine in dev: a shared default control socket would collide.
 control_socket_disable = True
+
+# Prometheus multiprocess mode (metrics.py): every worker writes its values to files in one folder, which /metrics
+# sums. Set here, in the master, before any worker imports prometheus_client — it reads the variable at import. A
+# folder of our own (removed on exit) unless PROMETHEUS_MULTIPROC_DIR names one; emptied at start, as stale files
+# of an earlier run would be summed in.
+_OWN_METRICS_DIR = None
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    _OWN_METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="prometheus-")
+
+
+def on_starting(server):
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):
+        if name.endswith(".db"):
+            os.remove(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    # A dead worker's live gauges (the pool in use) leave the sum; its counters stay counted.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _OWN_METRICS_DIR:  # ours alone: gone with this gunicorn
+        import shutil
+
+        shutil.rmtree(_OWN_METRICS_DIR, ignore_errors=True)

@@ -1,5 +1,5 @@
 """The common steps of every service's app factory, in order:
-config → logging → request ids → database → tokens → Api → health → error handlers.
+config → logging → request ids → database → metrics → tokens → Api → health → error handlers.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from .errors import register_error_handlers
 from .health import health
 from .jsonfast import OrjsonProvider
 from .logs import configure_logging, init_request_id
+from .metrics import init_metrics
 from .tokens import init_jwt
 
 
@@ -63,7 +64,8 @@ def create_service_app(import_name: str, settings, *, title: str) -> tuple[Flask
     provide(app, settings)
     configure_logging(settings.service_name, settings.log_level)
     init_request_id(app)
-    Database(app, settings)
+    database = Database(app, settings)
+    init_metrics(app, database.engine)
     init_jwt(app, settings)
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})

@@ -30,6 +30,10 @@ def run_forever(name: str, settings, one_round: Callable[[Callable[[], bool]], b
     logged and the round is tried again after the wait: a worker never dies of it.
     """
     configure_logging(name, settings.log_level)
+    if settings.metrics_port:  # its outcome counters (SMTP, Stripe), from this process's own registry
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port)
     stopping = False
 
     def stop(*_):

@@ -1,4 +1,5 @@
 from backoffice_common.internal import internal_client
+from backoffice_common.metrics import add_scrape_collector
 from backoffice_common.service import create_service_app, provide
 
 from commerce_service import internal
@@ -10,6 +11,7 @@ from commerce_service.discounts import views as discounts
 from commerce_service.pricing import views as pricing
 from commerce_service.projects import views as projects
 from commerce_service.promo_codes import views as promo_codes
+from commerce_service.purchases import metrics as purchase_metrics
 from commerce_service.purchases import views as purchases
 from commerce_service.stats import views as stats
 
@@ -28,4 +30,5 @@ def create_app(settings: Settings | None = None):
     for blueprint in (pricing.blp, discounts.blp, discounts.links, promo_codes.blp, purchases.blp, purchases.webhooks,
                       internal.blp):
         api.register_blueprint(blueprint)
+    add_scrape_collector(app, purchase_metrics.collect)
     return app

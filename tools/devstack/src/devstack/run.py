@@ -21,7 +21,7 @@ from devstack.postgres import Cluster
 
 DATA = REPO_ROOT / ".data"
 RUN = REPO_ROOT / ".run"
-PORTS = {"gateway": 3001, "auth": 5001, "projects": 5002, "commerce": 5003, "analytics": 5004,
+PORTS = {"gateway": 3001, "gateway_status": 3002, "auth": 5001, "projects": 5002, "commerce": 5003, "analytics": 5004,
          "postgres": 5433, "s3": 5010, "stripe": 5011, "smtp": 1025}
 
 
@@ -77,6 +77,7 @@ def procfile(cluster: Cluster, standins: dict[str, str]) -> str:
     gateway_dir = RUN / "gateway"
     conf = render(gateway_dir, {
         "GATEWAY_LISTEN": os.environ.get("GATEWAY_LISTEN", str(PORTS["gateway"])),
+        "GATEWAY_STATUS_LISTEN": os.environ.get("GATEWAY_STATUS_LISTEN", f"127.0.0.1:{PORTS['gateway_status']}"),
         "GATEWAY_RUN_DIR": str(gateway_dir),
         "GATEWAY_ACCESS_LOG": "/dev/stdout json_access",
         **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{PORTS[name]}" for name in SERVICES},

@@ -31,6 +31,7 @@ STRIPE_WEBHOOK_SECRET = "whsec_e2e_backoffice"
 @dataclass
 class Ports:
     gateway: int = field(default_factory=free_port)
+    gateway_status: int = field(default_factory=free_port)  # nginx's stub_status, never the public server
     auth: int = field(default_factory=free_port)
     projects: int = field(default_factory=free_port)
     commerce: int = field(default_factory=free_port)
@@ -55,6 +56,7 @@ class Stack:
     env: dict = field(default_factory=dict)  # extra environment for every service
     gateway_vars: dict = field(default_factory=dict)
     processes: dict = field(default_factory=dict)
+    metrics_ports: dict = field(default_factory=dict)  # a worker's name → its Prometheus port (METRICS_PORT)
 
     def __post_init__(self):
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -64,6 +66,10 @@ class Stack:
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.gateway}"
+
+    @property
+    def gateway_status_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.gateway_status}/stub_status"
 
     def service_url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports.of(service)}"
@@ -150,7 +156,13 @@ class Stack:
     def start_worker(self, worker: str, name: str | None = None) -> None:
         """Start a worker; ``name`` lets several copies of the same worker run side by side."""
         service, module = WORKERS[worker]
-        self._spawn(name or worker, [sys.executable, "-m", module], env=self.service_env(service))
+        port = self.metrics_ports[name or worker] = free_port()
+        self._spawn(name or worker, [sys.executable, "-m", module],
+                    env={**self.service_env(service), "METRICS_PORT": str(port)})
+
+    def metrics_url(self, worker: str) -> str:
+        """A running worker's Prometheus endpoint."""
+        return f"http://127.0.0.1:{self.metrics_ports[worker]}/metrics"
 
     def start_service(self, service: str, wait: bool = True) -> None:
         self._spawn(service, [str(REPO_ROOT / "services" / service / "boot.sh")], env=self.service_env(service))
@@ -171,6 +183,7 @@ class Stack:
     def start_gateway(self) -> None:
         conf = render(self.workdir / "gateway", {
             "GATEWAY_LISTEN": f"127.0.0.1:{self.ports.gateway}",
+            "GATEWAY_STATUS_LISTEN": f"127.0.0.1:{self.ports.gateway_status}",
             "GATEWAY_RUN_DIR": str(self.workdir / "gateway"),
             "GATEWAY_WORKERS": "2",
             **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{self.ports.of(name)}" for name in SERVICES},
@@ -186,6 +199,7 @@ class Stack:
         folder = self.workdir / name
         conf = render(folder, {
             "GATEWAY_LISTEN": f"127.0.0.1:{port}", "GATEWAY_RUN_DIR": str(folder), "GATEWAY_WORKERS": "1",
+            "GATEWAY_STATUS_LISTEN": f"127.0.0.1:{free_port()}",
             "GATEWAY_DOCS_DIR": str(self.workdir / "gateway" / "apidoc"),  # the main gateway's, already built
             **{f"{service.upper()}_UPSTREAM": f"127.0.0.1:{self.ports.of(service)}" for service in SERVICES},
             **variables,

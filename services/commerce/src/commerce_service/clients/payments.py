@@ -10,10 +10,13 @@ from dataclasses import dataclass
 
 import stripe
 from backoffice_common.errors import Conflict, ServiceUnavailable
+from backoffice_common.metrics import outcome_counter
 
 log = logging.getLogger(__name__)
 
 STRIPE_UNAVAILABLE = "The payment provider is unavailable; try again shortly."
+# Outcomes: ok, refused (Stripe said no: a 409, or a cancel it declines), not_found, unavailable (a 503).
+STRIPE_CALLS = outcome_counter("stripe_calls_total", "Calls to Stripe by operation and outcome.")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Payments:
                             # refuses the explicit parameter, so it is not sent).
                             "metadata": {"purchase_id": str(purchase_id)}},
                     options={"idempotency_key": str(purchase_id)})
+                STRIPE_CALLS.labels("create_payment_intent", "ok").inc()
                 return PaymentIntent(id=intent.id, client_secret=intent.client_secret)
             except stripe.APIConnectionError as exc:
                 failure = exc
@@ -61,6 +65,7 @@ class Payments:
             except (stripe.InvalidRequestError, stripe.CardError) as exc:
                 log.warning("stripe refused the payment intent: %s", exc.user_message or exc.__class__.__name__,
                             extra={"purchase_id": str(purchase_id)})
+                STRIPE_CALLS.labels("create_payment_intent", "refused").inc()
                 raise Conflict("The payment provider refused this payment: "
                                f"{exc.user_message or 'the amount or currency is not accepted'}.") from exc
             except stripe.StripeError as exc:
@@ -68,6 +73,7 @@ class Payments:
                 break
         log.warning("stripe payment intent failed: %s", failure.__class__.__name__,
                     extra={"purchase_id": str(purchase_id)})
+        STRIPE_CALLS.labels("create_payment_intent", "unavailable").inc()
         raise ServiceUnavailable(STRIPE_UNAVAILABLE) from failure
 
     def verified_event(self, payload: bytes, signature: str | None) -> dict:
@@ -88,11 +94,14 @@ class Payments:
         except stripe.InvalidRequestError as exc:
             log.info("stripe refused to cancel a payment intent: %s", exc.user_message or exc.__class__.__name__,
                      extra={"payment_intent_id": intent_id})
+            STRIPE_CALLS.labels("cancel_payment_intent", "refused").inc()
             return False
         except stripe.StripeError as exc:
             log.warning("stripe payment intent cancel failed: %s", exc.__class__.__name__,
                         extra={"payment_intent_id": intent_id})
+            STRIPE_CALLS.labels("cancel_payment_intent", "unavailable").inc()
             raise ServiceUnavailable(STRIPE_UNAVAILABLE) from exc
+        STRIPE_CALLS.labels("cancel_payment_intent", "ok").inc()
         return True
 
     def payment_intent(self, intent_id: str) -> dict | None:
@@ -113,13 +122,17 @@ class Payments:
     def _retrieve(self, intent_id: str):
         """The PaymentIntent as Stripe has it, or None when Stripe does not know it."""
         try:
-            return self.client.v1.payment_intents.retrieve(intent_id)
+            intent = self.client.v1.payment_intents.retrieve(intent_id)
+            STRIPE_CALLS.labels("retrieve_payment_intent", "ok").inc()
+            return intent
         except stripe.InvalidRequestError as exc:
             if exc.http_status == 404:
+                STRIPE_CALLS.labels("retrieve_payment_intent", "not_found").inc()
                 return None
             failure = exc
         except stripe.StripeError as exc:
             failure = exc
         log.warning("stripe payment intent retrieve failed: %s", failure.__class__.__name__,
                     extra={"payment_intent_id": intent_id})
+        STRIPE_CALLS.labels("retrieve_payment_intent", "unavailable").inc()
         raise ServiceUnavailable(STRIPE_UNAVAILABLE) from failure

@@ -6,6 +6,11 @@ import ssl
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
+from backoffice_common.metrics import outcome_counter
+
+# Sent by the outbox worker only (the web process queues invites): exposed on the worker's METRICS_PORT.
+SMTP_SENDS = outcome_counter("smtp_sends_total", "Messages handed to the SMTP server, by outcome (ok, failed).")
+
 
 class SmtpSender:
     """One SMTP connection reused across messages; reconnects after any failure.
@@ -39,8 +44,10 @@ class SmtpSender:
                 self._connection = self._connect()
             self._connection.send_message(message)
         except Exception:
+            SMTP_SENDS.labels("send", "failed").inc()
             self.close()
             raise
+        SMTP_SENDS.labels("send", "ok").inc()
 
     def close(self) -> None:
         if self._connection is not None:
