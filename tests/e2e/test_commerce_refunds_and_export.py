@@ -234,6 +234,15 @@ class TestExport:
         names = {row["projectName"] for row in _rows(_export(gw, operator))}
         assert names <= {"Renamed", shop.project["name"]} and len(names) == 1
 
+    def test_projects_down_leaves_the_names_made_under(self, gw, stack, operator, shop, paid):
+        bought = paid()
+        stack.stop_service("projects")
+        try:
+            rows = _rows(_export(gw, operator, projectId=shop.project["id"]))
+        finally:
+            stack.start_service("projects")
+        assert [(row["id"], row["projectName"]) for row in rows] == [(bought["id"], shop.project["name"])]
+
     def test_filters(self, gw, databases, operator, new_project, feed, ready_photos, photographer, shop, purchase,
                      paid):
         old, failed, new = paid(photos=1), purchase(shop.project["id"], shop.participant, shop.photos[:1],
