@@ -190,6 +190,30 @@ def invite_scenarios(stack: Stack, gw: Gateway, operator) -> dict:
 
 # -------------------------------------------------------------------------------------------------- memory
 
+def export_scenario(stack: Stack, operator, name: str, purchases: int) -> dict:
+    """Issue 11: the operator's purchases exported as CSV through the gateway, read as a client would (in
+    chunks); seconds, rows, and how much the commerce worker that answered grew (VmRSS before and after, the
+    largest growth of the workers: one of them answered). Goal ≤ 10 s and < 20 MB."""
+    from hello import children, rss_mb
+
+    workers = children(stack.processes["commerce"].pid)
+    before = {pid: rss_mb(pid) for pid in workers}
+    begun = time.perf_counter()
+    rows, size = -1, 0  # the header row is not a purchase
+    with requests.get(stack.gateway_url + "/v1/purchases/export.csv", stream=True, timeout=120,
+                      headers={"Authorization": f"Bearer {operator.token}"}) as response:
+        assert response.status_code == 200, response.text[:300]
+        for chunk in response.iter_content(chunk_size=1 << 16):
+            rows += chunk.count(b"\n")
+            size += len(chunk)
+    seconds = time.perf_counter() - begun
+    growth = max(rss_mb(pid) - before[pid] for pid in workers)
+    result = {"name": name, "seconds": seconds, "rows": rows, "mb": size / 2**20, "rss_growth_mb": growth,
+              "expected_rows": purchases}
+    print(f"{name}: {json.dumps(result)}", flush=True)
+    return result
+
+
 def gunicorn_memory(stack: Stack, hello) -> list[dict]:
     """VmRSS of each service's gunicorn workers (children of the master ``boot.sh`` exec'd into), the masters
     and background workers for the record, and the hello app's workers as the floor."""
@@ -453,12 +477,17 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
             print(f"{name} [{which}]: {json.dumps(row[which])} kpis={json.dumps(row[which + '_kpis'])}", flush=True)
         analytics.append(row)
 
+    export = None
+    export_name = f"GET /v1/purchases/export.csv ({count(purchases)} purchases)"
+    if wanted(args, export_name):
+        export = export_scenario(stack, op_big, export_name, purchases)
+
     if wanted(args, analytics_loaded.name):
         run(analytics_loaded)
     run(hello_last)
     return {"hello_first": hello_first, "hello_last": hello_last,
             "loaded": [s for s in loaded if s.result] + ([analytics_loaded] if analytics_loaded.result else []),
-            "analytics": analytics}
+            "analytics": analytics, "export": export}
 
 
 def extras(stack, gw) -> dict:
@@ -579,6 +608,17 @@ def render(report: dict) -> str:
         out += ["", "Default analytics answered: " + "; ".join(
             f"{label} {json.dumps(value, separators=(', ', ': '))}" for label, value in kpis if value) + "."]
         out.append("")
+    export = scenarios.get("export")
+    if export:
+        mark = verdict([(export["seconds"] <= 10, f"{export['seconds']:.1f} s"),
+                        (export["rss_growth_mb"] < 20, f"+{export['rss_growth_mb']:.1f} MB"),
+                        (export["rows"] == export["expected_rows"], f"{export['rows']:,} rows")])
+        checks_all.append(mark)
+        out += ["**CSV export** (issue 11; one client through the gateway, read in chunks; the growth is the "
+                "commerce worker's VmRSS after minus before):", "",
+                "| scenario | rows | MB | seconds | RSS growth MB | goal | |", "|---|---:|---:|---:|---:|---|---|",
+                f"| {export['name']} | {export['rows']:,} | {_f(export['mb'])} | {_f(export['seconds'], 2)} | "
+                f"{_f(export['rss_growth_mb'])} | ≤ 10 s, < 20 MB | {mark} |", ""]
     if report.get("extras"):
         out += ["Extras (`--with-extras`), sequential calls from one client on an operator of their own:", "",
                 "| scenario | figures |", "|---|---|"]

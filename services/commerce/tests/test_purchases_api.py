@@ -70,6 +70,11 @@ def _webhook(client, event, **kw):
     return client.post("/v1/webhooks/stripe", data=payload, headers=headers)
 
 
+def _refunded_at(db_session, purchase):
+    return db_session.scalar(select(Purchase.refunded_at).where(Purchase.id == uuid.UUID(purchase["id"]))
+                             .execution_options(populate_existing=True))
+
+
 def _status(db_session, purchase) -> str:
     return db_session.scalar(select(Purchase.status).where(Purchase.id == uuid.UUID(purchase["id"]))
                              .execution_options(populate_existing=True))
@@ -250,8 +255,11 @@ class TestWebhooks:
         _webhook(client, stripe_events.intent_event("payment_intent.succeeded", purchase))
         _webhook(client, stripe_events.refund_event(purchase, refunded=False))
         assert _status(db_session, purchase) == "paid"
+        assert _refunded_at(db_session, purchase) is None
         _webhook(client, stripe_events.refund_event(purchase))
         assert _status(db_session, purchase) == "refunded"
+        # Refunded at Stripe (its dashboard, say): the moment is the one the event was applied.
+        assert _refunded_at(db_session, purchase) is not None
 
     def test_a_refund_before_the_payment_event_wins(self, client, db_session, shop):
         purchase = _checkout(client, shop).json

@@ -298,6 +298,18 @@ class Database:
                 if raw is not None and not raw.closed:
                     raw.autocommit = False
 
+    @contextmanager
+    def streaming(self):
+        """A connection for one long read-only statement whose rows are fetched in batches from a server-side
+        cursor (``execution_options(yield_per=N)``): memory stays flat however many rows it has. Inside a
+        transaction, as PostgreSQL's cursors need one (not :meth:`reading`'s autocommit); the request's session
+        when tests bound it. Rolled back at the end: it wrote nothing."""
+        if self._in_session():
+            yield self.session.connection()
+            return
+        with self.engine.connect() as connection:
+            yield connection
+
     def read_one(self, statement, params: dict | None = None) -> dict | None:
         """The first row of a read-only, single ``statement`` as a dict (None without one): one round trip.
 

@@ -179,6 +179,8 @@ class Purchase(Timestamps, Base):
     # promo code it asked for, normalised — with the project and the photos, what makes a repeat the same request.
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     requested_promo_code: Mapped[str | None] = mapped_column(String(200))
+    # When it became refunded: by the operator (design §10), or by Stripe's charge.refunded.
+    refunded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PurchaseItem(Base):

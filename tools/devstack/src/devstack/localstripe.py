@@ -4,7 +4,8 @@ localstripe keeps its whole store in ``/tmp/localstripe.pickle``, one file for e
 machine: two at once (the tests' and `make run`'s, say) overwrite each other's state, and one that
 starts while another is writing reads half a file and dies. Each of ours gets its own file, written
 atomically. And a PaymentIntent reports ``amount_received`` as Stripe's do (localstripe leaves it out), since
-commerce checks it before calling a purchase paid. Everything else is localstripe as it ships.
+commerce checks it before calling a purchase paid, and a Refund takes Stripe's ``reason`` (localstripe refuses
+it). Everything else is localstripe as it ships.
 """
 from __future__ import annotations
 
@@ -40,7 +41,16 @@ def main() -> None:
     def amount_received(intent) -> int:
         return resources.try_convert_to_int(intent.amount) if intent.status == "succeeded" else 0
 
+    plain_refund = resources.Refund.__init__
+
+    def refund_with_reason(self, reason=None, **kwargs):
+        if reason not in (None, "duplicate", "fraudulent", "requested_by_customer"):
+            raise resources.UserError(400, "Invalid reason")
+        plain_refund(self, **kwargs)
+        self.reason = reason
+
     resources.PaymentIntent.amount_received = property(amount_received)
+    resources.Refund.__init__ = refund_with_reason
     resources.Store.try_load_from_disk = load
     resources.Store.dump_to_disk = dump
     sys.argv = ["localstripe", "--port", str(args.port)]

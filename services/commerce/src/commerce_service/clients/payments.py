@@ -1,4 +1,4 @@
-"""Stripe through its official library: PaymentIntents for checkout, and signed webhook events.
+"""Stripe through its official library: PaymentIntents for checkout, Refunds, and signed webhook events.
 
 Only the address differs between production and dev/test (localstripe, ``STRIPE_API_BASE``).
 """
@@ -74,6 +74,36 @@ class Payments:
         log.warning("stripe payment intent failed: %s", failure.__class__.__name__,
                     extra={"purchase_id": str(purchase_id)})
         STRIPE_CALLS.labels("create_payment_intent", "unavailable").inc()
+        raise ServiceUnavailable(STRIPE_UNAVAILABLE) from failure
+
+    def refund_payment_intent(self, *, intent_id: str, purchase_id: uuid.UUID, reason: str | None) -> str:
+        """Refund a PaymentIntent in full: the Refund's id. The idempotency key is derived from the purchase, so a
+        retry (ours, or the operator's after a timeout) is answered with the same Refund, never a second one.
+
+        A connection failure is tried once more with the same key and is a 503 after that; a refund Stripe
+        refuses (the charge is already refunded or disputed, say) is a 409: trying again would not help.
+        """
+        params = {"payment_intent": intent_id, "metadata": {"purchase_id": str(purchase_id)}}
+        if reason is not None:
+            params["reason"] = reason
+        for attempt in (1, 2):
+            try:
+                return self.client.v1.refunds.create(
+                    params=params, options={"idempotency_key": f"refund-{purchase_id}"}).id
+            except stripe.APIConnectionError as exc:
+                failure = exc
+                if attempt == 2:
+                    break
+            except (stripe.InvalidRequestError, stripe.CardError) as exc:
+                log.warning("stripe refused the refund: %s", exc.user_message or exc.__class__.__name__,
+                            extra={"purchase_id": str(purchase_id), "payment_intent_id": intent_id})
+                raise Conflict("The payment provider refused this refund: "
+                               f"{exc.user_message or 'the payment cannot be refunded'}.") from exc
+            except stripe.StripeError as exc:
+                failure = exc
+                break
+        log.warning("stripe refund failed: %s", failure.__class__.__name__,
+                    extra={"purchase_id": str(purchase_id), "payment_intent_id": intent_id})
         raise ServiceUnavailable(STRIPE_UNAVAILABLE) from failure
 
     def verified_event(self, payload: bytes, signature: str | None) -> dict:

@@ -125,5 +125,10 @@ def get_purchase(*, session: Session, projects: ProjectsClient, operator_id: uui
         raise NotFound("Purchase not found.")
     if purchase.operator_id != operator_id:
         raise Forbidden("This purchase belongs to another operator.")
+    return detail_of(session=session, projects=projects, purchase=purchase)
+
+
+def detail_of(*, session: Session, projects: ProjectsClient, purchase: Purchase) -> PurchaseDetail:
+    """A purchase as its detail shows it: its project's current name, and the photos it bought."""
     return PurchaseDetail(purchase, project_name=current_names(projects, [purchase])[purchase.project_id],
-                          downloads=purchase_photo_ids(session=session, purchase_id=purchase_id))
+                          downloads=purchase_photo_ids(session=session, purchase_id=purchase.id))

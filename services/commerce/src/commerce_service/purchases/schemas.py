@@ -4,6 +4,8 @@ from marshmallow import ValidationError, fields, validate
 
 from commerce_service.models import PURCHASE_STATUSES
 
+REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")
+
 MAX_PHOTOS_PER_CHECKOUT = 500
 
 
@@ -93,6 +95,16 @@ class PurchaseDetailSchema(PurchaseSchema):
     downloads = fields.List(fields.Nested(DownloadSchema))
 
 
+class RefundRequestSchema(Schema):
+    """A refund's optional body: why, as Stripe records it."""
+
+    reason = fields.String(validate=validate.OneOf(REFUND_REASONS))
+
+
+class RefundedPurchaseSchema(PurchaseDetailSchema):
+    refunded_at = UtcDateTime()
+
+
 class CheckoutSchema(PurchaseDetailSchema):
     client_secret = fields.String(allow_none=True)
 
@@ -103,6 +115,15 @@ class PurchaseQueryArgsSchema(Schema):
     # Any page ≥ 1 (past the end: no items); the bound only keeps the SQL offset inside a bigint.
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**15))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+
+
+class PurchaseExportArgsSchema(Schema):
+    """The export's filters: the list's, and a window on createdAt (inclusive; an offset is required)."""
+
+    project_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(PURCHASE_STATUSES))
+    from_ = UtcDateTime(data_key="from")
+    to = UtcDateTime()
 
 
 class PurchasePageSchema(Schema):

@@ -2,8 +2,10 @@
 code use that moves with it; and a purchase whose payment could not even start."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from commerce_service.models import Purchase
@@ -39,9 +41,20 @@ def apply_event(*, session: Session, purchase: Purchase, event_type: str) -> str
     elif purchase.status == "failed" and purchase.promo_code_id is not None:
         # The use was given back when the payment failed; the money came after all, so the code was used.
         take_promo_code_use(session=session, purchase=purchase, within_limit=False)
+    if target == "refunded":
+        # The database's clock: a webhook has no request time of its own to pass in.
+        purchase.refunded_at = func.now()
     purchase.status = target
     session.flush()
     return target
+
+
+def refund(*, session: Session, purchase: Purchase, now: dt.datetime) -> None:
+    """Make a (locked, paid) purchase refunded by the operator (design §10): its promo code use is not given
+    back — the code was used for a sale that happened, and a refund does not make it happen twice."""
+    purchase.status = "refunded"
+    purchase.refunded_at = now
+    session.flush()
 
 
 def fail_purchase(*, session: Session, purchase_id: uuid.UUID, release_key: bool = False) -> Purchase:

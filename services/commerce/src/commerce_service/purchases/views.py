@@ -7,18 +7,20 @@ from backoffice_common.db import db
 from backoffice_common.internal import internal_only
 from backoffice_common.service import dependency
 from backoffice_common.tokens import OPERATOR, current_identity, roles_required
-from flask import request
+from flask import Response, request, stream_with_context
 from flask.views import MethodView
+from marshmallow import RAISE
 
 from commerce_service.clients.auth import AuthClient
 from commerce_service.clients.payments import Payments
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.config import Settings
 from commerce_service.internal import blp as internal
-from commerce_service.purchases import checkout, listing
+from commerce_service.purchases import checkout, export, listing, refunds
 from commerce_service.purchases.schemas import (CheckoutHeadersSchema, CheckoutRequestSchema, CheckoutSchema,
-                                                OperatorPurchasesSchema, PurchaseDetailSchema, PurchasePageSchema,
-                                                PurchaseQueryArgsSchema)
+                                                OperatorPurchasesSchema, PurchaseDetailSchema,
+                                                PurchaseExportArgsSchema, PurchasePageSchema,
+                                                PurchaseQueryArgsSchema, RefundedPurchaseSchema, RefundRequestSchema)
 from commerce_service.purchases.webhooks import handle_webhook
 
 blp = Blueprint("purchases", __name__, url_prefix="/v1/purchases", description="The operator's orders.")
@@ -38,6 +40,25 @@ class Purchases(MethodView):
                                           operator_id=current_identity().operator_id, **args)
 
 
+@blp.route("/export.csv")
+class PurchasesExport(MethodView):
+    decorators = [roles_required(OPERATOR)]
+
+    @blp.arguments(PurchaseExportArgsSchema, location="query", unknown=RAISE)  # a typo is not "no filter"
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="text/csv",
+                  description="Every matching purchase, newest first, one CSV row each under a header row.")
+    def get(self, args):
+        """Export the operator's purchases as CSV, newest first"""
+        now = utcnow()
+        with db.reading() as reader:
+            chunks = export.export_purchases(session=reader, streaming=db.streaming,
+                                             projects=dependency(ProjectsClient),
+                                             operator_id=current_identity().operator_id, **args)
+        # stream_with_context: the rows are read as the answer is sent, with the request's database.
+        return Response(stream_with_context(chunks), content_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="purchases-{now.date().isoformat()}.csv"'})
+
+
 @blp.route("/<uuid:purchase_id>")
 class PurchaseById(MethodView):
     decorators = [roles_required(OPERATOR)]
@@ -49,6 +70,26 @@ class PurchaseById(MethodView):
         """Get a purchase with the photos it bought"""
         return listing.get_purchase(session=db.session, projects=dependency(ProjectsClient),
                                     operator_id=current_identity().operator_id, purchase_id=purchase_id)
+
+
+@blp.route("/<uuid:purchase_id>/refund")
+class PurchaseRefund(MethodView):
+    decorators = [roles_required(OPERATOR)]
+
+    @blp.arguments(RefundRequestSchema, required=False)
+    @blp.response(200, RefundedPurchaseSchema)
+    @blp.alt_response(403, description="The purchase is another operator's.")
+    @blp.alt_response(404, description="No such purchase.")
+    @blp.alt_response(409, description="The purchase is not paid (pending, failed or already refunded), or "
+                                       "Stripe refuses to refund its payment.")
+    @blp.alt_response(503, description="Stripe is unavailable; the purchase stays paid.")
+    def post(self, body, purchase_id: uuid.UUID):
+        """Refund a paid purchase in full"""
+        with db.unit_of_work() as session:
+            return refunds.refund_purchase(session=session, payments=dependency(Payments),
+                                           projects=dependency(ProjectsClient),
+                                           operator_id=current_identity().operator_id, purchase_id=purchase_id,
+                                           reason=(body or {}).get("reason"), now=utcnow())
 
 
 @webhooks.route("/stripe")
