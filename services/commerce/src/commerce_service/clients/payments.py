@@ -42,68 +42,58 @@ class Payments:
                    read_timeout=settings.stripe_timeout_read_s)
 
     def create_payment_intent(self, *, purchase_id: uuid.UUID, amount_cents: int, currency: str) -> PaymentIntent:
-        """A PaymentIntent for a purchase (idempotency key = the purchase id).
-
-        A connection failure is tried once more with the same key — Stripe then answers with the intent it
-        may already have made — and is a 503 after that; a request Stripe refuses (an amount it won't charge,
-        say) is a 409, as trying again would not help.
-        """
-        for attempt in (1, 2):
-            try:
-                intent = self.client.v1.payment_intents.create(
-                    params={"amount": amount_cents, "currency": currency.lower(),
-                            # Recent API versions enable automatic payment methods by default (localstripe
-                            # refuses the explicit parameter, so it is not sent).
-                            "metadata": {"purchase_id": str(purchase_id)}},
-                    options={"idempotency_key": str(purchase_id)})
-                STRIPE_CALLS.labels("create_payment_intent", "ok").inc()
-                return PaymentIntent(id=intent.id, client_secret=intent.client_secret)
-            except stripe.APIConnectionError as exc:
-                failure = exc
-                if attempt == 2:
-                    break
-            except (stripe.InvalidRequestError, stripe.CardError) as exc:
-                log.warning("stripe refused the payment intent: %s", exc.user_message or exc.__class__.__name__,
-                            extra={"purchase_id": str(purchase_id)})
-                STRIPE_CALLS.labels("create_payment_intent", "refused").inc()
-                raise Conflict("The payment provider refused this payment: "
-                               f"{exc.user_message or 'the amount or currency is not accepted'}.") from exc
-            except stripe.StripeError as exc:
-                failure = exc
-                break
-        log.warning("stripe payment intent failed: %s", failure.__class__.__name__,
-                    extra={"purchase_id": str(purchase_id)})
-        STRIPE_CALLS.labels("create_payment_intent", "unavailable").inc()
-        raise ServiceUnavailable(STRIPE_UNAVAILABLE) from failure
+        """A PaymentIntent for a purchase (idempotency key = the purchase id); see ``_create`` for failures."""
+        intent = self._create(
+            "create_payment_intent",
+            lambda: self.client.v1.payment_intents.create(
+                params={"amount": amount_cents, "currency": currency.lower(),
+                        # Recent API versions enable automatic payment methods by default (localstripe
+                        # refuses the explicit parameter, so it is not sent).
+                        "metadata": {"purchase_id": str(purchase_id)}},
+                options={"idempotency_key": str(purchase_id)}),
+            refused="The payment provider refused this payment: {reason}.",
+            default_reason="the amount or currency is not accepted", extra={"purchase_id": str(purchase_id)})
+        return PaymentIntent(id=intent.id, client_secret=intent.client_secret)
 
     def refund_payment_intent(self, *, intent_id: str, purchase_id: uuid.UUID, reason: str | None) -> str:
         """Refund a PaymentIntent in full: the Refund's id. The idempotency key is derived from the purchase, so a
-        retry (ours, or the operator's after a timeout) is answered with the same Refund, never a second one.
-
-        A connection failure is tried once more with the same key and is a 503 after that; a refund Stripe
-        refuses (the charge is already refunded or disputed, say) is a 409: trying again would not help.
-        """
+        retry (ours, or the operator's after a timeout) is answered with the same Refund, never a second one."""
         params = {"payment_intent": intent_id, "metadata": {"purchase_id": str(purchase_id)}}
         if reason is not None:
             params["reason"] = reason
+        refund = self._create(
+            "refund_payment_intent",
+            lambda: self.client.v1.refunds.create(params=params,
+                                                  options={"idempotency_key": f"refund-{purchase_id}"}),
+            refused="The payment provider refused this refund: {reason}.",
+            default_reason="the payment cannot be refunded",
+            extra={"purchase_id": str(purchase_id), "payment_intent_id": intent_id})
+        return refund.id
+
+    def _create(self, operation: str, create, *, refused: str, default_reason: str, extra: dict):
+        """Make something at Stripe under an idempotency key. A connection failure is tried once more with the same
+        key — Stripe then answers with what it may already have made — and is a 503 after that; a request Stripe
+        refuses (an amount it won't charge, a charge already refunded) is a 409, as trying again would not help.
+        Every outcome is counted in ``stripe_calls_total``."""
         for attempt in (1, 2):
             try:
-                return self.client.v1.refunds.create(
-                    params=params, options={"idempotency_key": f"refund-{purchase_id}"}).id
+                made = create()
+                STRIPE_CALLS.labels(operation, "ok").inc()
+                return made
             except stripe.APIConnectionError as exc:
                 failure = exc
                 if attempt == 2:
                     break
             except (stripe.InvalidRequestError, stripe.CardError) as exc:
-                log.warning("stripe refused the refund: %s", exc.user_message or exc.__class__.__name__,
-                            extra={"purchase_id": str(purchase_id), "payment_intent_id": intent_id})
-                raise Conflict("The payment provider refused this refund: "
-                               f"{exc.user_message or 'the payment cannot be refunded'}.") from exc
+                log.warning("stripe refused %s: %s", operation, exc.user_message or exc.__class__.__name__,
+                            extra=extra)
+                STRIPE_CALLS.labels(operation, "refused").inc()
+                raise Conflict(refused.format(reason=exc.user_message or default_reason)) from exc
             except stripe.StripeError as exc:
                 failure = exc
                 break
-        log.warning("stripe refund failed: %s", failure.__class__.__name__,
-                    extra={"purchase_id": str(purchase_id), "payment_intent_id": intent_id})
+        log.warning("stripe %s failed: %s", operation, failure.__class__.__name__, extra=extra)
+        STRIPE_CALLS.labels(operation, "unavailable").inc()
         raise ServiceUnavailable(STRIPE_UNAVAILABLE) from failure
 
     def verified_event(self, payload: bytes, signature: str | None) -> dict:
