@@ -97,7 +97,7 @@ def _value_converter(field: ma.fields.Field):
     if serialize is ma.fields.Boolean._serialize:
         return lambda value: value if value is True or value is False else field._serialize(value, None, None)
     if serialize is UtcDateTime._serialize:
-        return lambda value: field._serialize(value, None, None)
+        return utc_text  # (a converter only sees values that are not None)
     if isinstance(field, ma.fields.Nested):
         nested = field.schema
         if (serialize is ma.fields.Nested._serialize and isinstance(nested, Schema)
@@ -150,14 +150,17 @@ def _dump_plan(schema: ma.Schema):
     return dump_one
 
 
+def utc_text(value: dt.datetime) -> str:
+    """A moment as every answer writes it (design §3): UTC with milliseconds and ``Z``."""
+    # isoformat is C code: "…T12:00:00.123+00:00" → "…T12:00:00.123Z"
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
 class UtcDateTime(ma.fields.AwareDateTime):
     """Input must carry an offset (naive → 422); output is UTC with milliseconds and ``Z``."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        # isoformat is C code: "…T12:00:00.123+00:00" → "…T12:00:00.123Z"
-        return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
+        return None if value is None else utc_text(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).astimezone(dt.timezone.utc)

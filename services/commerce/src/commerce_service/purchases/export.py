@@ -9,6 +9,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 
+from backoffice_common.api import utc_text
 from backoffice_common.errors import ServiceUnavailable
 from sqlalchemy import select
 
@@ -34,10 +35,6 @@ LOOKUP_MAX = 1000
 def safe_cell(value: str) -> str:
     """Text a spreadsheet shows as text: a leading formula character is escaped with ``'``."""
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
-def _utc(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def export_statement(*, operator_id: uuid.UUID, project_id: uuid.UUID | None, status: str | None,
@@ -78,7 +75,7 @@ def csv_rows(rows, names: dict[uuid.UUID, str]) -> Iterator[str]:
     for batch in rows.partitions():
         for (id_, created_at, status, project_id, project_name, user_id, email, name, photo_count, subtotal,
              discount, total, promo, intent) in batch:
-            writer.writerow((id_, _utc(created_at), status, project_id,
+            writer.writerow((id_, utc_text(created_at), status, project_id,
                              safe_cell(names.get(project_id) or project_name), user_id, safe_cell(email),
                              safe_cell(name), photo_count, subtotal, discount, total,
                              safe_cell(promo) if promo else "", safe_cell(intent) if intent else ""))
