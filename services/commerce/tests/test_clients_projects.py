@@ -7,7 +7,7 @@ from flask import request, request_started
 from backoffice_common.config import DEV_INTERNAL_SECRET as INTERNAL_TOKEN_SECRET  # as the peers in conftest
 from backoffice_common.errors import ServiceUnavailable
 from backoffice_common.internal import InternalClient
-from commerce_service.clients.projects import ProjectsClient, TtlCache
+from commerce_service.clients.projects import LOOKUP_MAX, ProjectsClient, TtlCache
 from devstack import free_port
 
 
@@ -59,6 +59,14 @@ def test_cached_names_ask_only_for_projects_not_seen_recently(peers, projects, c
     assert client.project_names([gala.id]) == {gala.id: "Winter Gala"} and len(calls) == 3  # uncached: always asks
     client.forget(gala.id)
     assert client.project_names([gala.id], cached=True) == {gala.id: "Winter Gala"} and len(calls) == 4
+
+
+def test_names_of_more_projects_than_one_lookup_takes_are_asked_in_parts(peers, projects, calls):
+    operator_id = uuid.uuid4()
+    gala = projects.add(operator_id, name="Gala")
+    unknown = [uuid.uuid4() for _ in range(LOOKUP_MAX + 1)]  # the real lookup refuses more than LOOKUP_MAX ids
+    assert client_for(peers.projects_url).project_names([*unknown, gala.id]) == {gala.id: "Gala"}
+    assert calls == ["/internal/projects/lookup"] * 2
 
 
 def test_projects_down_is_503():

@@ -64,6 +64,7 @@ class TtlCache:
 
 
 UNEXPECTED = "The projects service gave an unexpected answer; try again shortly."
+LOOKUP_MAX = 1000  # ids per POST /internal/projects/lookup (its schema's limit)
 
 
 def _project_ref(body: dict) -> ProjectRef:
@@ -112,7 +113,8 @@ class ProjectsClient:
                                             for photo in body["photos"]})
 
     def project_names(self, project_ids, *, cached: bool = False) -> dict[uuid.UUID, str]:
-        """Current names of the projects that still exist, in one call (503 when the service is down).
+        """Current names of the projects that still exist: one call per LOOKUP_MAX ids, the most projects'
+        lookup takes (503 when the service is down).
 
         ``cached`` answers from names at most ``ttl_s`` old where it has them and asks only for the rest:
         a page of purchases then costs no call at all most of the time (a call was half its cost).
@@ -127,12 +129,13 @@ class ProjectsClient:
                     wanted.discard(project_id)
                     if name is not None:
                         names[project_id] = name
-        if not wanted:
-            return names
-        response = self.http.post("/internal/projects/lookup", json={"ids": sorted(map(str, wanted))})
-        if response.status_code != 200:
-            raise ServiceUnavailable(UNEXPECTED)
-        found = {uuid.UUID(project["id"]): project["name"] for project in response.json()["projects"]}
+        asked = sorted(map(str, wanted))
+        found: dict[uuid.UUID, str] = {}
+        for start in range(0, len(asked), LOOKUP_MAX):
+            response = self.http.post("/internal/projects/lookup", json={"ids": asked[start:start + LOOKUP_MAX]})
+            if response.status_code != 200:
+                raise ServiceUnavailable(UNEXPECTED)
+            found.update((uuid.UUID(project["id"]), project["name"]) for project in response.json()["projects"])
         for project_id in wanted:
             self.names.set(project_id, found.get(project_id))
         return {**names, **found}

@@ -5,18 +5,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import logging
 import uuid
 from collections.abc import Iterator
 
 from backoffice_common.api import utc_text
-from backoffice_common.errors import ServiceUnavailable
 from sqlalchemy import select
 
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import Purchase
-
-log = logging.getLogger(__name__)
+from commerce_service.purchases.listing import known_names
 
 HEADER = ("id", "createdAt", "status", "projectId", "projectName", "userId", "userEmail", "userName", "photoCount",
           "subtotalCents", "discountAppliedCents", "totalCents", "appliedPromoCode", "stripePaymentIntentId")
@@ -29,7 +26,6 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Rows per fetch from the cursor and per chunk sent: big enough to keep round trips and writes few, small
 # enough that a batch is a few hundred kilobytes.
 BATCH = 2000
-LOOKUP_MAX = 1000
 
 
 def safe_cell(value: str) -> str:
@@ -53,18 +49,11 @@ def export_statement(*, operator_id: uuid.UUID, project_id: uuid.UUID | None, st
 
 def project_names(*, session, projects: ProjectsClient, operator_id: uuid.UUID,
                   project_id: uuid.UUID | None) -> dict[uuid.UUID, str]:
-    """The current names of the projects the export may show (one call to projects, cached as the list's
-    are); a project projects doesn't name, or projects down, leaves the name stored at checkout."""
+    """The current names of the projects the export may show (cached as the list's are); a project projects
+    doesn't name, or projects down, leaves the name stored at checkout."""
     ids = [project_id] if project_id is not None else list(session.scalars(
         select(Purchase.project_id).where(Purchase.operator_id == operator_id).distinct()))
-    names: dict[uuid.UUID, str] = {}
-    try:
-        for start in range(0, len(ids), LOOKUP_MAX):  # projects names at most LOOKUP_MAX per call
-            names.update(projects.project_names(ids[start:start + LOOKUP_MAX], cached=True))
-        return names
-    except ServiceUnavailable:
-        log.warning("projects unavailable: purchases exported with the project names they were made under")
-        return {}
+    return known_names(projects, ids, cached=True)
 
 
 def csv_rows(rows, names: dict[uuid.UUID, str]) -> Iterator[str]:

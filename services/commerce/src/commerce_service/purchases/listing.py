@@ -41,14 +41,19 @@ class PurchasePage:
     limit: int
 
 
-def current_names(projects: ProjectsClient, purchases: list, *, cached: bool = False) -> dict[uuid.UUID, str]:
-    """Projects' current names (at most one call; ``cached``: names up to PROJECT_CACHE_TTL_S old, as lists show
-    them); a deleted project — or projects being down — leaves the name stored at checkout."""
+def known_names(projects: ProjectsClient, project_ids, *, cached: bool = False) -> dict[uuid.UUID, str]:
+    """Projects' current names (``cached``: up to PROJECT_CACHE_TTL_S old, as lists show them); none while projects
+    is down — purchases then keep the names stored at checkout, as they do for a deleted project."""
     try:
-        names = projects.project_names({purchase.project_id for purchase in purchases}, cached=cached)
+        return projects.project_names(project_ids, cached=cached)
     except ServiceUnavailable:
-        log.warning("projects unavailable: purchases shown with the project names they were made under")
-        names = {}
+        log.warning("projects unavailable: purchases given the project names they were made under")
+        return {}
+
+
+def current_names(projects: ProjectsClient, purchases: list, *, cached: bool = False) -> dict[uuid.UUID, str]:
+    """Each purchase's project name: its current one, else the one stored at checkout."""
+    names = known_names(projects, {purchase.project_id for purchase in purchases}, cached=cached)
     return {purchase.project_id: names.get(purchase.project_id, purchase.project_name) for purchase in purchases}
 
 
