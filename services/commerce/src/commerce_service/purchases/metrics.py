@@ -7,7 +7,7 @@ from backoffice_common.db import db
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
-from commerce_service.models import Purchase, PurchaseCounts
+from commerce_service.models import PURCHASE_STATUSES, Purchase, PurchaseCounts
 
 _BY_STATUS = select(PurchaseCounts.status, func.coalesce(func.sum(PurchaseCounts.purchases), 0)).group_by(
     PurchaseCounts.status)
@@ -18,7 +18,7 @@ _OLDEST_PENDING_AGE = select(
 
 def collect():
     by_status = GaugeMetricFamily("commerce_purchases", "Purchases by status (all operators).", labels=["status"])
-    counts = dict.fromkeys(("pending", "paid", "failed", "refunded"), 0)
+    counts = dict.fromkeys(PURCHASE_STATUSES, 0)  # every status reported, at 0 when none has it
     counts.update({status: int(count) for status, count in db.read_all(_BY_STATUS)})
     for status, count in counts.items():
         by_status.add_metric([status], count)
