@@ -4,6 +4,7 @@ Services' tests get ``pg_admin_url`` (used by backoffice_common's pytest plugin
 to create and migrate their databases); the end-to-end suite builds its stack
 on the same cluster.
 """
+
 import os
 import shutil
 import signal

@@ -3,6 +3,7 @@
 ``run.py --with-extras`` uses both on an operator of its own (the at-size catalog of ``make bench`` is
 ``seed.py``'s); ``python bench/commerce.py`` runs the latencies alone on a stack of its own.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,10 +15,9 @@ import uuid
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, text
-
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
+from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import timed  # noqa: E402  (bench/ is a folder of scripts, not a package)
@@ -28,20 +28,31 @@ def seed_catalog(stack, operator_id: str, *, rules: int = 1000, discounts: int =
     promo codes for the operator. Seeding is not under test, so it goes straight into the database."""
     engine = create_engine(stack.cluster.url(stack.db_prefix + "commerce"))
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO pricing_rules (id, operator_id, project_id, price_per_photo_cents, is_active, created_at, "
-            "updated_at) SELECT gen_random_uuid(), :o, gen_random_uuid(), 100 + g, true, "
-            "now() - g * interval '1 second', now() FROM generate_series(1, :n) g"), {"o": operator_id, "n": rules})
-        connection.execute(text(
-            "INSERT INTO discounts (id, operator_id, name, type, value, is_active, created_at, updated_at) "
-            "SELECT gen_random_uuid(), :o, 'Discount ' || g, 'percentage', 1 + g % 50, true, "
-            "now() - g * interval '1 second', now() FROM generate_series(1, :n) g"), {"o": operator_id, "n": discounts})
-        connection.execute(text(
-            "INSERT INTO promo_codes (id, operator_id, code, discount_id, times_used, is_active, created_at, "
-            "updated_at) "
-            "SELECT gen_random_uuid(), :o, 'BENCH' || n, d.id, 0, true, now() - n * interval '1 second', now() "
-            "FROM (SELECT id, row_number() OVER () AS n FROM discounts WHERE operator_id = :o LIMIT :n) d"),
-            {"o": operator_id, "n": codes})
+        connection.execute(
+            text(
+                "INSERT INTO pricing_rules (id, operator_id, project_id, price_per_photo_cents, is_active, created_at, "
+                "updated_at) SELECT gen_random_uuid(), :o, gen_random_uuid(), 100 + g, true, "
+                "now() - g * interval '1 second', now() FROM generate_series(1, :n) g"
+            ),
+            {"o": operator_id, "n": rules},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO discounts (id, operator_id, name, type, value, is_active, created_at, updated_at) "
+                "SELECT gen_random_uuid(), :o, 'Discount ' || g, 'percentage', 1 + g % 50, true, "
+                "now() - g * interval '1 second', now() FROM generate_series(1, :n) g"
+            ),
+            {"o": operator_id, "n": discounts},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO promo_codes (id, operator_id, code, discount_id, times_used, is_active, created_at, "
+                "updated_at) "
+                "SELECT gen_random_uuid(), :o, 'BENCH' || n, d.id, 0, true, now() - n * interval '1 second', now() "
+                "FROM (SELECT id, row_number() OVER () AS n FROM discounts WHERE operator_id = :o LIMIT :n) d"
+            ),
+            {"o": operator_id, "n": codes},
+        )
         connection.execute(text("ANALYZE"))
     engine.dispose()
 
@@ -49,13 +60,15 @@ def seed_catalog(stack, operator_id: str, *, rules: int = 1000, discounts: int =
 def commerce_scenarios(stack, gw, operator, repeat: int = 200) -> dict:
     """Sequential-call latencies: a project's discount links, a rule write, and the quote with 20 linked
     discounts and a promo code (design §9's ``POST /internal/checkout/quote``, called directly)."""
-    project = gw.post("/v1/projects", token=operator.token,
-                      json={"name": "Priced", "status": "live", "type": "public"}).json()
+    project = gw.post(
+        "/v1/projects", token=operator.token, json={"name": "Priced", "status": "live", "type": "public"}
+    ).json()
     assert gw.post("/v1/pricing/rules", token=operator.token, json={"pricePerPhotoCents": 499}).status_code == 201
     discounts = gw.get("/v1/discounts", token=operator.token).json()
     for discount in discounts[:20]:
-        linked = gw.post(f"/v1/projects/{project['id']}/discounts", token=operator.token,
-                         json={"discountId": discount["id"]})
+        linked = gw.post(
+            f"/v1/projects/{project['id']}/discounts", token=operator.token, json={"discountId": discount["id"]}
+        )
         assert linked.status_code == 204, linked.text
 
     def ok(response, status=200):
@@ -63,8 +76,12 @@ def commerce_scenarios(stack, gw, operator, repeat: int = 200) -> dict:
         return response
 
     def create_and_delete_rule():
-        rule = ok(gw.post("/v1/pricing/rules", token=operator.token,
-                          json={"pricePerPhotoCents": 299, "projectId": project["id"]}), 201).json()
+        rule = ok(
+            gw.post(
+                "/v1/pricing/rules", token=operator.token, json={"pricePerPhotoCents": 299, "projectId": project["id"]}
+            ),
+            201,
+        ).json()
         ok(gw.delete(f"/v1/pricing/rules/{rule['id']}", token=operator.token), 204)
 
     commerce = stack.service_url("commerce")
@@ -72,29 +89,50 @@ def commerce_scenarios(stack, gw, operator, repeat: int = 200) -> dict:
     service = {"Authorization": f"Bearer {make_service_token(secret, 'bench')}"}
     http = requests.Session()
     # The quote refuses what checkout refuses: a member of the project, and 20 of its ready photos.
-    buyer = ok(http.post(f"{stack.service_url('auth')}/internal/participants", headers=service, timeout=10,
-                         json={"email": f"b-{uuid.uuid4().hex[:10]}@example.com", "name": "B"}), 201).json()
-    ok(http.post(f"{stack.service_url('projects')}/internal/projects/{project['id']}/members", headers=service,
-                 timeout=10, json={"participantId": buyer["id"], "email": buyer["email"]}), 201)
+    buyer = ok(
+        http.post(
+            f"{stack.service_url('auth')}/internal/participants",
+            headers=service,
+            timeout=10,
+            json={"email": f"b-{uuid.uuid4().hex[:10]}@example.com", "name": "B"},
+        ),
+        201,
+    ).json()
+    ok(
+        http.post(
+            f"{stack.service_url('projects')}/internal/projects/{project['id']}/members",
+            headers=service,
+            timeout=10,
+            json={"participantId": buyer["id"], "email": buyer["email"]},
+        ),
+        201,
+    )
     photo_ids = [str(uuid.uuid4()) for _ in range(20)]
     engine = create_engine(stack.cluster.url(stack.db_prefix + "projects"))
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO photos (id, project_id, photographer_id, object_key, filename, content_type, size_bytes, "
-            "status) VALUES (:id, :project, :photographer, :key, 'a.jpg', 'image/jpeg', 1, 'ready')"),
-            [{"id": photo_id, "project": project["id"], "photographer": str(uuid.uuid4()), "key": f"b/{photo_id}"}
-             for photo_id in photo_ids])
+        connection.execute(
+            text(
+                "INSERT INTO photos (id, project_id, photographer_id, object_key, filename, content_type, size_bytes, "
+                "status) VALUES (:id, :project, :photographer, :key, 'a.jpg', 'image/jpeg', 1, 'ready')"
+            ),
+            [
+                {"id": photo_id, "project": project["id"], "photographer": str(uuid.uuid4()), "key": f"b/{photo_id}"}
+                for photo_id in photo_ids
+            ],
+        )
     engine.dispose()
     quote_body = {"projectId": project["id"], "participant": buyer, "photoIds": photo_ids, "promoCode": "BENCH1"}
     quote = ok(http.post(f"{commerce}/internal/checkout/quote", headers=service, json=quote_body, timeout=10)).json()
     assert quote["discountAppliedCents"] > 0, quote
     return {
         "GET /v1/projects/:id/discounts (20 links)": timed(
-            lambda: ok(gw.get(f"/v1/projects/{project['id']}/discounts", token=operator.token)), repeat),
+            lambda: ok(gw.get(f"/v1/projects/{project['id']}/discounts", token=operator.token)), repeat
+        ),
         "POST + DELETE /v1/pricing/rules (project override)": timed(create_and_delete_rule, repeat),
         "POST /internal/checkout/quote (20 photos, 20 linked discounts, promo code; direct)": timed(
-            lambda: ok(http.post(f"{commerce}/internal/checkout/quote", headers=service, json=quote_body,
-                                 timeout=10)), repeat),
+            lambda: ok(http.post(f"{commerce}/internal/checkout/quote", headers=service, json=quote_body, timeout=10)),
+            repeat,
+        ),
     }
 
 

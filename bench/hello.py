@@ -6,6 +6,7 @@ devstack with every upstream pointing at the hello app and the stack gateway's w
 through the same ``location``, HTTP/1.1 upstream keepalive and proxy settings as ``GET /v1/operators/me`` does on
 the real gateway. Both run on free loopback ports and are stopped by ``stop()``.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,7 +36,7 @@ class HelloBaseline:
         self.processes: dict[str, subprocess.Popen] = {}
 
     @classmethod
-    def like(cls, stack, workdir: Path) -> "HelloBaseline":
+    def like(cls, stack, workdir: Path) -> HelloBaseline:
         """A baseline whose nginx runs as many workers as ``stack``'s gateway does (read from its rendered config)."""
         conf = (stack.workdir / "gateway" / "nginx.conf").read_text()
         workers = re.search(r"^worker_processes\s+(\S+);", conf, re.M).group(1)
@@ -51,8 +52,9 @@ class HelloBaseline:
 
     def _spawn(self, name: str, command: list[str], env: dict | None = None) -> None:
         log = open(self.workdir / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                                start_new_session=True, cwd=HERE)
+        self.processes[name] = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=HERE
+        )
 
     def _wait(self, url: str, name: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -67,21 +69,36 @@ class HelloBaseline:
             time.sleep(0.1)
         raise TimeoutError(f"hello {name} not ready at {url}")
 
-    def start(self) -> "HelloBaseline":
+    def start(self) -> HelloBaseline:
         try:
-            env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.app_port),
-                   "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))}
-            self._spawn("app", [str(Path(sys.executable).parent / "gunicorn"), "-c",
-                                str(HERE / "hello_gunicorn.conf.py"), "hello_app:app"], env=env)
+            env = {
+                **os.environ,
+                "HOST": "127.0.0.1",
+                "PORT": str(self.app_port),
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
+            }
+            self._spawn(
+                "app",
+                [
+                    str(Path(sys.executable).parent / "gunicorn"),
+                    "-c",
+                    str(HERE / "hello_gunicorn.conf.py"),
+                    "hello_app:app",
+                ],
+                env=env,
+            )
             self._wait(self.app_url, "app")
             run_dir = self.workdir / "gateway"
-            conf = render(run_dir, {
-                "GATEWAY_LISTEN": f"127.0.0.1:{self.gateway_port}",
-                "GATEWAY_STATUS_LISTEN": f"127.0.0.1:{free_port()}",
-                "GATEWAY_RUN_DIR": str(run_dir),
-                "GATEWAY_WORKERS": self.gateway_workers,
-                **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{self.app_port}" for name in SERVICES},
-            })
+            conf = render(
+                run_dir,
+                {
+                    "GATEWAY_LISTEN": f"127.0.0.1:{self.gateway_port}",
+                    "GATEWAY_STATUS_LISTEN": f"127.0.0.1:{free_port()}",
+                    "GATEWAY_RUN_DIR": str(run_dir),
+                    "GATEWAY_WORKERS": self.gateway_workers,
+                    **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{self.app_port}" for name in SERVICES},
+                },
+            )
             self._spawn("gateway", nginx_command(conf))
             self._wait(self.url, "gateway")
         except BaseException:

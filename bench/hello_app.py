@@ -3,6 +3,7 @@
 ``run.py`` serves it with gunicorn under the services' own settings (``hello_gunicorn.conf.py``) behind an nginx
 of its own rendered from the gateway's templates, so every figure of a run can be given as a ratio to it.
 """
+
 from flask import Flask
 
 app = Flask(__name__)

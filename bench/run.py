@@ -15,6 +15,7 @@ Seeds two operators straight into the databases (``seed.py``: one at issue 8's s
 Prints a table, checks each goal, and (except ``--smoke``) prepends a dated section to bench/results.md.
 Every request loop is bounded in time and count.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,6 +52,7 @@ sys.path.insert(0, str(HERE))
 
 # ---------------------------------------------------------------------------------------------------- wrk
 
+
 def ensure_wrk() -> str:
     found = shutil.which("wrk")
     if found:
@@ -62,8 +64,15 @@ def ensure_wrk() -> str:
     raise SystemExit("wrk is not installed: sudo apt-get install wrk")
 
 
-def wrk(url: str, *, seconds: int, connections: int, headers: dict | None = None, script: Path | None = None,
-        env: dict | None = None) -> dict:
+def wrk(
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    headers: dict | None = None,
+    script: Path | None = None,
+    env: dict | None = None,
+) -> dict:
     assert url.startswith("http://127.0.0.1:"), url  # loopback only
     threads = min(2, connections)
     command = [ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
@@ -71,8 +80,13 @@ def wrk(url: str, *, seconds: int, connections: int, headers: dict | None = None
         command += ["-H", f"{name}: {value}"]
     if script:
         command += ["-s", str(script)]
-    output = subprocess.run(command + [url], capture_output=True, text=True, check=True,
-                            env={**os.environ, "WRK_THREADS": str(threads), **(env or {})}).stdout
+    output = subprocess.run(
+        command + [url],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "WRK_THREADS": str(threads), **(env or {})},
+    ).stdout
     return parse_wrk(output)
 
 
@@ -87,15 +101,19 @@ def parse_wrk(output: str) -> dict:
     errors = re.search(r"Socket errors: (.*)", output)
     socket_errors = {kind: int(n) for kind, n in re.findall(r"(\w+) (\d+)", errors.group(1))} if errors else {}
     requests_done = int(re.search(r"(\d+) requests in", output).group(1))
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-            "p50_ms": _ms(latency["50"]) if requests_done else None,
-            "p99_ms": _ms(latency["99"]) if requests_done else None,
-            "requests": requests_done, "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-            "socket_errors": sum(socket_errors.values()),
-            "socket_errors_detail": ", ".join(f"{k} {v}" for k, v in socket_errors.items() if v)}
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": _ms(latency["50"]) if requests_done else None,
+        "p99_ms": _ms(latency["99"]) if requests_done else None,
+        "requests": requests_done,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": sum(socket_errors.values()),
+        "socket_errors_detail": ", ".join(f"{k} {v}" for k, v in socket_errors.items() if v),
+    }
 
 
 # ------------------------------------------------------------------------------------------ sequential calls
+
 
 def percentile(samples: list[float], q: float) -> float:
     """Linear interpolation between closest ranks (what ``statistics.quantiles(method='inclusive')`` does)."""
@@ -133,12 +151,19 @@ def sampled(call, *, warmup: int, samples: int, cap_s: float, at_least: int = 3)
         ok = call()
         times.append((time.perf_counter() - begun) * 1000)
         errors += 0 if ok else 1
-    return {"n": len(times), "p50_ms": round(percentile(times, 0.5), 1), "p95_ms": round(percentile(times, 0.95), 1),
-            "max_ms": round(max(times), 1), "errors": errors, "capped": len(times) < samples,
-            "seconds": round(time.monotonic() - started, 1)}
+    return {
+        "n": len(times),
+        "p50_ms": round(percentile(times, 0.5), 1),
+        "p95_ms": round(percentile(times, 0.95), 1),
+        "max_ms": round(max(times), 1),
+        "errors": errors,
+        "capped": len(times) < samples,
+        "seconds": round(time.monotonic() - started, 1),
+    }
 
 
 # ----------------------------------------------------------------------------------------------- extras
+
 
 def invite_scenarios(stack: Stack, gw: Gateway, operator) -> dict:
     """Bulk invite of 500 fresh emails (p95), listing 10,000 invites (p95), and the worker's send rate."""
@@ -167,16 +192,25 @@ def invite_scenarios(stack: Stack, gw: Gateway, operator) -> dict:
     sent = len(stack.mail.messages) - sent_before
     queued = 500 * len(batches)
     results["invite worker: messages into the SMTP sink"] = {
-        "messages": sent, "seconds": round(elapsed, 1), "per_second": round(sent / elapsed, 1),
-        "left_in_outbox": outbox_emails(), "queued": queued, "delivered": len(stack.mail.messages)}
+        "messages": sent,
+        "seconds": round(elapsed, 1),
+        "per_second": round(sent / elapsed, 1),
+        "left_in_outbox": outbox_emails(),
+        "queued": queued,
+        "delivered": len(stack.mail.messages),
+    }
     # 10,000 invites, seeded directly (the listing is under test here, not the seeding)
     listed = gw.post("/v1/projects", token=operator.token, json={"name": "Big list", "status": "live"}).json()
     with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO invites (id, project_id, email, token_hash, created_at, expires_at) "
-            "SELECT gen_random_uuid(), :p, 'big-' || g || '@example.com', md5(random()::text) || md5(random()::text), "
-            "now() - g * interval '1 second', now() + interval '14 days' - (g % 3) * interval '14 days' "
-            "FROM generate_series(1, 10000) g"), {"p": listed["id"]})
+        connection.execute(
+            text(
+                "INSERT INTO invites (id, project_id, email, token_hash, created_at, expires_at) "
+                "SELECT gen_random_uuid(), :p, 'big-' || g || '@example.com', md5(random()::text) || md5(random()::text), "
+                "now() - g * interval '1 second', now() + interval '14 days' - (g % 3) * interval '14 days' "
+                "FROM generate_series(1, 10000) g"
+            ),
+            {"p": listed["id"]},
+        )
         connection.execute(text("ANALYZE invites"))
     engine.dispose()
 
@@ -190,6 +224,7 @@ def invite_scenarios(stack: Stack, gw: Gateway, operator) -> dict:
 
 # -------------------------------------------------------------------------------------------------- memory
 
+
 def export_scenario(stack: Stack, operator, name: str, purchases: int) -> dict:
     """Issue 11: the operator's purchases exported as CSV through the gateway, read as a client would (in
     chunks); seconds, rows, and how much the commerce worker that answered grew (VmRSS before and after, the
@@ -200,16 +235,26 @@ def export_scenario(stack: Stack, operator, name: str, purchases: int) -> dict:
     before = {pid: rss_mb(pid) for pid in workers}
     begun = time.perf_counter()
     rows, size = -1, 0  # the header row is not a purchase
-    with requests.get(stack.gateway_url + "/v1/purchases/export.csv", stream=True, timeout=120,
-                      headers={"Authorization": f"Bearer {operator.token}"}) as response:
+    with requests.get(
+        stack.gateway_url + "/v1/purchases/export.csv",
+        stream=True,
+        timeout=120,
+        headers={"Authorization": f"Bearer {operator.token}"},
+    ) as response:
         assert response.status_code == 200, response.text[:300]
         for chunk in response.iter_content(chunk_size=1 << 16):
             rows += chunk.count(b"\n")
             size += len(chunk)
     seconds = time.perf_counter() - begun
     growth = max(rss_mb(pid) - before[pid] for pid in workers)
-    result = {"name": name, "seconds": seconds, "rows": rows, "mb": size / 2**20, "rss_growth_mb": growth,
-              "expected_rows": purchases}
+    result = {
+        "name": name,
+        "seconds": seconds,
+        "rows": rows,
+        "mb": size / 2**20,
+        "rss_growth_mb": growth,
+        "expected_rows": purchases,
+    }
     print(f"{name}: {json.dumps(result)}", flush=True)
     return result
 
@@ -225,8 +270,9 @@ def gunicorn_memory(stack: Stack, hello) -> list[dict]:
         if process is None or process.poll() is not None:
             rows.append({"process": f"{service}: gunicorn", "pid": None, "rss_mb": None, "goal": True})
             continue
-        rows.append({"process": f"{service}: gunicorn master", "pid": process.pid, "rss_mb": rss_mb(process.pid),
-                     "goal": False})
+        rows.append(
+            {"process": f"{service}: gunicorn master", "pid": process.pid, "rss_mb": rss_mb(process.pid), "goal": False}
+        )
         for n, pid in enumerate(children(process.pid), 1):
             rows.append({"process": f"{service}: worker {n}", "pid": pid, "rss_mb": rss_mb(pid), "goal": True})
     for worker in WORKERS:
@@ -234,15 +280,21 @@ def gunicorn_memory(stack: Stack, hello) -> list[dict]:
         if process is None:
             continue
         state = "" if process.poll() is None else f", exited with {process.returncode}"
-        rows.append({"process": f"{worker} (background{state})", "pid": process.pid,
-                     "rss_mb": rss_mb(process.pid) if not state else None, "goal": False})
+        rows.append(
+            {
+                "process": f"{worker} (background{state})",
+                "pid": process.pid,
+                "rss_mb": rss_mb(process.pid) if not state else None,
+                "goal": False,
+            }
+        )
     for n, pid in enumerate(hello.worker_pids(), 1):
-        rows.append({"process": f"hello app: worker {n} (the floor)", "pid": pid, "rss_mb": rss_mb(pid),
-                     "goal": False})
+        rows.append({"process": f"hello app: worker {n} (the floor)", "pid": pid, "rss_mb": rss_mb(pid), "goal": False})
     return rows
 
 
 # --------------------------------------------------------------------------------------------------- goals
+
 
 @dataclass
 class Scenario:
@@ -282,35 +334,55 @@ def wrk_checks(scenario: Scenario, hello_rps: float) -> tuple[str, list[tuple[bo
         checks.append((tail <= 10, f"p99/p50 {tail:.1f}"))
     if scenario.tail or scenario.min_rps is not None:
         goal.append("no errors")
-        checks.append((r["non_2xx"] == 0 and r["socket_errors"] == 0,
-                       f"{r['non_2xx']} non-2xx, {r['socket_errors']} socket errors"))
+        checks.append(
+            (
+                r["non_2xx"] == 0 and r["socket_errors"] == 0,
+                f"{r['non_2xx']} non-2xx, {r['socket_errors']} socket errors",
+            )
+        )
     return ", ".join(goal), checks
 
 
 # ---------------------------------------------------------------------------------------------------- main
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, help="wrk duration per scenario (default 8; --smoke 1)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--analytics-connections", type=int, default=8)
-    parser.add_argument("--only", nargs="*", help="run only the scenarios whose name holds one of these words "
-                                                  "(hello always runs)")
+    parser.add_argument(
+        "--only", nargs="*", help="run only the scenarios whose name holds one of these words (hello always runs)"
+    )
     parser.add_argument("--scale", type=float, help="data size as a fraction of issue 8's (default 1; --smoke 0.005)")
     parser.add_argument("--samples", type=int, help="timed sequential analytics calls per scenario (default 50)")
     parser.add_argument("--warmup", type=int, help="warm-up calls before them (default 5)")
-    parser.add_argument("--cap", type=float, help="seconds at most per sequential scenario, warm-up included "
-                                                  "(default 40)")
-    parser.add_argument("--with-extras", action="store_true",
-                        help="also the older sequential scenarios: bulk invites, the invite worker, commerce latencies")
-    parser.add_argument("--smoke", action="store_true", help="tiny data, 1-second wrk runs, few samples; "
-                                                             "results.md left alone unless --write")
+    parser.add_argument(
+        "--cap", type=float, help="seconds at most per sequential scenario, warm-up included (default 40)"
+    )
+    parser.add_argument(
+        "--with-extras",
+        action="store_true",
+        help="also the older sequential scenarios: bulk invites, the invite worker, commerce latencies",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny data, 1-second wrk runs, few samples; results.md left alone unless --write",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (every process's log) after the run")
-    parser.add_argument("--write", action=argparse.BooleanOptionalAction, default=None,
-                        help="prepend this run to bench/results.md (default: yes, except --smoke)")
+    parser.add_argument(
+        "--write",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="prepend this run to bench/results.md (default: yes, except --smoke)",
+    )
     args = parser.parse_args(argv)
-    defaults = ({"seconds": 1, "scale": 0.005, "samples": 5, "warmup": 1, "cap": 5, "write": False} if args.smoke
-                else {"seconds": 8, "scale": 1.0, "samples": 50, "warmup": 5, "cap": 40, "write": True})
+    defaults = (
+        {"seconds": 1, "scale": 0.005, "samples": 5, "warmup": 1, "cap": 5, "write": False}
+        if args.smoke
+        else {"seconds": 8, "scale": 1.0, "samples": 50, "warmup": 5, "cap": 40, "write": True}
+    )
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -334,11 +406,19 @@ def main(argv=None) -> int:
     base.chmod(0o755)
     cluster = Cluster(base / "pg", port=free_port())
     postgres = cluster.start(log_file=base / "postgres.log")
-    stack = Stack(base / "stack", cluster, db_prefix="bench_",
-                  gateway_vars={"AUTH_RATE_LIMIT": "100000r/s", "AUTH_RATE_BURST": "100000"})
+    stack = Stack(
+        base / "stack",
+        cluster,
+        db_prefix="bench_",
+        gateway_vars={"AUTH_RATE_LIMIT": "100000r/s", "AUTH_RATE_BURST": "100000"},
+    )
     hello = None
-    report: dict = {"args": args, "load_at_start": load_at_start, "pg": cluster.bindir.parent.name,
-                    "sizes": {"big": big, "small": small}}
+    report: dict = {
+        "args": args,
+        "load_at_start": load_at_start,
+        "pg": cluster.bindir.parent.name,
+        "sizes": {"big": big, "small": small},
+    }
     try:
         stack.start()
         hello = HelloBaseline.like(stack, base / "hello").start()
@@ -346,14 +426,18 @@ def main(argv=None) -> int:
         op_big = gw.register_operator(name="Bench Studio (at size)", password="bench-password-1")
         op_small = gw.register_operator(name="Bench Studio (a tenth)", password="bench-password-1")
         print(f"seeding: {big.describe()} / a tenth: {small.describe()} …", flush=True)
-        (seeded_big, seeded_small), timings = seed_at_size(cluster, stack.db_prefix, [
-            (op_big.id, "big" + op_big.id[:8], big), (op_small.id, "tenth" + op_small.id[:8], small)])
+        (seeded_big, seeded_small), timings = seed_at_size(
+            cluster,
+            stack.db_prefix,
+            [(op_big.id, "big" + op_big.id[:8], big), (op_small.id, "tenth" + op_small.id[:8], small)],
+        )
         report["seed"] = {"timings": timings, "big": seeded_big.counts, "small": seeded_small.counts}
         rounded = {name: round(value, 1) if value else value for name, value in timings.items()}
         print(f"seeded in {timings['total']:.0f} s: {json.dumps(rounded)}", flush=True)
         print(f"  at size: {seeded_big.counts}\n  a tenth: {seeded_small.counts}", flush=True)
-        report["scenarios"] = run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small,
-                                                    seeded_small, report)
+        report["scenarios"] = run_wrk_and_analytics(
+            args, stack, gw, hello, op_big, seeded_big, op_small, seeded_small, report
+        )
         if args.with_extras:
             report["extras"] = extras(stack, gw)
         report["memory"] = gunicorn_memory(stack, hello)
@@ -390,29 +474,48 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
     # One account per in-flight login (lua/login.lua): the login brake counts an email's attempts until they succeed.
     logins = [gw.register_operator(name=f"Bench login {n}", password="bench-password-1") for n in range(LOGIN_ACCOUNTS)]
     login_env = {"BENCH_EMAILS": ",".join(account.email for account in logins), "BENCH_PASSWORD": "bench-password-1"}
-    hello_first = Scenario("hello (first): Flask hello-world behind its own nginx", "", headers=bearer,
-                           url=hello.url)
+    hello_first = Scenario("hello (first): Flask hello-world behind its own nginx", "", headers=bearer, url=hello.url)
     hello_last = Scenario("hello (last)", "", headers=bearer, url=hello.url)
     loaded = [
         Scenario("nginx /healthz (no upstream; for the record)", "/healthz"),
         Scenario("GET /v1/operators/me", "/v1/operators/me", headers=bearer, min_ratio=0.5, tail=True),
-        Scenario(f"GET /v1/projects ({size.projects} projects, {count(size.photos)} photos, "
-                 f"{count(size.members)} members)", "/v1/projects", headers=bearer, min_ratio=0.4, tail=True),
-        Scenario(f"GET /v1/photographers ({size.photographers}, with their projects)", "/v1/photographers",
-                 headers=bearer, tail=True),
-        Scenario(f"GET /v1/pricing/rules ({size.catalog})", "/v1/pricing/rules", headers=bearer, min_ratio=0.3,
-                 tail=True),
+        Scenario(
+            f"GET /v1/projects ({size.projects} projects, {count(size.photos)} photos, {count(size.members)} members)",
+            "/v1/projects",
+            headers=bearer,
+            min_ratio=0.4,
+            tail=True,
+        ),
+        Scenario(
+            f"GET /v1/photographers ({size.photographers}, with their projects)",
+            "/v1/photographers",
+            headers=bearer,
+            tail=True,
+        ),
+        Scenario(
+            f"GET /v1/pricing/rules ({size.catalog})", "/v1/pricing/rules", headers=bearer, min_ratio=0.3, tail=True
+        ),
         Scenario(f"GET /v1/discounts ({size.catalog})", "/v1/discounts", headers=bearer, min_ratio=0.3, tail=True),
-        Scenario(f"GET /v1/promo-codes ({size.catalog})", "/v1/promo-codes", headers=bearer, min_ratio=0.3,
-                 tail=True),
-        Scenario(f"GET /v1/purchases?limit=50 (of {count(purchases)})",
-                 "/v1/purchases?limit=50", headers=bearer, min_ratio=0.3, tail=True),
+        Scenario(f"GET /v1/promo-codes ({size.catalog})", "/v1/promo-codes", headers=bearer, min_ratio=0.3, tail=True),
+        Scenario(
+            f"GET /v1/purchases?limit=50 (of {count(purchases)})",
+            "/v1/purchases?limit=50",
+            headers=bearer,
+            min_ratio=0.3,
+            tail=True,
+        ),
         # Last of the -c32 runs: argon2 keeps auth's threads busy for seconds after wrk stops (see settle).
-        Scenario("POST /v1/auth/login (argon2id 19 MiB, t=2)", "/v1/auth/login", script=HERE / "lua/login.lua",
-                 env=login_env),
+        Scenario(
+            "POST /v1/auth/login (argon2id 19 MiB, t=2)", "/v1/auth/login", script=HERE / "lua/login.lua", env=login_env
+        ),
     ]
-    analytics_loaded = Scenario(f"GET /v1/analytics at -c{args.analytics_connections} ({count(size.photos)} photos)",
-                                "/v1/analytics", headers=bearer, connections=args.analytics_connections, min_rps=20)
+    analytics_loaded = Scenario(
+        f"GET /v1/analytics at -c{args.analytics_connections} ({count(size.photos)} photos)",
+        "/v1/analytics",
+        headers=bearer,
+        connections=args.analytics_connections,
+        min_rps=20,
+    )
 
     probe = requests.Session()
 
@@ -429,9 +532,14 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
             time.sleep(0.2)
 
     def run(scenario: Scenario) -> None:
-        scenario.result = wrk(scenario.url or stack.gateway_url + scenario.path, seconds=args.seconds,
-                              connections=scenario.connections or args.connections, headers=scenario.headers,
-                              script=scenario.script, env=scenario.env)
+        scenario.result = wrk(
+            scenario.url or stack.gateway_url + scenario.path,
+            seconds=args.seconds,
+            connections=scenario.connections or args.connections,
+            headers=scenario.headers,
+            script=scenario.script,
+            env=scenario.env,
+        )
         print(f"{scenario.name}: {json.dumps(scenario.result)}", flush=True)
         settle()
 
@@ -449,8 +557,11 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
 
     # Unloaded analytics, one client, both operators.
     analytics = []
-    variants = [("default", ""), ("projectIds: 5 projects", "?projectIds={projects}"),
-                ("photographerIds: 2 photographers", "?photographerIds={photographers}")]
+    variants = [
+        ("default", ""),
+        ("projectIds: 5 projects", "?projectIds={projects}"),
+        ("photographerIds: 2 photographers", "?photographerIds={photographers}"),
+    ]
     http = requests.Session()
     for label, query in variants:
         name = f"GET /v1/analytics, {label}"
@@ -458,8 +569,13 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
             continue
         row = {"name": name}
         for which, operator, seeded in (("big", op_big, seeded_big), ("small", op_small, seeded_small)):
-            url = stack.gateway_url + "/v1/analytics" + query.format(
-                projects=",".join(seeded.project_ids[:5]), photographers=",".join(seeded.photographer_ids[:2]))
+            url = (
+                stack.gateway_url
+                + "/v1/analytics"
+                + query.format(
+                    projects=",".join(seeded.project_ids[:5]), photographers=",".join(seeded.photographer_ids[:2])
+                )
+            )
             headers = {"Authorization": f"Bearer {operator.token}"}
             answers = []
 
@@ -485,9 +601,13 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
     if wanted(args, analytics_loaded.name):
         run(analytics_loaded)
     run(hello_last)
-    return {"hello_first": hello_first, "hello_last": hello_last,
-            "loaded": [s for s in loaded if s.result] + ([analytics_loaded] if analytics_loaded.result else []),
-            "analytics": analytics, "export": export}
+    return {
+        "hello_first": hello_first,
+        "hello_last": hello_last,
+        "loaded": [s for s in loaded if s.result] + ([analytics_loaded] if analytics_loaded.result else []),
+        "analytics": analytics,
+        "export": export,
+    }
 
 
 def extras(stack, gw) -> dict:
@@ -503,6 +623,7 @@ def extras(stack, gw) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------- results
+
 
 def machine() -> str:
     cpu = "?"
@@ -530,7 +651,7 @@ def render(report: dict) -> str:
     args = report["args"]
     scenarios = report.get("scenarios") or {}
     out: list[str] = []
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     title = f"## {now:%Y-%m-%d %H:%M} UTC — {machine()}"
     if args.smoke:
         title += " — SMOKE (tiny data, not comparable)"
@@ -540,30 +661,42 @@ def render(report: dict) -> str:
     flags = " ".join(sys.argv[1:]) or "(defaults)"
     seed = report.get("seed", {})
     timings = seed.get("timings", {})
-    out.append(f"`bench/run.py {flags}`: wrk -t2 -c{args.connections} -d{args.seconds}s through the gateway "
-               f"(analytics -c{args.analytics_connections}); every service and the hello app under gunicorn "
-               f"({gconf.workers} workers × {gconf.threads} threads, {gconf.worker_class}); PostgreSQL "
-               f"{report['pg']} and everything else on the same machine; load average "
-               f"{report['load_at_start'][0]:.2f} at start. Seeding took {timings.get('total', 0):.0f} s, the "
-               f"whole bench {report['elapsed_s'] / 60:.1f} min.")
+    out.append(
+        f"`bench/run.py {flags}`: wrk -t2 -c{args.connections} -d{args.seconds}s through the gateway "
+        f"(analytics -c{args.analytics_connections}); every service and the hello app under gunicorn "
+        f"({gconf.workers} workers × {gconf.threads} threads, {gconf.worker_class}); PostgreSQL "
+        f"{report['pg']} and everything else on the same machine; load average "
+        f"{report['load_at_start'][0]:.2f} at start. Seeding took {timings.get('total', 0):.0f} s, the "
+        f"whole bench {report['elapsed_s'] / 60:.1f} min."
+    )
     out.append("")
     if seed:
-        out.append(f"Seeded straight into the databases: at size — {_counts(seed['big'])}; a tenth — "
-                   f"{_counts(seed['small'])}. Load {_timing(timings)}.")
+        out.append(
+            f"Seeded straight into the databases: at size — {_counts(seed['big'])}; a tenth — "
+            f"{_counts(seed['small'])}. Load {_timing(timings)}."
+        )
         out.append("")
     hello_first, hello_last = scenarios.get("hello_first"), scenarios.get("hello_last")
     checks_all: list[str] = []
     if hello_first and hello_first.result and hello_last and hello_last.result:
         hello_rps = (hello_first.result["rps"] + hello_last.result["rps"]) / 2
-        out.append(f"**Hello baseline** (`bench/hello_app.py` under the services' gunicorn settings, behind its own "
-                   f"nginx rendered from the gateway templates, `GET /v1/operators/me` routed to it): first "
-                   f"{hello_first.result['rps']:,.0f} req/s, last {hello_last.result['rps']:,.0f} req/s, "
-                   f"mean **{hello_rps:,.0f} req/s** = 1×."
-                   + (" The two differ by more than a quarter: the machine's load changed during the run, so the "
-                      "ratios are less certain than usual." if abs(hello_first.result["rps"] - hello_last.result["rps"])
-                      > 0.25 * hello_rps else ""))
-        out += ["", "| scenario | req/s | × hello | p50 ms | p99 ms | p99/p50 | non-2xx | socket errors | goal | |",
-                "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+        out.append(
+            f"**Hello baseline** (`bench/hello_app.py` under the services' gunicorn settings, behind its own "
+            f"nginx rendered from the gateway templates, `GET /v1/operators/me` routed to it): first "
+            f"{hello_first.result['rps']:,.0f} req/s, last {hello_last.result['rps']:,.0f} req/s, "
+            f"mean **{hello_rps:,.0f} req/s** = 1×."
+            + (
+                " The two differ by more than a quarter: the machine's load changed during the run, so the "
+                "ratios are less certain than usual."
+                if abs(hello_first.result["rps"] - hello_last.result["rps"]) > 0.25 * hello_rps
+                else ""
+            )
+        )
+        out += [
+            "",
+            "| scenario | req/s | × hello | p50 ms | p99 ms | p99/p50 | non-2xx | socket errors | goal | |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        ]
         for scenario in [hello_first] + scenarios["loaded"] + [hello_last]:
             r = scenario.result
             goal, checks = wrk_checks(scenario, hello_rps)
@@ -572,70 +705,117 @@ def render(report: dict) -> str:
                 checks_all.append(mark)
             tail = r["p99_ms"] / r["p50_ms"] if r["p50_ms"] else None
             errors = str(r["socket_errors"]) + (f" ({r['socket_errors_detail']})" if r["socket_errors"] else "")
-            out.append(f"| {scenario.name} | {_f(r['rps'])} | {r['rps'] / hello_rps:.3f} | {_f(r['p50_ms'])} | "
-                       f"{_f(r['p99_ms'])} | {_f(tail)} | {r['non_2xx']} | {errors} | {goal} | {mark} |")
+            out.append(
+                f"| {scenario.name} | {_f(r['rps'])} | {r['rps'] / hello_rps:.3f} | {_f(r['p50_ms'])} | "
+                f"{_f(r['p99_ms'])} | {_f(tail)} | {r['non_2xx']} | {errors} | {goal} | {mark} |"
+            )
         out.append("")
     analytics = scenarios.get("analytics") or []
     if analytics:
         big, small = report["sizes"]["big"], report["sizes"]["small"]
-        out.append(f"**Analytics, unloaded** (one client, sequential, through the gateway; {args.warmup} warm-up "
-                   f"calls then up to {args.samples} timed, at most {args.cap:g} s per row — *capped* when fewer): "
-                   f"the operator at size ({big.photos:,} photos) and the one at a tenth ({small.photos:,}).")
-        out += ["", "| scenario | operator | n | p50 ms | p95 ms | max ms | errors | goal | |",
-                "|---|---|---:|---:|---:|---:|---:|---|---|"]
+        out.append(
+            f"**Analytics, unloaded** (one client, sequential, through the gateway; {args.warmup} warm-up "
+            f"calls then up to {args.samples} timed, at most {args.cap:g} s per row — *capped* when fewer): "
+            f"the operator at size ({big.photos:,} photos) and the one at a tenth ({small.photos:,})."
+        )
+        out += [
+            "",
+            "| scenario | operator | n | p50 ms | p95 ms | max ms | errors | goal | |",
+            "|---|---|---:|---:|---:|---:|---:|---|---|",
+        ]
         for row in analytics:
             for which, label in (("big", f"{big.photos:,} photos"), ("small", f"{small.photos:,} photos")):
                 r = row[which]
-                checks = ([(r["p95_ms"] <= 100, f"p95 {r['p95_ms']:,.0f} ms"),
-                           (r["errors"] == 0, f"{r['errors']} errors")] if which == "big" else [])
+                checks = (
+                    [(r["p95_ms"] <= 100, f"p95 {r['p95_ms']:,.0f} ms"), (r["errors"] == 0, f"{r['errors']} errors")]
+                    if which == "big"
+                    else []
+                )
                 mark = verdict(checks)
                 if mark:
                     checks_all.append(mark)
                 n = f"{r['n']}" + (" (capped)" if r["capped"] else "")
-                out.append(f"| {row['name']} | {label} | {n} | {_f(r['p50_ms'])} | {_f(r['p95_ms'])} | "
-                           f"{_f(r['max_ms'])} | {r['errors']} | {'p95 ≤ 100 ms, no errors' if checks else ''} | "
-                           f"{mark} |")
+                out.append(
+                    f"| {row['name']} | {label} | {n} | {_f(r['p50_ms'])} | {_f(r['p95_ms'])} | "
+                    f"{_f(r['max_ms'])} | {r['errors']} | {'p95 ≤ 100 ms, no errors' if checks else ''} | "
+                    f"{mark} |"
+                )
         out += ["", "| ten times the data | p50 ratio | p95 ratio | goal | |", "|---|---:|---:|---|---|"]
         for row in analytics:
             p50 = row["big"]["p50_ms"] / row["small"]["p50_ms"] if row["small"]["p50_ms"] else None
             p95 = row["big"]["p95_ms"] / row["small"]["p95_ms"] if row["small"]["p95_ms"] else None
             mark = verdict([(p50 is not None and p50 <= 2, f"{p50:.1f}× the time" if p50 else "no figure")])
             checks_all.append(mark)
-            out.append(f"| {row['name']} | {_f(p50, 2)} | {_f(p95, 2)} | p50 at size ≤ 2 × p50 at a tenth "
-                       f"| {mark} |")
-        kpis = [(label, row.get(which + "_kpis")) for row in analytics[:1]
-                for which, label in (("big", "at size"), ("small", "a tenth"))]
-        out += ["", "Default analytics answered: " + "; ".join(
-            f"{label} {json.dumps(value, separators=(', ', ': '))}" for label, value in kpis if value) + "."]
+            out.append(f"| {row['name']} | {_f(p50, 2)} | {_f(p95, 2)} | p50 at size ≤ 2 × p50 at a tenth | {mark} |")
+        kpis = [
+            (label, row.get(which + "_kpis"))
+            for row in analytics[:1]
+            for which, label in (("big", "at size"), ("small", "a tenth"))
+        ]
+        out += [
+            "",
+            "Default analytics answered: "
+            + "; ".join(f"{label} {json.dumps(value, separators=(', ', ': '))}" for label, value in kpis if value)
+            + ".",
+        ]
         out.append("")
     export = scenarios.get("export")
     if export:
-        mark = verdict([(export["seconds"] <= 10, f"{export['seconds']:.1f} s"),
-                        (export["rss_growth_mb"] < 20, f"+{export['rss_growth_mb']:.1f} MB"),
-                        (export["rows"] == export["expected_rows"], f"{export['rows']:,} rows")])
+        mark = verdict(
+            [
+                (export["seconds"] <= 10, f"{export['seconds']:.1f} s"),
+                (export["rss_growth_mb"] < 20, f"+{export['rss_growth_mb']:.1f} MB"),
+                (export["rows"] == export["expected_rows"], f"{export['rows']:,} rows"),
+            ]
+        )
         checks_all.append(mark)
-        out += ["**CSV export** (issue 11; one client through the gateway, read in chunks; the growth is the "
-                "commerce worker's VmRSS after minus before):", "",
-                "| scenario | rows | MB | seconds | RSS growth MB | goal | |", "|---|---:|---:|---:|---:|---|---|",
-                f"| {export['name']} | {export['rows']:,} | {_f(export['mb'])} | {_f(export['seconds'], 2)} | "
-                f"{_f(export['rss_growth_mb'])} | ≤ 10 s, < 20 MB | {mark} |", ""]
+        out += [
+            "**CSV export** (issue 11; one client through the gateway, read in chunks; the growth is the "
+            "commerce worker's VmRSS after minus before):",
+            "",
+            "| scenario | rows | MB | seconds | RSS growth MB | goal | |",
+            "|---|---:|---:|---:|---:|---|---|",
+            f"| {export['name']} | {export['rows']:,} | {_f(export['mb'])} | {_f(export['seconds'], 2)} | "
+            f"{_f(export['rss_growth_mb'])} | ≤ 10 s, < 20 MB | {mark} |",
+            "",
+        ]
     if report.get("extras"):
-        out += ["Extras (`--with-extras`), sequential calls from one client on an operator of their own:", "",
-                "| scenario | figures |", "|---|---|"]
-        out += [f"| {name} | {', '.join(f'{k}={v}' for k, v in figures.items())} |"
-                for name, figures in report["extras"].items()]
+        out += [
+            "Extras (`--with-extras`), sequential calls from one client on an operator of their own:",
+            "",
+            "| scenario | figures |",
+            "|---|---|",
+        ]
+        out += [
+            f"| {name} | {', '.join(f'{k}={v}' for k, v in figures.items())} |"
+            for name, figures in report["extras"].items()
+        ]
         out.append("")
     if report.get("memory"):
-        out += ["**Memory after the whole bench** (VmRSS; the goal is for each service's gunicorn workers):", "",
-                "| process | pid | RSS MB | goal | |", "|---|---:|---:|---|---|"]
+        out += [
+            "**Memory after the whole bench** (VmRSS; the goal is for each service's gunicorn workers):",
+            "",
+            "| process | pid | RSS MB | goal | |",
+            "|---|---:|---:|---|---|",
+        ]
         for row in report["memory"]:
-            checks = [(row["rss_mb"] is not None and row["rss_mb"] <= 100,
-                       "not running" if row["rss_mb"] is None else f"{row['rss_mb']:.0f} MB")] if row["goal"] else []
+            checks = (
+                [
+                    (
+                        row["rss_mb"] is not None and row["rss_mb"] <= 100,
+                        "not running" if row["rss_mb"] is None else f"{row['rss_mb']:.0f} MB",
+                    )
+                ]
+                if row["goal"]
+                else []
+            )
             mark = verdict(checks)
             if mark:
                 checks_all.append(mark)
-            out.append(f"| {row['process']} | {row['pid'] or '–'} | {_f(row['rss_mb'])} | "
-                       f"{'≤ 100 MB' if checks else ''} | {mark} |")
+            out.append(
+                f"| {row['process']} | {row['pid'] or '–'} | {_f(row['rss_mb'])} | "
+                f"{'≤ 100 MB' if checks else ''} | {mark} |"
+            )
         out.append("")
     passed = sum(1 for mark in checks_all if mark == "PASS")
     out.append(f"Goals met: **{passed} of {len(checks_all)}**.")
@@ -647,8 +827,9 @@ def _counts(counts: dict) -> str:
 
 
 def _timing(timings: dict) -> str:
-    return ", ".join(f"{name} {value:.0f} s" for name, value in timings.items()
-                     if value is not None and name != "total")
+    return ", ".join(
+        f"{name} {value:.0f} s" for name, value in timings.items() if value is not None and name != "total"
+    )
 
 
 RESULTS_HEADER = """# Benchmark results
@@ -663,7 +844,7 @@ def prepend_results(section: str) -> None:
     path = HERE / "results.md"
     existing = path.read_text() if path.exists() else ""
     cut = existing.find("\n## ")
-    history = existing[cut + 1:] if cut >= 0 else ""
+    history = existing[cut + 1 :] if cut >= 0 else ""
     path.write_text(RESULTS_HEADER + "\n" + section + ("\n" + history if history else ""))
 
 

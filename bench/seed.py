@@ -27,6 +27,7 @@ The load runs in one transaction per database with ``session_replication_role = 
 per-row trigger work or foreign-key checks; derived tables are then rebuilt once by ``rollups_rebuild()`` where
 it exists), then ``VACUUM ANALYZE``.
 """
+
 from __future__ import annotations
 
 import threading
@@ -48,16 +49,23 @@ class Size:
     photographers: int = 10
     catalog: int = 50  # pricing rules, discounts and promo codes, each
 
-    def scaled(self, factor: float) -> "Size":
+    def scaled(self, factor: float) -> Size:
         """The same shape with ``factor`` times the rows (projects, photographers and catalog unchanged)."""
         least = self.projects  # at least one row per project of everything
-        return replace(self, **{name: max(least, round(getattr(self, name) * factor))
-                                for name in ("photos", "members", "invites", "tags", "purchases")})
+        return replace(
+            self,
+            **{
+                name: max(least, round(getattr(self, name) * factor))
+                for name in ("photos", "members", "invites", "tags", "purchases")
+            },
+        )
 
     def describe(self) -> str:
-        return (f"{self.projects} projects, {self.photographers} photographers, {self.photos:,} ready photos, "
-                f"{self.members:,} members, {self.invites:,} invites, {self.tags:,} tags, "
-                f"{self.purchases:,} paid purchases")
+        return (
+            f"{self.projects} projects, {self.photographers} photographers, {self.photos:,} ready photos, "
+            f"{self.members:,} members, {self.invites:,} invites, {self.tags:,} tags, "
+            f"{self.purchases:,} paid purchases"
+        )
 
 
 # Issue 8's size, and the operator a tenth of it for "ten times the data costs at most twice the time".
@@ -109,13 +117,13 @@ def _projects_sql() -> list[str]:
                   now() - (p * 6 + 29) * interval '1 day'
            FROM generate_series(0, %(np)s - 1) p, generate_series(0, 3) a WHERE a < 2 + p %% 3""",
         f"""INSERT INTO members (project_id, participant_id, email, joined_at)
-           SELECT (%(pids)s::uuid[])[p + 1], {PERSON_ID.format(q='q')}, {PERSON_EMAIL.format(q='q')},
+           SELECT (%(pids)s::uuid[])[p + 1], {PERSON_ID.format(q="q")}, {PERSON_EMAIL.format(q="q")},
                   now() - (p * 6 + 2) * interval '1 day' + (k %% 1440) * interval '1 minute'
            FROM generate_series(0, %(np)s - 1) p, generate_series(0, %(members_pp)s - 1) k,
                 LATERAL (SELECT {q} AS q) x""",
         f"""INSERT INTO photos (id, project_id, photographer_id, object_key, filename, content_type, size_bytes,
                                status, created_at, updated_at)
-           SELECT {PHOTO_ID.format(p='p', s='s')}, (%(pids)s::uuid[])[p + 1], {PHOTO_BY.format(p='p', s='s')},
+           SELECT {PHOTO_ID.format(p="p", s="s")}, (%(pids)s::uuid[])[p + 1], {PHOTO_BY.format(p="p", s="s")},
                   %(key)s || '/' || p || '/' || s || '.jpg', 'IMG_' || lpad(s::text, 6, '0') || '.jpg',
                   'image/jpeg', 2000000 + (s * 7919) %% 3000000,
                   CASE WHEN s < %(photos_pp)s THEN 'ready' ELSE 'pending' END,
@@ -124,21 +132,21 @@ def _projects_sql() -> list[str]:
            FROM generate_series(0, %(np)s - 1) p, generate_series(0, %(photos_pp)s + %(pending_pp)s - 1) s""",
         # Two people per tagged photo (slot t / 2), members k of the photo's project among its first 70 %.
         f"""INSERT INTO photo_tags (photo_id, participant_id, created_at)
-           SELECT {PHOTO_ID.format(p='p', s='((t / 2) %% %(photos_pp)s)')}, {PERSON_ID.format(q='q')},
+           SELECT {PHOTO_ID.format(p="p", s="((t / 2) %% %(photos_pp)s)")}, {PERSON_ID.format(q="q")},
                   now() - (p * 6) * interval '1 day'
            FROM generate_series(0, %(np)s - 1) p, generate_series(0, %(tags_pp)s - 1) t,
                 LATERAL (SELECT (t * 7919) %% greatest(1, %(members_pp)s * 7 / 10) AS k) kk,
-                LATERAL (SELECT {PARTICIPANT.format(k='kk.k', p='p')} AS q) x
+                LATERAL (SELECT {PARTICIPANT.format(k="kk.k", p="p")} AS q) x
            ON CONFLICT DO NOTHING""",
         f"""INSERT INTO invites (id, project_id, email, token_hash, created_at, expires_at)
            SELECT md5(%(key)s || '/invite/' || p || '/' || t)::uuid, (%(pids)s::uuid[])[p + 1],
                   CASE WHEN e %% 4 = 3 THEN 'guest' || p || '-' || e || '.' || %(key)s || '@example.com'
-                       ELSE {PERSON_EMAIL.format(q='q')} END,
+                       ELSE {PERSON_EMAIL.format(q="q")} END,
                   md5(%(key)s || '/token/' || p || '/' || t) || md5(%(key)s || '/salt/' || p || '/' || t),
                   now() - (t %% 21) * interval '1 day', now() - (t %% 21) * interval '1 day' + interval '14 days'
            FROM generate_series(0, %(np)s - 1) p, generate_series(0, %(invites_pp)s - 1) t,
                 LATERAL (SELECT CASE WHEN t %% 10 = 9 THEN t - 1 ELSE t END AS e) ee,
-                LATERAL (SELECT {PARTICIPANT.format(k='(e %% %(members_pp)s)', p='p')} AS q) x""",
+                LATERAL (SELECT {PARTICIPANT.format(k="(e %% %(members_pp)s)", p="p")} AS q) x""",
     ]
 
 
@@ -207,7 +215,7 @@ def _commerce_sql() -> list[str]:
                                      ELSE now() - ((b.t * 7919 + b.p * 104729) %% 25920000) * interval '1 second'
                                 END AS at) a""",
         f"""INSERT INTO purchase_items (purchase_id, photo_id, photographer_id, share_cents)
-           SELECT b.id, {PHOTO_ID.format(p='b.p', s='s')}, {PHOTO_BY.format(p='b.p', s='s')},
+           SELECT b.id, {PHOTO_ID.format(p="b.p", s="s")}, {PHOTO_BY.format(p="b.p", s="s")},
                   CASE WHEN i < b.n - 1 THEN total / b.n ELSE total - (b.n - 1) * (total / b.n) END
            FROM bench_purchases b, generate_series(0, 2) i,
                 LATERAL (SELECT (b.t * 3 + i * 7) %% %(photos_pp)s AS s,
@@ -227,10 +235,18 @@ def _commerce_sql() -> list[str]:
 def _params(operator_id: str, key: str, size: Size) -> dict:
     np = size.projects
     per = {name: max(1, getattr(size, name) // np) for name in ("photos", "members", "invites", "tags", "purchases")}
-    return {"op": operator_id, "key": key, "np": np, "nph": size.photographers, "catalog": size.catalog,
-            "pids": _ids(key, "project", np), "phids": _ids(key, "photographer", size.photographers),
-            **{f"{name}_pp": value for name, value in per.items()},
-            "pending_pp": max(1, per["photos"] // 100), "others_pp": max(1, per["purchases"] // 200)}
+    return {
+        "op": operator_id,
+        "key": key,
+        "np": np,
+        "nph": size.photographers,
+        "catalog": size.catalog,
+        "pids": _ids(key, "project", np),
+        "phids": _ids(key, "photographer", size.photographers),
+        **{f"{name}_pp": value for name, value in per.items()},
+        "pending_pp": max(1, per["photos"] // 100),
+        "others_pp": max(1, per["purchases"] // 200),
+    }
 
 
 def _run(url: dict, statements: list[str], params: list[dict], timings: dict, name: str) -> None:
@@ -291,18 +307,27 @@ def _parallel(jobs: list) -> None:
 COUNTS = {
     "projects": ("SELECT count(*) FROM projects WHERE operator_id = %(op)s", "projects"),
     "photographers": ("SELECT count(*) FROM photographers WHERE operator_id = %(op)s", "projects"),
-    "ready photos": ("SELECT count(*) FROM photos WHERE project_id = ANY(%(pids)s::uuid[]) AND status = 'ready'",
-                     "projects"),
+    "ready photos": (
+        "SELECT count(*) FROM photos WHERE project_id = ANY(%(pids)s::uuid[]) AND status = 'ready'",
+        "projects",
+    ),
     "members": ("SELECT count(*) FROM members WHERE project_id = ANY(%(pids)s::uuid[])", "projects"),
-    "distinct members": ("SELECT count(DISTINCT participant_id) FROM members WHERE project_id = ANY(%(pids)s::uuid[])",
-                         "projects"),
+    "distinct members": (
+        "SELECT count(DISTINCT participant_id) FROM members WHERE project_id = ANY(%(pids)s::uuid[])",
+        "projects",
+    ),
     "invites": ("SELECT count(*) FROM invites WHERE project_id = ANY(%(pids)s::uuid[])", "projects"),
-    "tags": ("SELECT count(*) FROM photo_tags t JOIN photos p ON p.id = t.photo_id "
-             "WHERE p.project_id = ANY(%(pids)s::uuid[])", "projects"),
+    "tags": (
+        "SELECT count(*) FROM photo_tags t JOIN photos p ON p.id = t.photo_id "
+        "WHERE p.project_id = ANY(%(pids)s::uuid[])",
+        "projects",
+    ),
     "paid purchases": ("SELECT count(*) FROM purchases WHERE operator_id = %(op)s AND status = 'paid'", "commerce"),
     "other purchases": ("SELECT count(*) FROM purchases WHERE operator_id = %(op)s AND status <> 'paid'", "commerce"),
-    "purchase items": ("SELECT count(*) FROM purchase_items i JOIN purchases p ON p.id = i.purchase_id "
-                       "WHERE p.operator_id = %(op)s", "commerce"),
+    "purchase items": (
+        "SELECT count(*) FROM purchase_items i JOIN purchases p ON p.id = i.purchase_id WHERE p.operator_id = %(op)s",
+        "commerce",
+    ),
     "pricing rules": ("SELECT count(*) FROM pricing_rules WHERE operator_id = %(op)s", "commerce"),
     "discounts": ("SELECT count(*) FROM discounts WHERE operator_id = %(op)s", "commerce"),
     "promo codes": ("SELECT count(*) FROM promo_codes WHERE operator_id = %(op)s", "commerce"),
@@ -311,15 +336,22 @@ COUNTS = {
 
 def seed_at_size(cluster, db_prefix: str, operators: list[tuple[str, str, Size]]) -> tuple[list[Seeded], dict]:
     """Seed each ``(operator_id, key, size)``; returns what was seeded (with row counts read back) and timings."""
-    urls = {name: {"host": "127.0.0.1", "port": cluster.port, "user": "postgres", "dbname": db_prefix + name}
-            for name in ("projects", "commerce")}
+    urls = {
+        name: {"host": "127.0.0.1", "port": cluster.port, "user": "postgres", "dbname": db_prefix + name}
+        for name in ("projects", "commerce")
+    }
     params = [_params(operator_id, key, size) for operator_id, key, size in operators]
     timings: dict = {}
     started = time.perf_counter()
-    _parallel([lambda: _run(urls["projects"], _projects_sql(), params, timings, "projects load"),
-               lambda: _run(urls["commerce"], _commerce_sql(), params, timings, "commerce load")])
-    _parallel([lambda: _finish(urls["projects"], timings, "projects"),
-               lambda: _finish(urls["commerce"], timings, "commerce")])
+    _parallel(
+        [
+            lambda: _run(urls["projects"], _projects_sql(), params, timings, "projects load"),
+            lambda: _run(urls["commerce"], _commerce_sql(), params, timings, "commerce load"),
+        ]
+    )
+    _parallel(
+        [lambda: _finish(urls["projects"], timings, "projects"), lambda: _finish(urls["commerce"], timings, "commerce")]
+    )
     timings["total"] = time.perf_counter() - started
     seeded = []
     connections = {name: psycopg2.connect(**url) for name, url in urls.items()}

@@ -1,4 +1,5 @@
 """docker-compose.yml and the images, checked without a Docker engine."""
+
 import re
 import shutil
 import subprocess
@@ -33,7 +34,7 @@ def test_each_service_builds_from_its_dockerfile_and_waits_for_its_database(comp
     assert spec["environment"]["DATABASE_URL"].endswith(f"@postgres:5432/{service}")
     dockerfile = (ROOT / spec["build"]["dockerfile"]).read_text()
     # migrations run before gunicorn: boot.sh does `alembic upgrade head` then exec gunicorn
-    assert 'exec /app/services/$SERVICE/boot.sh' in dockerfile
+    assert "exec /app/services/$SERVICE/boot.sh" in dockerfile
     boot = (ROOT / f"services/{service}/boot.sh").read_text()
     assert boot.index("alembic upgrade head") < boot.index("exec gunicorn")
 
@@ -42,7 +43,8 @@ def test_gateway_is_published_on_8001_after_healthy_services(compose):
     gateway = compose["services"]["gateway"]
     assert gateway["ports"] == ["8001:8001"]
     assert {name: dep["condition"] for name, dep in gateway["depends_on"].items()} == {
-        service: "service_healthy" for service in SERVICES}
+        service: "service_healthy" for service in SERVICES
+    }
 
 
 def test_gateway_entrypoint_substitutes_every_template_variable():
@@ -60,15 +62,24 @@ def test_gateway_entrypoint_substitutes_every_template_variable():
 def test_docker_compose_accepts_the_file_with_secrets_and_refuses_it_without(tmp_path):
     command = ["docker-compose", "-f", str(ROOT / "docker-compose.yml")]
     clean_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path)}
-    secrets = subprocess.run([str(ROOT / "scripts/compose-secrets"), "--stdout"], capture_output=True, text=True,
-                             check=True).stdout
+    secrets = subprocess.run(
+        [str(ROOT / "scripts/compose-secrets"), "--stdout"], capture_output=True, text=True, check=True
+    ).stdout
     (tmp_path / "secrets.env").write_text(secrets)
-    accepted = subprocess.run(command + ["--env-file", str(tmp_path / "secrets.env"), "config", "-q"],
-                              capture_output=True, text=True, env=clean_env)
+    accepted = subprocess.run(
+        command + ["--env-file", str(tmp_path / "secrets.env"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        env=clean_env,
+    )
     assert accepted.returncode == 0, accepted.stderr
     (tmp_path / "empty.env").write_text("")
-    refused = subprocess.run(command + ["--env-file", str(tmp_path / "empty.env"), "config", "-q"],
-                             capture_output=True, text=True, env=clean_env)
+    refused = subprocess.run(
+        command + ["--env-file", str(tmp_path / "empty.env"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        env=clean_env,
+    )
     assert refused.returncode != 0 and "run scripts/compose-secrets" in refused.stderr
 
 
@@ -89,8 +100,13 @@ def test_gateway_entrypoint_writes_the_trusted_proxies_as_devstack_does(addresse
 
     entrypoint = (ROOT / "gateway/docker-entrypoint.sh").read_text()
     block = re.search(r"\n\{\n(.*?)\n\} > /etc/nginx/backoffice/trusted_proxies.conf", entrypoint, re.S).group(1)
-    written = subprocess.run(["sh", "-euc", block], capture_output=True, text=True, check=True,
-                             env={"GATEWAY_TRUSTED_PROXIES": addresses, "PATH": "/usr/bin:/bin"}).stdout
+    written = subprocess.run(
+        ["sh", "-euc", block],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"GATEWAY_TRUSTED_PROXIES": addresses, "PATH": "/usr/bin:/bin"},
+    ).stdout
     assert written == trusted_proxies(addresses)
 
 
@@ -135,7 +151,12 @@ def test_compose_secrets_generates_each_secret_once_and_keeps_given_ones(tmp_pat
     from commerce_service.config import Settings
 
     # What it generates passes the prod checks.
-    Settings(app_env="prod", jwt_public_keys="{}", internal_token_secret=first["INTERNAL_TOKEN_SECRET"],
-             stripe_secret_key="sk_test_x", stripe_webhook_secret=first["STRIPE_WEBHOOK_SECRET"],
-             database_url=f"postgresql+psycopg2://postgres:{first['POSTGRES_PASSWORD']}@db/commerce")
+    Settings(
+        app_env="prod",
+        jwt_public_keys="{}",
+        internal_token_secret=first["INTERNAL_TOKEN_SECRET"],
+        stripe_secret_key="sk_test_x",
+        stripe_webhook_secret=first["STRIPE_WEBHOOK_SECRET"],
+        database_url=f"postgresql+psycopg2://postgres:{first['POSTGRES_PASSWORD']}@db/commerce",
+    )
     assert oct(env_file.stat().st_mode & 0o777) == "0o600"

@@ -7,6 +7,7 @@ Then what the schemas can't say: probes, requests and limits, who mounts the sig
 ConfigMap a workload names exists in the overlay, and that each workload gets the environment that
 docker-compose.yml gives the same process.
 """
+
 import base64
 import copy
 import os
@@ -19,7 +20,8 @@ import pytest
 import yaml
 
 kubernetes_validate = pytest.importorskip(
-    "kubernetes_validate", reason="kubernetes-validate is not installed (requirements/dev.txt; make bootstrap)")
+    "kubernetes_validate", reason="kubernetes-validate is not installed (requirements/dev.txt; make bootstrap)"
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 K8S = ROOT / "deploy/k8s"
@@ -31,7 +33,8 @@ PUBLIC_KEYS = "backoffice-jwt-public-keys"
 KUBECTL = os.environ.get("KUBECTL") or shutil.which("kubectl")
 
 needs_kubectl = pytest.mark.skipif(
-    not KUBECTL, reason="kubectl is not installed: scripts/bootstrap.sh installs Debian's kubernetes-client as root")
+    not KUBECTL, reason="kubectl is not installed: scripts/bootstrap.sh installs Debian's kubernetes-client as root"
+)
 
 
 def render(folder: Path) -> list[dict]:
@@ -75,8 +78,11 @@ def by_kind(objects, kind) -> dict[str, dict]:
 
 def pod_specs(objects) -> dict[str, dict]:
     """The pod template of every workload, by "Kind/name"."""
-    return {f"{obj['kind']}/{obj['metadata']['name']}": obj["spec"]["template"]["spec"]
-            for obj in objects if obj["kind"] in ("Deployment", "StatefulSet", "DaemonSet", "Job")}
+    return {
+        f"{obj['kind']}/{obj['metadata']['name']}": obj["spec"]["template"]["spec"]
+        for obj in objects
+        if obj["kind"] in ("Deployment", "StatefulSet", "DaemonSet", "Job")
+    }
 
 
 def containers(pod: dict) -> list[dict]:
@@ -91,8 +97,12 @@ def env_of(container: dict, objects: list[dict]) -> dict[str, str]:
         if "configMapRef" in source:
             env.update(config_maps[source["configMapRef"]["name"]].get("data", {}))
         if "secretRef" in source:
-            env.update({key: f"secret:{source['secretRef']['name']}/{key}"
-                        for key in secrets[source["secretRef"]["name"]].get("data", {})})
+            env.update(
+                {
+                    key: f"secret:{source['secretRef']['name']}/{key}"
+                    for key in secrets[source["secretRef"]["name"]].get("data", {})
+                }
+            )
     for variable in container.get("env", []):
         ref = variable.get("valueFrom", {})
         if "secretKeyRef" in ref:
@@ -127,6 +137,7 @@ def references(pod: dict) -> set[tuple[str, str, str | None]]:
 
 # --- rendering and the API schemas ----------------------------------------------------------------------------------
 
+
 @needs_kubectl
 @pytest.mark.parametrize("which", ["base", "dev"])
 def test_every_object_is_valid_against_the_kubernetes_api_schemas(which, request):
@@ -156,16 +167,20 @@ def test_a_broken_manifest_fails_the_rendered_check(tmp_path):
     auth = tmp_path / "k8s/base/auth.yaml"
     auth.write_text(auth.read_text().replace("containerPort: 8000", "containerPort: http", 1))
     errors = schema_errors(render(tmp_path / "k8s/overlays/dev"))
-    assert "Deployment/auth: spec.template.spec.containers.0.ports.0.containerPort: 'http' is not of type 'integer'" \
+    assert (
+        "Deployment/auth: spec.template.spec.containers.0.ports.0.containerPort: 'http' is not of type 'integer'"
         in errors
+    )
 
 
 # --- what the base and the overlay hold ------------------------------------------------------------------------------
 
+
 @needs_kubectl
 @pytest.mark.parametrize("which", ["base", "dev"])
 def test_each_service_has_a_deployment_service_autoscaler_and_migrate_job_and_the_workers_their_deployments(
-        which, request):
+    which, request
+):
     objects = request.getfixturevalue(which)
     deployments, services = by_kind(objects, "Deployment"), by_kind(objects, "Service")
     autoscalers, jobs = by_kind(objects, "HorizontalPodAutoscaler"), by_kind(objects, "Job")
@@ -181,14 +196,19 @@ def test_each_service_has_a_deployment_service_autoscaler_and_migrate_job_and_th
         # The Service selects its Deployment's pods and reaches their named port.
         pod_labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
         assert service["spec"]["selector"].items() <= pod_labels.items()
-        port_names = {port["name"] for c in deployments[name]["spec"]["template"]["spec"]["containers"]
-                      for port in c.get("ports", [])}
+        port_names = {
+            port["name"]
+            for c in deployments[name]["spec"]["template"]["spec"]["containers"]
+            for port in c.get("ports", [])
+        }
         assert {port["targetPort"] for port in service["spec"]["ports"]} <= port_names
     for service in SERVICES:
         assert services[service]["spec"]["ports"][0]["port"] == 8000  # AUTH_URL etc. say :8000, as in compose
     for name, deployment in deployments.items():
-        assert deployment["spec"]["selector"]["matchLabels"].items() <= \
-            deployment["spec"]["template"]["metadata"]["labels"].items()
+        assert (
+            deployment["spec"]["selector"]["matchLabels"].items()
+            <= deployment["spec"]["template"]["metadata"]["labels"].items()
+        )
 
 
 @needs_kubectl
@@ -210,8 +230,9 @@ def test_every_workload_has_probes_requests_and_limits(which, request):
         for container in containers(pod):
             resources = container.get("resources", {})
             for kind in ("requests", "limits"):
-                assert {"cpu", "memory"} <= set(resources.get(kind, {})), \
+                assert {"cpu", "memory"} <= set(resources.get(kind, {})), (
                     f"{workload} {container['name']}: no cpu/memory {kind}"
+                )
             if workload.startswith("Deployment/") and container in pod["containers"]:
                 assert {"readinessProbe", "livenessProbe"} & set(container), f"{workload}: no probe"
 
@@ -239,12 +260,14 @@ def test_web_pods_are_sized_for_the_benchmarked_gunicorn(base):
 def test_only_auth_mounts_the_signing_key_and_every_service_the_public_keys(dev):
     for workload, pod in pod_specs(dev).items():
         volumes = {volume["name"]: volume for volume in pod.get("volumes", [])}
-        signing = [name for name, volume in volumes.items()
-                   if volume.get("secret", {}).get("secretName") == SIGNING_KEY_SECRET]
+        signing = [
+            name for name, volume in volumes.items() if volume.get("secret", {}).get("secretName") == SIGNING_KEY_SECRET
+        ]
         mounted = {mount["name"]: mount for c in containers(pod) for mount in c.get("volumeMounts", [])}
         for container in containers(pod):
-            assert not any(ref[1] == SIGNING_KEY_SECRET for ref in references({"containers": [container]})), \
+            assert not any(ref[1] == SIGNING_KEY_SECRET for ref in references({"containers": [container]})), (
                 f"{workload}: the signing key in the environment"
+            )
         if workload == "Deployment/auth":
             [volume] = signing
             assert mounted[volume]["readOnly"] is True
@@ -253,8 +276,11 @@ def test_only_auth_mounts_the_signing_key_and_every_service_the_public_keys(dev)
         else:
             assert signing == [], f"{workload} mounts the signing key"
         if workload.startswith("Deployment/") and workload != "Deployment/gateway":
-            [public] = [name for name, volume in volumes.items()
-                        if volume.get("configMap", {}).get("name", "").startswith(PUBLIC_KEYS)]
+            [public] = [
+                name
+                for name, volume in volumes.items()
+                if volume.get("configMap", {}).get("name", "").startswith(PUBLIC_KEYS)
+            ]
             assert mounted[public]["mountPath"] == env_of(pod["containers"][0], dev)["JWT_PUBLIC_KEYS_DIR"]
 
 
@@ -306,11 +332,15 @@ def test_each_process_gets_the_environment_compose_gives_it(name, compose, dev):
         assert env["DATABASE_URL"] == f"secret:backoffice-{service}-database/DATABASE_URL"
         for peer in SERVICES:
             assert env[f"{peer.upper()}_URL"] == f"http://{peer}:8000"
-    secrets = {value.split(":", 1)[1].split("/")[0] for value in env_of(deployment["containers"][0], dev).values()
-               if value.startswith("secret:")}
+    secrets = {
+        value.split(":", 1)[1].split("/")[0]
+        for value in env_of(deployment["containers"][0], dev).values()
+        if value.startswith("secret:")
+    }
     expected = {"backoffice-internal-token", f"backoffice-{service}-database"}
-    expected |= {"projects": {"backoffice-s3", "backoffice-smtp"},
-                 "commerce": {"backoffice-stripe"}}.get(service, set())
+    expected |= {"projects": {"backoffice-s3", "backoffice-smtp"}, "commerce": {"backoffice-stripe"}}.get(
+        service, set()
+    )
     assert secrets == expected, "each process gets the secrets it uses, and no other"
 
 
@@ -318,8 +348,11 @@ def test_each_process_gets_the_environment_compose_gives_it(name, compose, dev):
 def test_web_pods_wait_for_the_migrate_job_instead_of_migrating(base):
     deployments, jobs = by_kind(base, "Deployment"), by_kind(base, "Job")
     for service in SERVICES:
-        assert jobs[f"{service}-migrate"]["spec"]["template"]["spec"]["containers"][0]["command"] == \
-            ["alembic", "upgrade", "head"]
+        assert jobs[f"{service}-migrate"]["spec"]["template"]["spec"]["containers"][0]["command"] == [
+            "alembic",
+            "upgrade",
+            "head",
+        ]
         for name in (service, f"{service}-worker"):
             if name not in deployments:
                 continue
@@ -334,7 +367,7 @@ def test_web_pods_wait_for_the_migrate_job_instead_of_migrating(base):
         assert " ".join(web["command"]) in boot  # boot.sh's own gunicorn line
         env = env_of(web, base)
         for variable in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_ARENA_MAX"):  # what boot.sh exports before gunicorn
-            assert re.search(rf'{variable}:-{env[variable]}\b', boot)
+            assert re.search(rf"{variable}:-{env[variable]}\b", boot)
 
 
 @needs_kubectl

@@ -15,6 +15,7 @@ What the merge adds to the services' own documents:
   database or peer down);
 - schema names made unique across services (a clash is renamed ``<Service><Name>`` and its references follow).
 """
+
 from __future__ import annotations
 
 import copy
@@ -39,8 +40,11 @@ ERROR_SCHEMA = {
         "code": {"type": "integer", "example": 422},
         "status": {"type": "string", "example": "Unprocessable Entity"},
         "message": {"type": "string"},
-        "errors": {"type": "object", "additionalProperties": True,
-                   "description": "Per-field messages by where the input came from: {\"json\": {\"email\": [\"…\"]}}."},
+        "errors": {
+            "type": "object",
+            "additionalProperties": True,
+            "description": 'Per-field messages by where the input came from: {"json": {"email": ["…"]}}.',
+        },
     },
 }
 _ERROR_NOTES = {
@@ -67,8 +71,9 @@ def service_document(service: str) -> tuple[dict, dict[tuple[str, str], tuple[st
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             # On the class (MethodView.decorators) or on the one method (a route whose methods differ in roles).
             handler = getattr(getattr(view, "view_class", None), method.lower(), None)
-            roles[(path, method.lower())] = (getattr(view, "required_roles", None)
-                                             or getattr(handler, "required_roles", None))
+            roles[(path, method.lower())] = getattr(view, "required_roles", None) or getattr(
+                handler, "required_roles", None
+            )
     return document, roles
 
 
@@ -99,8 +104,11 @@ def _rename_refs(node, renames: dict[str, str]):
 def merge(documents: dict[str, tuple[dict, dict]]) -> dict:
     merged = {
         "openapi": "3.0.3",
-        "info": {"title": "Event-photography back office API", "version": "v1",
-                 "description": "The /v1 surface of the gateway, merged from each service's own document."},
+        "info": {
+            "title": "Event-photography back office API",
+            "version": "v1",
+            "description": "The /v1 surface of the gateway, merged from each service's own document.",
+        },
         "servers": [{"url": "/"}],
         "tags": [],
         "paths": {},
@@ -120,8 +128,11 @@ def merge(documents: dict[str, tuple[dict, dict]]) -> dict:
         _rename_refs(document, renames)
         for name, schema in own.items():
             schemas[renames.get(name, name)] = schema
-        undocumented = sorted(f"{method.upper()} {path}" for path, method in roles
-                              if path.startswith(PUBLIC_PREFIX) and method not in document["paths"].get(path, {}))
+        undocumented = sorted(
+            f"{method.upper()} {path}"
+            for path, method in roles
+            if path.startswith(PUBLIC_PREFIX) and method not in document["paths"].get(path, {})
+        )
         if undocumented:  # a route registered outside flask-smorest, say: the document must not silently miss it
             raise ValueError(f"{service} routes missing from its API document: {', '.join(undocumented)}")
         merged["tags"] += [tag for tag in document.get("tags", []) if tag not in merged["tags"]]
@@ -181,8 +192,10 @@ def _complete_operation(path: str, method: str, operation: dict, roles) -> None:
         described = responses.get(str(status), {}).get("description")
         if not described or described == HTTPStatus(status).phrase:
             described = _ERROR_NOTES.get(status, HTTPStatus(status).phrase)
-        responses[str(status)] = {"description": described,
-                                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        responses[str(status)] = {
+            "description": described,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
 
 
 def write_docs_page(out_dir: Path, document_url: str = "/v1/openapi.json") -> None:
@@ -198,7 +211,8 @@ def write_docs_page(out_dir: Path, document_url: str = "/v1/openapi.json") -> No
         f"  window.ui = SwaggerUIBundle({{url: {json.dumps(document_url)}, dom_id: '#swagger-ui', deepLinking: true,\n"
         "    validatorUrl: null,\n"
         "    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout'});\n"
-        "};\n")
+        "};\n"
+    )
 
 
 def _ephemeral_signing_key() -> None:
@@ -209,10 +223,16 @@ def _ephemeral_signing_key() -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    os.environ["JWT_PRIVATE_KEY"] = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                      serialization.NoEncryption()).decode()
-    os.environ["JWT_PUBLIC_KEYS"] = json.dumps({"build": key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()})
+    os.environ["JWT_PRIVATE_KEY"] = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    os.environ["JWT_PUBLIC_KEYS"] = json.dumps(
+        {
+            "build": key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        }
+    )
     os.environ.setdefault("JWT_KEY_ID", "build")
 
 

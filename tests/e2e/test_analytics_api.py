@@ -1,4 +1,5 @@
 """GET /v1/analytics through the gateway (design §7), on data made through the real services."""
+
 import uuid
 
 import pytest
@@ -18,8 +19,14 @@ def world(gw, feed, ready_photos, purchase, operator, new_project):
     beta = new_project(operator, name="Beta", type="public", status="live")
     old = new_project(operator, name="Old", type="public", status="live")
     guests = [feed.participant() for _ in range(3)]
-    assert gw.post(f"/v1/projects/{beta['id']}/invites/bulk", token=operator.token,
-                   json={"emails": [guests[0]["email"], guests[1]["email"], "never@example.com"]}).status_code == 202
+    assert (
+        gw.post(
+            f"/v1/projects/{beta['id']}/invites/bulk",
+            token=operator.token,
+            json={"emails": [guests[0]["email"], guests[1]["email"], "never@example.com"]},
+        ).status_code
+        == 202
+    )
     for guest in guests:
         assert feed.join(alpha["id"], guest).status_code == 201
     assert feed.join(beta["id"], guests[0]).status_code == 201
@@ -48,36 +55,56 @@ def _analytics(gw, operator, **params):
 
 def test_an_operator_without_projects_sees_zeros(gw, operator):
     assert _analytics(gw, operator) == {
-        "kpis": {"membersEnrolled": 0, "revenueInCents": 0, "photosUploaded": 0, "usersTagged": 0,
-                 "purchasesMade": 0},
-        "photosByPhotographer": [], "revenueByProject": [],
-        "conversionFunnel": {"invited": 0, "enrolled": 0, "tagged": 0, "purchased": 0}}
+        "kpis": {"membersEnrolled": 0, "revenueInCents": 0, "photosUploaded": 0, "usersTagged": 0, "purchasesMade": 0},
+        "photosByPhotographer": [],
+        "revenueByProject": [],
+        "conversionFunnel": {"invited": 0, "enrolled": 0, "tagged": 0, "purchased": 0},
+    }
 
 
 def test_figures_over_the_non_archived_projects(gw, operator, world):
     body = _analytics(gw, operator)
-    assert body["kpis"] == {"membersEnrolled": 3, "revenueInCents": 1600, "photosUploaded": 7, "usersTagged": 2,
-                            "purchasesMade": 2}
-    assert body["photosByPhotographer"] == [{"name": world["ann"].name, "photoCount": 4},
-                                            {"name": world["bob"].name, "photoCount": 3}]
-    assert body["revenueByProject"] == [{"projectName": "Alpha", "purchasesMade": 2, "revenueInCents": 1600},
-                                        {"projectName": "Beta", "purchasesMade": 0, "revenueInCents": 0}]
+    assert body["kpis"] == {
+        "membersEnrolled": 3,
+        "revenueInCents": 1600,
+        "photosUploaded": 7,
+        "usersTagged": 2,
+        "purchasesMade": 2,
+    }
+    assert body["photosByPhotographer"] == [
+        {"name": world["ann"].name, "photoCount": 4},
+        {"name": world["bob"].name, "photoCount": 3},
+    ]
+    assert body["revenueByProject"] == [
+        {"projectName": "Alpha", "purchasesMade": 2, "revenueInCents": 1600},
+        {"projectName": "Beta", "purchasesMade": 0, "revenueInCents": 0},
+    ]
     assert body["conversionFunnel"] == {"invited": 3, "enrolled": 3, "tagged": 2, "purchased": 2}
 
 
 def test_scoped_to_named_projects_archived_included(gw, operator, other_operator, world, new_project):
     foreign = new_project(other_operator, name="Foreign")
     body = _analytics(gw, operator, projectIds=f"{world['old']['id']},{world['beta']['id']},{foreign['id']}")
-    assert body["kpis"] == {"membersEnrolled": 2, "revenueInCents": 0, "photosUploaded": 7, "usersTagged": 2,
-                            "purchasesMade": 0}
+    assert body["kpis"] == {
+        "membersEnrolled": 2,
+        "revenueInCents": 0,
+        "photosUploaded": 7,
+        "usersTagged": 2,
+        "purchasesMade": 0,
+    }
     assert [row["projectName"] for row in body["revenueByProject"]] == ["Beta", "Old"]
     assert body["conversionFunnel"] == {"invited": 3, "enrolled": 2, "tagged": 2, "purchased": 0}
 
 
 def test_narrowed_to_photographers(gw, operator, world):
     body = _analytics(gw, operator, photographerIds=world["bob"].id)
-    assert body["kpis"] == {"membersEnrolled": 3, "revenueInCents": 400, "photosUploaded": 3, "usersTagged": 1,
-                            "purchasesMade": 1}
+    assert body["kpis"] == {
+        "membersEnrolled": 3,
+        "revenueInCents": 400,
+        "photosUploaded": 3,
+        "usersTagged": 1,
+        "purchasesMade": 1,
+    }
     assert body["photosByPhotographer"] == [{"name": world["bob"].name, "photoCount": 3}]
     assert body["revenueByProject"][0] == {"projectName": "Alpha", "purchasesMade": 1, "revenueInCents": 400}
     assert body["conversionFunnel"]["purchased"] == 1
@@ -85,12 +112,19 @@ def test_narrowed_to_photographers(gw, operator, world):
 
 def test_another_operator_sees_none_of_it(gw, other_operator, world):
     assert _analytics(gw, other_operator, projectIds=world["alpha"]["id"])["kpis"] == {
-        "membersEnrolled": 0, "revenueInCents": 0, "photosUploaded": 0, "usersTagged": 0, "purchasesMade": 0}
+        "membersEnrolled": 0,
+        "revenueInCents": 0,
+        "photosUploaded": 0,
+        "usersTagged": 0,
+        "purchasesMade": 0,
+    }
     assert _analytics(gw, other_operator)["revenueByProject"] == []
 
 
-@pytest.mark.parametrize("params, field", [({"projectIds": "nope"}, "projectIds"),
-                                           ({"photographerIds": f"{uuid.uuid4()},12"}, "photographerIds")])
+@pytest.mark.parametrize(
+    "params, field",
+    [({"projectIds": "nope"}, "projectIds"), ({"photographerIds": f"{uuid.uuid4()},12"}, "photographerIds")],
+)
 def test_malformed_query_is_422(gw, operator, params, field):
     response = gw.get("/v1/analytics", token=operator.token, params=params)
     assert response.status_code == 422
@@ -113,25 +147,36 @@ def test_a_source_down_is_503(gw, stack, operator, new_project, source):
     assert response.status_code == 503 and response.json()["code"] == 503
 
 
-def test_narrowed_revenue_is_the_photographers_shares(gw, feed, databases, ready_photos, purchase, operator,
-                                                       new_project):
+def test_narrowed_revenue_is_the_photographers_shares(
+    gw, feed, databases, ready_photos, purchase, operator, new_project
+):
     """1199 cents over three photos (two of Ann's, one of Bob's) do not split evenly: each photographer's
     revenue is exactly the sum of their items' shares, and the two add up to the total."""
     ann, bob = gw.register_photographer(operator), gw.register_photographer(operator)
     project = new_project(operator, name="Uneven", type="public", status="live")
     assert gw.post("/v1/pricing/rules", token=operator.token, json={"pricePerPhotoCents": 400}).status_code == 201
     discount = gw.post("/v1/discounts", token=operator.token, json={"name": "Cent", "type": "fixed", "value": 1}).json()
-    assert gw.post(f"/v1/projects/{project['id']}/discounts", token=operator.token,
-                   json={"discountId": discount["id"]}).status_code == 204
+    assert (
+        gw.post(
+            f"/v1/projects/{project['id']}/discounts", token=operator.token, json={"discountId": discount["id"]}
+        ).status_code
+        == 204
+    )
     guest = feed.participant()
     assert feed.join(project["id"], guest).status_code == 201
     photos = ready_photos(project["id"], ann.id, 2) + ready_photos(project["id"], bob.id, 1)
     bought = purchase(project["id"], guest, photos, "paid")
     assert bought["totalCents"] == 1199
     with databases["commerce"].connect() as connection:
-        shares = dict(connection.execute(text(
-            "SELECT photographer_id::text, sum(share_cents) FROM purchase_items WHERE purchase_id = :p "
-            "GROUP BY photographer_id"), {"p": bought["id"]}).all())
+        shares = dict(
+            connection.execute(
+                text(
+                    "SELECT photographer_id::text, sum(share_cents) FROM purchase_items WHERE purchase_id = :p "
+                    "GROUP BY photographer_id"
+                ),
+                {"p": bought["id"]},
+            ).all()
+        )
     revenue = {who.id: _analytics(gw, operator, photographerIds=who.id)["kpis"]["revenueInCents"] for who in (ann, bob)}
     assert revenue == shares and sum(revenue.values()) == 1199
     assert sorted(revenue.values()) in ([399, 800], [400, 799])

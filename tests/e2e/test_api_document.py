@@ -1,5 +1,6 @@
 """The gateway's API document and docs page (issue 13): one OpenAPI document for the /v1 surface, merged from the
 services' own, with every contract route, and Swagger UI served from files we ship."""
+
 import re
 from pathlib import Path
 
@@ -44,8 +45,9 @@ def _shape(path: str) -> str:
 
 def test_every_contract_route_is_in_the_document_with_its_method(document):
     documented = {(method, _shape(path)) for method, path, _ in _operations(document)}
-    missing = [f"{method} {path}" for method, path in _contract_routes()
-               if (method.lower(), _shape(path)) not in documented]
+    missing = [
+        f"{method} {path}" for method, path in _contract_routes() if (method.lower(), _shape(path)) not in documented
+    ]
     assert missing == []
 
 
@@ -56,8 +58,11 @@ def test_only_the_public_surface_is_documented(document):
 
 
 def test_every_protected_operation_names_the_bearer_scheme_and_its_401(document):
-    assert document["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer",
-                                                                  "bearerFormat": "JWT"}
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
     for method, path, operation in _operations(document):
         if (method, path) in PUBLIC:
             assert operation["security"] == [], (method, path)
@@ -74,7 +79,10 @@ def test_every_error_answer_is_the_one_error_body(document):
         assert "503" in errors and "default" not in operation["responses"], (method, path)
         for status, response in errors.items():
             assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}, (
-                method, path, status)
+                method,
+                path,
+                status,
+            )
 
 
 def test_documented_statuses_include_the_routes_own_and_the_gateways(document):

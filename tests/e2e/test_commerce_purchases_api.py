@@ -1,19 +1,31 @@
 """Purchases through the real stack: checkout (commerce → projects, auth, localstripe), Stripe's signed webhooks
 through the gateway, the operator's purchase list and detail, and the figures analytics asks for."""
+
 import threading
 import uuid
 
 import pytest
 import requests
-from sqlalchemy import text
-
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
+from sqlalchemy import text
+
 from devstack import stripe_events
 from devstack.stack import STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET
 
-ITEM_FIELDS = {"id", "status", "photoCount", "subtotalCents", "discountAppliedCents", "totalCents",
-               "appliedPromoCode", "stripePaymentIntentId", "createdAt", "project", "user"}
+ITEM_FIELDS = {
+    "id",
+    "status",
+    "photoCount",
+    "subtotalCents",
+    "discountAppliedCents",
+    "totalCents",
+    "appliedPromoCode",
+    "stripePaymentIntentId",
+    "createdAt",
+    "project",
+    "user",
+}
 
 
 def _headers():
@@ -36,22 +48,39 @@ def shop(gw, feed, ready_photos, operator, photographer, new_project):
 def _shop(feed, ready_photos, project, photographer, photos=4):
     participant = feed.participant()
     _ok(feed.join(project["id"], participant), 201)
-    return type("Shop", (), {"project": project, "participant": participant,
-                             "photos": ready_photos(project["id"], photographer.id, photos),
-                             "photographer": photographer})
+    return type(
+        "Shop",
+        (),
+        {
+            "project": project,
+            "participant": participant,
+            "photos": ready_photos(project["id"], photographer.id, photos),
+            "photographer": photographer,
+        },
+    )
 
 
 def _checkout(stack, shop, photos=None, participant=None, **extra):
-    return requests.post(f"{stack.service_url('commerce')}/internal/checkout", headers=_headers(), timeout=30, json={
-        "projectId": shop.project["id"], "participant": participant or shop.participant,
-        "photoIds": shop.photos[:2] if photos is None else photos, **extra})
+    return requests.post(
+        f"{stack.service_url('commerce')}/internal/checkout",
+        headers=_headers(),
+        timeout=30,
+        json={
+            "projectId": shop.project["id"],
+            "participant": participant or shop.participant,
+            "photoIds": shop.photos[:2] if photos is None else photos,
+            **extra,
+        },
+    )
 
 
 def _promo(gw, operator, code, **limits):
-    discount = _ok(gw.post("/v1/discounts", token=operator.token,
-                           json={"name": code, "type": "percentage", "value": 25}))
-    return _ok(gw.post("/v1/promo-codes", token=operator.token,
-                       json={"code": code, "discountId": discount["id"], **limits}))
+    discount = _ok(
+        gw.post("/v1/discounts", token=operator.token, json={"name": code, "type": "percentage", "value": 25})
+    )
+    return _ok(
+        gw.post("/v1/promo-codes", token=operator.token, json={"code": code, "discountId": discount["id"], **limits})
+    )
 
 
 def _webhook(gw, event, secret=STRIPE_WEBHOOK_SECRET, signature=None):
@@ -74,33 +103,63 @@ class TestCheckout:
         assert response.status_code == 201, response.text
         body = response.json()
         assert set(body) == ITEM_FIELDS | {"downloads", "clientSecret"}
-        assert (body["status"], body["photoCount"], body["subtotalCents"], body["discountAppliedCents"],
-                body["totalCents"], body["appliedPromoCode"]) == ("pending", 2, 800, 0, 800, None)
+        assert (
+            body["status"],
+            body["photoCount"],
+            body["subtotalCents"],
+            body["discountAppliedCents"],
+            body["totalCents"],
+            body["appliedPromoCode"],
+        ) == ("pending", 2, 800, 0, 800, None)
         assert body["project"] == {"id": shop.project["id"], "name": "Summer Gala"}
         assert body["user"] == {"id": shop.participant["id"], "email": shop.participant["email"], "name": "Guest"}
         assert sorted(d["photoId"] for d in body["downloads"]) == sorted(shop.photos[:2])
-        intent = requests.get(f"{stack.stripe_backend_url}/v1/payment_intents/{body['stripePaymentIntentId']}",
-                              auth=(STRIPE_SECRET_KEY, ""), timeout=10).json()
+        intent = requests.get(
+            f"{stack.stripe_backend_url}/v1/payment_intents/{body['stripePaymentIntentId']}",
+            auth=(STRIPE_SECRET_KEY, ""),
+            timeout=10,
+        ).json()
         assert (intent["amount"], intent["currency"], intent["metadata"], intent["client_secret"]) == (
-            800, "chf", {"purchase_id": body["id"]}, body["clientSecret"])
-        shares = _one(databases, "SELECT array_agg(share_cents ORDER BY photo_id) FROM purchase_items "
-                                 "WHERE purchase_id = :id AND photographer_id = :ph",
-                      id=body["id"], ph=shop.photographer.id)
+            800,
+            "chf",
+            {"purchase_id": body["id"]},
+            body["clientSecret"],
+        )
+        shares = _one(
+            databases,
+            "SELECT array_agg(share_cents ORDER BY photo_id) FROM purchase_items "
+            "WHERE purchase_id = :id AND photographer_id = :ph",
+            id=body["id"],
+            ph=shop.photographer.id,
+        )
         assert shares == [400, 400]
         detail = _ok(gw.get(f"/v1/purchases/{body['id']}", token=operator.token))
         assert detail == {k: v for k, v in body.items() if k != "clientSecret"}
 
     def test_free_checkout_is_paid_at_once(self, gw, stack, databases, operator, shop):
-        _ok(gw.post("/v1/pricing/rules", token=operator.token,
-                    json={"pricePerPhotoCents": 0, "projectId": shop.project["id"]}))
+        _ok(
+            gw.post(
+                "/v1/pricing/rules",
+                token=operator.token,
+                json={"pricePerPhotoCents": 0, "projectId": shop.project["id"]},
+            )
+        )
         body = _ok(_checkout(stack, shop), 201)
         assert (body["status"], body["totalCents"], body["stripePaymentIntentId"], body["clientSecret"]) == (
-            "paid", 0, None, None)
+            "paid",
+            0,
+            None,
+            None,
+        )
 
-    def test_refusals(self, gw, stack, databases, feed, ready_photos, operator, other_operator, photographer,
-                      new_project, shop):
-        unknown = requests.post(f"{stack.service_url('commerce')}/internal/checkout", headers=_headers(), json={
-            "projectId": str(uuid.uuid4()), "participant": shop.participant, "photoIds": shop.photos[:1]})
+    def test_refusals(
+        self, gw, stack, databases, feed, ready_photos, operator, other_operator, photographer, new_project, shop
+    ):
+        unknown = requests.post(
+            f"{stack.service_url('commerce')}/internal/checkout",
+            headers=_headers(),
+            json={"projectId": str(uuid.uuid4()), "participant": shop.participant, "photoIds": shop.photos[:1]},
+        )
         assert unknown.status_code == 404
         stranger = {"id": str(uuid.uuid4()), "email": "s@example.com", "name": "S"}
         assert _checkout(stack, shop, participant=stranger).status_code == 403
@@ -109,8 +168,9 @@ class TestCheckout:
         foreign = ready_photos(elsewhere["id"], photographer.id, 1)[0]
         bad = _checkout(stack, shop, photos=[shop.photos[0], pending, foreign])
         assert bad.status_code == 422
-        assert bad.json()["errors"] == {"json": {"photoIds": [
-            f"Not ready photos of this project: {', '.join(sorted([pending, foreign]))}"]}}
+        assert bad.json()["errors"] == {
+            "json": {"photoIds": [f"Not ready photos of this project: {', '.join(sorted([pending, foreign]))}"]}
+        }
         assert _checkout(stack, shop, photos=[shop.photos[0], shop.photos[0]]).status_code == 422
         _ok(gw.patch(f"/v1/projects/{shop.project['id']}/status", token=operator.token, json={"status": "draft"}))
         draft = _checkout(stack, shop)
@@ -118,8 +178,15 @@ class TestCheckout:
         unpriced = new_project(other_operator, type="public", status="live")
         no_price = _checkout(stack, _shop(feed, ready_photos, unpriced, photographer, photos=1), photos=None)
         assert no_price.status_code == 409 and "No price applies" in no_price.json()["message"]
-        assert _one(databases, "SELECT count(*) FROM purchases WHERE operator_id IN (:a, :b)",
-                    a=operator.id, b=other_operator.id) == 0
+        assert (
+            _one(
+                databases,
+                "SELECT count(*) FROM purchases WHERE operator_id IN (:a, :b)",
+                a=operator.id,
+                b=other_operator.id,
+            )
+            == 0
+        )
 
     def test_stripe_down_is_503_and_nothing_stays_pending(self, gw, stack, databases, operator, shop):
         code = _promo(gw, operator, f"DOWN{uuid.uuid4().hex[:6]}".upper())
@@ -134,8 +201,9 @@ class TestCheckout:
         assert [item["status"] for item in listed["items"]] == ["failed"]
         assert listed["items"][0]["stripePaymentIntentId"] is None
         assert _one(databases, "SELECT times_used FROM promo_codes WHERE id = :id", id=code["id"]) == 0
-        assert _one(databases, "SELECT count(*) FROM promo_code_redemptions WHERE promo_code_id = :id",
-                    id=code["id"]) == 0
+        assert (
+            _one(databases, "SELECT count(*) FROM promo_code_redemptions WHERE promo_code_id = :id", id=code["id"]) == 0
+        )
         assert _checkout(stack, shop).status_code == 201  # and it works again once Stripe is back
 
     @pytest.mark.parametrize("source", ["projects", "auth"])
@@ -152,7 +220,10 @@ class TestCheckout:
         code = _promo(gw, operator, f"ONCE{uuid.uuid4().hex[:6]}".upper(), maxUses=1)
         first = _ok(_checkout(stack, shop, promoCode=code["code"].lower()), 201)
         assert (first["appliedPromoCode"], first["discountAppliedCents"], first["totalCents"]) == (
-            code["code"], 200, 600)
+            code["code"],
+            200,
+            600,
+        )
         assert _ok(gw.get("/v1/promo-codes", token=operator.token))[0]["timesUsed"] == 1
         assert _ok(_checkout(stack, shop, promoCode=code["code"]), 201)["appliedPromoCode"] is None
         _ok(_webhook(gw, stripe_events.intent_event("payment_intent.payment_failed", first)))
@@ -179,28 +250,38 @@ class TestCheckout:
         assert (applied.count(code["code"]), applied.count(None)) == (1, 3)
         assert _one(databases, "SELECT times_used FROM promo_codes WHERE id = :id", id=code["id"]) == 1
 
-
-    def test_a_retry_with_the_same_idempotency_key_gets_the_same_purchase(self, gw, stack, databases, operator,
-                                                                          shop):
+    def test_a_retry_with_the_same_idempotency_key_gets_the_same_purchase(self, gw, stack, databases, operator, shop):
         code = _promo(gw, operator, f"KEY{uuid.uuid4().hex[:6]}".upper())
         key = {"Idempotency-Key": f"checkout-page-{uuid.uuid4()}"}
 
         def buy():
-            return requests.post(f"{stack.service_url('commerce')}/internal/checkout", headers={**_headers(), **key},
-                                 timeout=30, json={"projectId": shop.project["id"], "participant": shop.participant,
-                                                   "photoIds": shop.photos[:2], "promoCode": code["code"]})
+            return requests.post(
+                f"{stack.service_url('commerce')}/internal/checkout",
+                headers={**_headers(), **key},
+                timeout=30,
+                json={
+                    "projectId": shop.project["id"],
+                    "participant": shop.participant,
+                    "photoIds": shop.photos[:2],
+                    "promoCode": code["code"],
+                },
+            )
 
         first = buy()
         assert first.status_code == 201, first.text
         repeat = buy()
         assert repeat.status_code == 200, repeat.text
         assert repeat.json() == first.json() and repeat.json()["clientSecret"]
-        assert _one(databases, "SELECT count(*) FROM purchases WHERE participant_id = :p",
-                    p=shop.participant["id"]) == 1
+        assert (
+            _one(databases, "SELECT count(*) FROM purchases WHERE participant_id = :p", p=shop.participant["id"]) == 1
+        )
         assert _one(databases, "SELECT times_used FROM promo_codes WHERE id = :id", id=code["id"]) == 1
-        other = requests.post(f"{stack.service_url('commerce')}/internal/checkout", headers={**_headers(), **key},
-                              timeout=30, json={"projectId": shop.project["id"], "participant": shop.participant,
-                                                "photoIds": shop.photos[2:]})
+        other = requests.post(
+            f"{stack.service_url('commerce')}/internal/checkout",
+            headers={**_headers(), **key},
+            timeout=30,
+            json={"projectId": shop.project["id"], "participant": shop.participant, "photoIds": shop.photos[2:]},
+        )
         assert other.status_code == 409, other.text
         assert other.json()["message"] == "This Idempotency-Key was used for a different checkout."
 
@@ -220,15 +301,21 @@ class TestWebhooks:
         assert _status(gw, operator, purchase) == "refunded"
         assert _webhook(gw, succeeded).status_code == 200  # a redelivery
         assert _one(databases, "SELECT count(*) FROM stripe_events WHERE id = :id", id=succeeded["id"]) == 1
-        assert _webhook(gw, {"id": f"evt_{uuid.uuid4().hex}", "type": "customer.created",
-                             "data": {"object": {"id": "cus_1"}}}).status_code == 200
+        assert (
+            _webhook(
+                gw, {"id": f"evt_{uuid.uuid4().hex}", "type": "customer.created", "data": {"object": {"id": "cus_1"}}}
+            ).status_code
+            == 200
+        )
 
     def test_a_redelivered_event_is_applied_once(self, gw, stack, databases, operator, shop):
         code = _promo(gw, operator, f"DEDUP{uuid.uuid4().hex[:6]}".upper())
         purchase = _ok(_checkout(stack, shop, promoCode=code["code"]), 201)
         failed = stripe_events.intent_event("payment_intent.payment_failed", purchase)
         _ok(_webhook(gw, failed))
-        _ok(_webhook(gw, stripe_events.intent_event("payment_intent.succeeded", purchase)))  # failed → paid: the use is back
+        _ok(
+            _webhook(gw, stripe_events.intent_event("payment_intent.succeeded", purchase))
+        )  # failed → paid: the use is back
         _ok(_webhook(gw, failed))  # the same failure again: no effect
         assert _status(gw, operator, purchase) == "paid"
         assert _one(databases, "SELECT times_used FROM promo_codes WHERE id = :id", id=code["id"]) == 1
@@ -251,8 +338,15 @@ class TestWebhooks:
     def test_bad_signature_is_400(self, gw, stack, operator, shop, case):
         purchase = _ok(_checkout(stack, shop), 201)
         event = stripe_events.intent_event("payment_intent.succeeded", purchase)
-        response = _webhook(gw, event, **{"missing": {"signature": ""}, "wrong secret": {"secret": "whsec_nope"},
-                                          "garbage": {"signature": "t=1,v1=deadbeef"}}[case])
+        response = _webhook(
+            gw,
+            event,
+            **{
+                "missing": {"signature": ""},
+                "wrong secret": {"secret": "whsec_nope"},
+                "garbage": {"signature": "t=1,v1=deadbeef"},
+            }[case],
+        )
         assert response.status_code == 400
         body = response.json()
         assert (body["code"], body["status"], body["errors"]) == (400, "Bad Request", {})
@@ -263,7 +357,11 @@ class TestPurchaseList:
     def test_tenancy_roles_and_tokens(self, gw, stack, operator, other_operator, photographer, shop):
         purchase = _ok(_checkout(stack, shop), 201)
         assert _ok(gw.get("/v1/purchases", token=other_operator.token)) == {
-            "items": [], "total": 0, "page": 1, "limit": 50}
+            "items": [],
+            "total": 0,
+            "page": 1,
+            "limit": 50,
+        }
         forbidden = gw.get(f"/v1/purchases/{purchase['id']}", token=other_operator.token)
         assert forbidden.status_code == 403 and forbidden.json()["code"] == 403
         assert gw.get(f"/v1/purchases/{uuid.uuid4()}", token=operator.token).status_code == 404
@@ -272,8 +370,9 @@ class TestPurchaseList:
             missing = gw.get(path)
             assert missing.status_code == 401 and missing.json()["code"] == 401
 
-    def test_pages_filters_and_current_project_names(self, gw, stack, databases, feed, ready_photos, operator,
-                                                     photographer, new_project, shop):
+    def test_pages_filters_and_current_project_names(
+        self, gw, stack, databases, feed, ready_photos, operator, photographer, new_project, shop
+    ):
         made = [_ok(_checkout(stack, shop, photos=[photo]), 201) for photo in shop.photos]
         _ok(_webhook(gw, stripe_events.intent_event("payment_intent.succeeded", made[0])))
         second = new_project(operator, type="public", status="live", name="Autumn Fair")
@@ -298,9 +397,17 @@ class TestPurchaseList:
         detail = _ok(gw.get(f"/v1/purchases/{other['id']}", token=operator.token))
         assert detail["project"] == {"id": second["id"], "name": "Autumn Fair"}  # the name it was bought under
 
-    @pytest.mark.parametrize("query, field", [("page=0", "page"), ("limit=0", "limit"), ("limit=101", "limit"),
-                                              ("page=x", "page"), ("projectId=nope", "projectId"),
-                                              ("status=shipped", "status")])
+    @pytest.mark.parametrize(
+        "query, field",
+        [
+            ("page=0", "page"),
+            ("limit=0", "limit"),
+            ("limit=101", "limit"),
+            ("page=x", "page"),
+            ("projectId=nope", "projectId"),
+            ("status=shipped", "status"),
+        ],
+    )
     def test_bad_queries_are_422(self, gw, operator, query, field):
         response = gw.get(f"/v1/purchases?{query}", token=operator.token)
         assert response.status_code == 422
@@ -319,23 +426,35 @@ class TestStats:
         assert pending["status"] == "pending"
 
         def ask(**body):
-            return _ok(requests.post(f"{stack.service_url('commerce')}/internal/stats", headers=_headers(),
-                                     json={"operatorId": operator.id, "projectIds": [shop.project["id"]], **body}))
+            return _ok(
+                requests.post(
+                    f"{stack.service_url('commerce')}/internal/stats",
+                    headers=_headers(),
+                    json={"operatorId": operator.id, "projectIds": [shop.project["id"]], **body},
+                )
+            )
 
-        expected = {"purchasesMade": 1, "revenueInCents": 1200, "buyers": 1,
-                    "projects": [{"projectId": shop.project["id"], "purchasesMade": 1, "revenueInCents": 1200}]}
+        expected = {
+            "purchasesMade": 1,
+            "revenueInCents": 1200,
+            "buyers": 1,
+            "projects": [{"projectId": shop.project["id"], "purchasesMade": 1, "revenueInCents": 1200}],
+        }
         assert ask() == expected
         assert ask(photographerIds=[photographer.id]) == expected
-        assert ask(photographerIds=[other_photographer.id]) == {"purchasesMade": 0, "revenueInCents": 0, "buyers": 0,
-                                                                "projects": []}
+        assert ask(photographerIds=[other_photographer.id]) == {
+            "purchasesMade": 0,
+            "revenueInCents": 0,
+            "buyers": 0,
+            "projects": [],
+        }
         unauthorised = requests.post(f"{stack.service_url('commerce')}/internal/stats", json={})
         assert unauthorised.status_code == 401
         assert gw.post("/internal/stats", json={}).status_code == 404  # never through the gateway
 
 
 class TestExpiry:
-    def test_the_commerce_worker_fails_stale_pending_purchases(self, gw, stack, databases, operator, shop,
-                                                               wait_for):
+    def test_the_commerce_worker_fails_stale_pending_purchases(self, gw, stack, databases, operator, shop, wait_for):
         """An abandoned payment page (its intent cancelled at localstripe) and a checkout that died before storing
         its intent: both failed by the worker once older than PENDING_PURCHASE_TTL_S, promo uses given back."""
         code = _promo(gw, operator, f"STALE{uuid.uuid4().hex[:6]}".upper())
@@ -344,14 +463,22 @@ class TestExpiry:
         fresh = _ok(_checkout(stack, shop, photos=shop.photos[:1]), 201)
         assert _one(databases, "SELECT times_used FROM promo_codes WHERE id = :id", id=code["id"]) == 2
         with databases["commerce"].begin() as connection:
-            connection.execute(text("UPDATE purchases SET created_at = now() - interval '2 hours', "
-                                    "stripe_payment_intent_id = CASE WHEN id = :orphan THEN NULL "
-                                    "ELSE stripe_payment_intent_id END WHERE id IN (:abandoned, :orphan)"),
-                               {"abandoned": abandoned["id"], "orphan": orphan["id"]})
-        assert wait_for(lambda: _status(gw, operator, abandoned) == _status(gw, operator, orphan) == "failed",
-                        timeout=30), stack.workdir / "logs" / "commerce-worker.log"
+            connection.execute(
+                text(
+                    "UPDATE purchases SET created_at = now() - interval '2 hours', "
+                    "stripe_payment_intent_id = CASE WHEN id = :orphan THEN NULL "
+                    "ELSE stripe_payment_intent_id END WHERE id IN (:abandoned, :orphan)"
+                ),
+                {"abandoned": abandoned["id"], "orphan": orphan["id"]},
+            )
+        assert wait_for(
+            lambda: _status(gw, operator, abandoned) == _status(gw, operator, orphan) == "failed", timeout=30
+        ), stack.workdir / "logs" / "commerce-worker.log"
         assert _one(databases, "SELECT times_used FROM promo_codes WHERE id = :id", id=code["id"]) == 0
-        intent = requests.get(f"{stack.stripe_backend_url}/v1/payment_intents/{abandoned['stripePaymentIntentId']}",
-                              auth=(STRIPE_SECRET_KEY, ""), timeout=10).json()
+        intent = requests.get(
+            f"{stack.stripe_backend_url}/v1/payment_intents/{abandoned['stripePaymentIntentId']}",
+            auth=(STRIPE_SECRET_KEY, ""),
+            timeout=10,
+        ).json()
         assert intent["status"] == "canceled"
         assert _status(gw, operator, fresh) == "pending"

@@ -6,6 +6,7 @@ refusals on the service ports; and the exact fields, camelCase keys and ``…T12
 The refusal matrices share one module-wide world (two operators with everything the contract names); each refusal
 is checked against a fingerprint of both operators' rows in every database, so a refused request that wrote
 anything fails here."""
+
 import json
 import re
 import time
@@ -13,36 +14,93 @@ import uuid
 
 import pytest
 import requests
-from sqlalchemy import text
-
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
 from backoffice_common.testing.plugin import SigningKey, sign_access_token
+from sqlalchemy import text
+
 from devstack import stripe_events
 from devstack.stack import STRIPE_WEBHOOK_SECRET
 
 TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*$")
-SUMMARY_FIELDS = {"id", "name", "type", "status", "locationName", "startAt", "endAt", "timezone", "createdAt",
-                  "updatedAt", "photographerCount", "memberCount", "photoCount"}
+SUMMARY_FIELDS = {
+    "id",
+    "name",
+    "type",
+    "status",
+    "locationName",
+    "startAt",
+    "endAt",
+    "timezone",
+    "createdAt",
+    "updatedAt",
+    "photographerCount",
+    "memberCount",
+    "photoCount",
+}
 DETAIL_FIELDS = SUMMARY_FIELDS | {"projectLink", "termsAndConditions", "photographers", "joinUrl"}
 PHOTOGRAPHER_FIELDS = {"id", "name", "email", "createdAt", "updatedAt", "projects"}
-RULE_FIELDS = {"id", "projectId", "pricePerPhotoCents", "compareAtPriceCents", "validFrom", "validUntil", "isActive",
-               "createdAt", "updatedAt"}
-DISCOUNT_FIELDS = {"id", "name", "type", "value", "bundleMinPhotos", "validFrom", "validUntil", "isActive",
-                   "createdAt", "updatedAt"}
-PROMO_FIELDS = {"id", "code", "discountId", "maxUses", "maxUsesPerUser", "timesUsed", "validFrom", "validUntil",
-                "isActive", "createdAt", "updatedAt"}
-PURCHASE_FIELDS = {"id", "status", "photoCount", "subtotalCents", "discountAppliedCents", "totalCents",
-                   "appliedPromoCode", "stripePaymentIntentId", "createdAt", "project", "user"}
+RULE_FIELDS = {
+    "id",
+    "projectId",
+    "pricePerPhotoCents",
+    "compareAtPriceCents",
+    "validFrom",
+    "validUntil",
+    "isActive",
+    "createdAt",
+    "updatedAt",
+}
+DISCOUNT_FIELDS = {
+    "id",
+    "name",
+    "type",
+    "value",
+    "bundleMinPhotos",
+    "validFrom",
+    "validUntil",
+    "isActive",
+    "createdAt",
+    "updatedAt",
+}
+PROMO_FIELDS = {
+    "id",
+    "code",
+    "discountId",
+    "maxUses",
+    "maxUsesPerUser",
+    "timesUsed",
+    "validFrom",
+    "validUntil",
+    "isActive",
+    "createdAt",
+    "updatedAt",
+}
+PURCHASE_FIELDS = {
+    "id",
+    "status",
+    "photoCount",
+    "subtotalCents",
+    "discountAppliedCents",
+    "totalCents",
+    "appliedPromoCode",
+    "stripePaymentIntentId",
+    "createdAt",
+    "project",
+    "user",
+}
 UPLOAD = {"filename": "a.jpg", "contentType": "image/jpeg", "sizeBytes": 3}
 MALFORMED = {"code": 400, "status": "Bad Request", "message": "The request body is not valid JSON."}
 
 # (method, path, body) of every back-office route that takes a token. ``{name}`` is filled from the world (the
 # owner's resources), ``{fresh}`` with a new hex string each time; each body is valid and would change something.
 OPERATOR_ROUTES = [
-    ("POST", "/v1/auth/register-photographer", {"name": "P", "email": "p-{fresh}@example.com",
-                                                "password": "password-1"}),
+    (
+        "POST",
+        "/v1/auth/register-photographer",
+        {"name": "P", "email": "p-{fresh}@example.com", "password": "password-1"},
+    ),
     ("GET", "/v1/operators/me", None),
     ("PATCH", "/v1/operators/me", {"name": "Changed"}),
     ("GET", "/v1/projects", None),
@@ -89,13 +147,18 @@ BODY_ROUTES = [route for route in OPERATOR_ROUTES + PHOTOGRAPHER_ROUTES if route
 # The internal feed of design §9, on each service's own port.
 INTERNAL_ROUTES = [
     ("auth", "/internal/participants", {"email": "g-{fresh}@example.com", "name": "Guest"}),
-    ("projects", "/internal/projects/{project}/members", {"participantId": "{outsider}",
-                                                         "email": "{outsider_email}"}),
+    ("projects", "/internal/projects/{project}/members", {"participantId": "{outsider}", "email": "{outsider_email}"}),
     ("projects", "/internal/photos/{photo}/tags", {"participantIds": ["{guest}"]}),
-    ("commerce", "/internal/checkout/quote", {"projectId": "{project}", "participant": "{guest_card}",
-                                             "photoIds": ["{photo}"]}),
-    ("commerce", "/internal/checkout", {"projectId": "{project}", "participant": "{guest_card}",
-                                       "photoIds": ["{photo}"]}),
+    (
+        "commerce",
+        "/internal/checkout/quote",
+        {"projectId": "{project}", "participant": "{guest_card}", "photoIds": ["{photo}"]},
+    ),
+    (
+        "commerce",
+        "/internal/checkout",
+        {"projectId": "{project}", "participant": "{guest_card}", "photoIds": ["{photo}"]},
+    ),
 ]
 
 
@@ -105,8 +168,12 @@ def _ids(routes):
 
 def _fill(value, world):
     if isinstance(value, str):
-        if value.startswith("{") and value.endswith("}") and value[1:-1] in world \
-                and not isinstance(world[value[1:-1]], str):
+        if (
+            value.startswith("{")
+            and value.endswith("}")
+            and value[1:-1] in world
+            and not isinstance(world[value[1:-1]], str)
+        ):
             return world[value[1:-1]]  # a whole object, e.g. the participant card
         return value.format(fresh=uuid.uuid4().hex[:12], **{k: v for k, v in world.items() if isinstance(v, str)})
     if isinstance(value, list):
@@ -130,14 +197,18 @@ _SCOPED = {
     "projects": [
         "SELECT * FROM photographers WHERE operator_id = ANY(:ops)",
         "SELECT * FROM projects WHERE operator_id = ANY(:ops)",
-        *(f"SELECT * FROM {table} WHERE project_id IN (SELECT id FROM projects WHERE operator_id = ANY(:ops))"
-          for table in ("project_photographers", "members", "photos", "invites")),
+        *(
+            f"SELECT * FROM {table} WHERE project_id IN (SELECT id FROM projects WHERE operator_id = ANY(:ops))"
+            for table in ("project_photographers", "members", "photos", "invites")
+        ),
         "SELECT t.* FROM photo_tags t JOIN photos p ON p.id = t.photo_id "
         "WHERE p.project_id IN (SELECT id FROM projects WHERE operator_id = ANY(:ops))",
     ],
     "commerce": [
-        *(f"SELECT * FROM {table} WHERE operator_id = ANY(:ops)"
-          for table in ("pricing_rules", "discounts", "promo_codes", "project_discounts", "purchases")),
+        *(
+            f"SELECT * FROM {table} WHERE operator_id = ANY(:ops)"
+            for table in ("pricing_rules", "discounts", "promo_codes", "project_discounts", "purchases")
+        ),
         "SELECT i.* FROM purchase_items i JOIN purchases p ON p.id = i.purchase_id WHERE p.operator_id = ANY(:ops)",
         "SELECT r.* FROM promo_code_redemptions r JOIN promo_codes c ON c.id = r.promo_code_id "
         "WHERE c.operator_id = ANY(:ops)",
@@ -151,9 +222,10 @@ def _fingerprint(databases, world) -> dict:
     for name, queries in _SCOPED.items():
         with databases[name].connect() as connection:
             for sql in queries:
-                prints[sql] = connection.execute(text(
-                    f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM ({sql}) t"),
-                    {"ops": ops}).scalar()
+                prints[sql] = connection.execute(
+                    text(f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM ({sql}) t"),
+                    {"ops": ops},
+                ).scalar()
     return prints
 
 
@@ -171,49 +243,113 @@ def world(gw, stack, databases):
         assert response.status_code == status, response.text
         return response.json() if response.content else None
 
-    project = ok(gw.post("/v1/projects", token=owner.token,
-                         json={"name": "World", "type": "public", "status": "live"}), 201)
-    ok(gw.post(f"/v1/projects/{project['id']}/photographers", token=owner.token,
-               json={"photographerId": photographer.id}), 204)
+    project = ok(
+        gw.post("/v1/projects", token=owner.token, json={"name": "World", "type": "public", "status": "live"}), 201
+    )
+    ok(
+        gw.post(
+            f"/v1/projects/{project['id']}/photographers", token=owner.token, json={"photographerId": photographer.id}
+        ),
+        204,
+    )
     rule = ok(gw.post("/v1/pricing/rules", token=owner.token, json={"pricePerPhotoCents": 400}), 201)
-    discount = ok(gw.post("/v1/discounts", token=owner.token,
-                          json={"name": "Ten", "type": "percentage", "value": 10}), 201)
-    spare_discount = ok(gw.post("/v1/discounts", token=owner.token,
-                                json={"name": "Spare", "type": "fixed", "value": 100}), 201)
+    discount = ok(
+        gw.post("/v1/discounts", token=owner.token, json={"name": "Ten", "type": "percentage", "value": 10}), 201
+    )
+    spare_discount = ok(
+        gw.post("/v1/discounts", token=owner.token, json={"name": "Spare", "type": "fixed", "value": 100}), 201
+    )
     ok(gw.post(f"/v1/projects/{project['id']}/discounts", token=owner.token, json={"discountId": discount["id"]}), 204)
-    promo = ok(gw.post("/v1/promo-codes", token=owner.token,
-                       json={"code": f"W{uuid.uuid4().hex[:8]}", "discountId": discount["id"]}), 201)
-    ok(gw.post(f"/v1/projects/{project['id']}/invites/bulk", token=owner.token,
-               json={"emails": [f"invited-{uuid.uuid4().hex[:8]}@example.com"]}), 202)
+    promo = ok(
+        gw.post(
+            "/v1/promo-codes",
+            token=owner.token,
+            json={"code": f"W{uuid.uuid4().hex[:8]}", "discountId": discount["id"]},
+        ),
+        201,
+    )
+    ok(
+        gw.post(
+            f"/v1/projects/{project['id']}/invites/bulk",
+            token=owner.token,
+            json={"emails": [f"invited-{uuid.uuid4().hex[:8]}@example.com"]},
+        ),
+        202,
+    )
     auth, projects, commerce = (stack.service_url(name) for name in ("auth", "projects", "commerce"))
-    guest, outsider = (ok(requests.post(f"{auth}/internal/participants", headers=_headers(), json={
-        "email": f"g-{uuid.uuid4().hex[:10]}@example.com", "name": "Guest"}), 201) for _ in range(2))
-    ok(requests.post(f"{projects}/internal/projects/{project['id']}/members", headers=_headers(),
-                     json={"participantId": guest["id"], "email": guest["email"]}), 201)
+    guest, outsider = (
+        ok(
+            requests.post(
+                f"{auth}/internal/participants",
+                headers=_headers(),
+                json={"email": f"g-{uuid.uuid4().hex[:10]}@example.com", "name": "Guest"},
+            ),
+            201,
+        )
+        for _ in range(2)
+    )
+    ok(
+        requests.post(
+            f"{projects}/internal/projects/{project['id']}/members",
+            headers=_headers(),
+            json={"participantId": guest["id"], "email": guest["email"]},
+        ),
+        201,
+    )
     photos = [str(uuid.uuid4()) for _ in range(2)]
     with databases["projects"].begin() as connection:
-        connection.execute(text(
-            "INSERT INTO photos (id, project_id, photographer_id, object_key, filename, content_type, size_bytes, "
-            "status) VALUES (:id, :project, :photographer, :key, 'a.jpg', 'image/jpeg', 1, 'ready')"),
-            [{"id": photo, "project": project["id"], "photographer": photographer.id, "key": f"world/{photo}"}
-             for photo in photos])
-    purchase = ok(requests.post(f"{commerce}/internal/checkout", headers=_headers(), timeout=30, json={
-        "projectId": project["id"], "participant": guest, "photoIds": photos[1:]}), 201)
-    upload = ok(gw.post(f"/v1/photographers/me/projects/{project['id']}/photos", token=photographer.token,
-                        json=UPLOAD), 201)
-    return {"owner": owner, "other": other, "photographer_account": photographer,
-            "other_photographer": other_photographer, "project": project["id"], "photographer": photographer.id,
-            "spare_photographer": spare_photographer.id, "rule": rule["id"], "discount": discount["id"],
-            "spare_discount": spare_discount["id"], "promo": promo["id"], "purchase": purchase["id"],
-            "upload": upload["id"], "photo": photos[0], "guest": guest["id"], "guest_card": guest,
-            "outsider": outsider["id"], "outsider_email": outsider["email"]}
+        connection.execute(
+            text(
+                "INSERT INTO photos (id, project_id, photographer_id, object_key, filename, content_type, size_bytes, "
+                "status) VALUES (:id, :project, :photographer, :key, 'a.jpg', 'image/jpeg', 1, 'ready')"
+            ),
+            [
+                {"id": photo, "project": project["id"], "photographer": photographer.id, "key": f"world/{photo}"}
+                for photo in photos
+            ],
+        )
+    purchase = ok(
+        requests.post(
+            f"{commerce}/internal/checkout",
+            headers=_headers(),
+            timeout=30,
+            json={"projectId": project["id"], "participant": guest, "photoIds": photos[1:]},
+        ),
+        201,
+    )
+    upload = ok(
+        gw.post(f"/v1/photographers/me/projects/{project['id']}/photos", token=photographer.token, json=UPLOAD), 201
+    )
+    return {
+        "owner": owner,
+        "other": other,
+        "photographer_account": photographer,
+        "other_photographer": other_photographer,
+        "project": project["id"],
+        "photographer": photographer.id,
+        "spare_photographer": spare_photographer.id,
+        "rule": rule["id"],
+        "discount": discount["id"],
+        "spare_discount": spare_discount["id"],
+        "promo": promo["id"],
+        "purchase": purchase["id"],
+        "upload": upload["id"],
+        "photo": photos[0],
+        "guest": guest["id"],
+        "guest_card": guest,
+        "outsider": outsider["id"],
+        "outsider_email": outsider["email"],
+    }
 
 
 @pytest.fixture(scope="module")
 def participant_token(stack):
     """A correctly signed access token with the participant role (decisions: 403 on back-office routes)."""
-    key = SigningKey(stack.private_key.stem, stack.private_key.read_text(),
-                     (stack.public_keys / f"{stack.private_key.stem}.pem").read_text())
+    key = SigningKey(
+        stack.private_key.stem,
+        stack.private_key.read_text(),
+        (stack.public_keys / f"{stack.private_key.stem}.pem").read_text(),
+    )
     return sign_access_token(key, role="participant")
 
 
@@ -234,15 +370,18 @@ def _assert_error(response, code):
 def test_the_fingerprint_sees_a_write_in_each_database(gw, databases, world):
     """The refusal tests below are only as good as their fingerprint: a write anywhere must change it."""
     owner = world["owner"]
-    for method, path, body in [("PATCH", "/v1/operators/me", {"locale": "en-GB"}),
-                               ("PATCH", "/v1/projects/{project}", {"locationName": "Somewhere"}),
-                               ("PATCH", "/v1/promo-codes/{promo}", {"maxUsesPerUser": 3})]:
+    for method, path, body in [
+        ("PATCH", "/v1/operators/me", {"locale": "en-GB"}),
+        ("PATCH", "/v1/projects/{project}", {"locationName": "Somewhere"}),
+        ("PATCH", "/v1/promo-codes/{promo}", {"maxUsesPerUser": 3}),
+    ]:
         before = _fingerprint(databases, world)
         assert _send(gw, world, method, path, body, token=owner.token).status_code == 200
         assert _fingerprint(databases, world) != before, path
 
 
 # --- 401 / 403 ------------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("token", [None, "not-a-jwt"], ids=["no token", "garbage token"])
 @pytest.mark.parametrize("method, path, body", ALL_ROUTES, ids=_ids(ALL_ROUTES))
@@ -277,16 +416,28 @@ def test_a_participant_token_is_403_everywhere(gw, databases, world, participant
 
 # --- 400 malformed JSON, 422 unknown fields --------------------------------------------------------------------------
 
+
 def _caller(world, path):
     return world["photographer_account"] if path.startswith("/v1/photographers/me/") else world["owner"]
 
 
-@pytest.mark.parametrize("method, path, body", BODY_ROUTES + [("POST", "/v1/auth/login", None)],
-                         ids=_ids(BODY_ROUTES) + ["POST /v1/auth/login"])
+@pytest.mark.parametrize(
+    "method, path, body",
+    BODY_ROUTES + [("POST", "/v1/auth/login", None)],
+    ids=_ids(BODY_ROUTES) + ["POST /v1/auth/login"],
+)
 def test_malformed_json_is_400_and_changes_nothing(gw, databases, world, method, path, body):
     before = _fingerprint(databases, world)
-    response = _send(gw, world, method, path, body, token=_caller(world, path).token, data='{"name": "x",',
-                     headers={"Content-Type": "application/json"})
+    response = _send(
+        gw,
+        world,
+        method,
+        path,
+        body,
+        token=_caller(world, path).token,
+        data='{"name": "x",',
+        headers={"Content-Type": "application/json"},
+    )
     error = _assert_error(response, 400)
     assert {key: error[key] for key in MALFORMED} == MALFORMED
     assert _fingerprint(databases, world) == before
@@ -308,10 +459,13 @@ def test_login_refuses_unknown_fields_and_answers_only_a_token(gw, world):
     assert response.status_code == 200 and set(response.json()) == {"token"}
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"address": {"line1": "1 Main St", "city": "Lyon", "country": "FR", "bogus": 1}}, "address"),
-    ({"billingAddress": {"line1": "1 Main St", "city": "Lyon", "country": "FR", "bogus": 1}}, "billingAddress"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"address": {"line1": "1 Main St", "city": "Lyon", "country": "FR", "bogus": 1}}, "address"),
+        ({"billingAddress": {"line1": "1 Main St", "city": "Lyon", "country": "FR", "bogus": 1}}, "billingAddress"),
+    ],
+)
 def test_unknown_fields_inside_an_address_are_422(gw, databases, world, changes, field):
     before = _fingerprint(databases, world)
     response = gw.patch("/v1/operators/me", token=world["owner"].token, json=changes)
@@ -334,8 +488,9 @@ def test_another_operator_can_neither_read_nor_change(gw, databases, world, meth
     assert _fingerprint(databases, world) == before
 
 
-@pytest.mark.parametrize("method, path, body", PHOTOGRAPHER_ROUTES[1:] + SHARED_ROUTES,
-                         ids=_ids(PHOTOGRAPHER_ROUTES[1:] + SHARED_ROUTES))
+@pytest.mark.parametrize(
+    "method, path, body", PHOTOGRAPHER_ROUTES[1:] + SHARED_ROUTES, ids=_ids(PHOTOGRAPHER_ROUTES[1:] + SHARED_ROUTES)
+)
 def test_another_operators_photographer_sees_nothing(gw, databases, world, method, path, body):
     before = _fingerprint(databases, world)
     _assert_error(_send(gw, world, method, path, body, token=world["other_photographer"].token), 404)
@@ -354,13 +509,13 @@ def _unknown_id_cases():
 def test_unknown_ids_are_404_and_change_nothing(gw, databases, world, method, path, body, name, replacement):
     unknown = str(uuid.uuid4()) if replacement == "uuid" else "not-a-uuid"
     before = _fingerprint(databases, world)
-    response = _send(gw, world, method, path.replace("{" + name + "}", unknown), body,
-                     token=_caller(world, path).token)
+    response = _send(gw, world, method, path.replace("{" + name + "}", unknown), body, token=_caller(world, path).token)
     _assert_error(response, 404)
     assert _fingerprint(databases, world) == before
 
 
 # --- the internal feed (design §9), on the service ports ------------------------------------------------------------
+
 
 def _internal(stack, world, service, path, body, headers, **kwargs):
     if "data" not in kwargs:
@@ -372,8 +527,12 @@ def _internal(stack, world, service, path, body, headers, **kwargs):
 def test_internal_routes_refuse_anything_but_a_service_token(gw, stack, databases, world, service, path, body):
     before = _fingerprint(databases, world)
     wrong_secret = make_service_token("another-secret-another-secret-another-secret", "participant-app")
-    for headers in ({}, {"Authorization": "Bearer garbage"}, {"Authorization": f"Bearer {wrong_secret}"},
-                    world["owner"].headers):
+    for headers in (
+        {},
+        {"Authorization": "Bearer garbage"},
+        {"Authorization": f"Bearer {wrong_secret}"},
+        world["owner"].headers,
+    ):
         _assert_error(_internal(stack, world, service, path, body, headers), 401)
     # and never through the gateway, whatever the token
     response = gw.post(_fill(path, world), json=_fill(body, world), headers=_headers())
@@ -384,8 +543,9 @@ def test_internal_routes_refuse_anything_but_a_service_token(gw, stack, database
 @pytest.mark.parametrize("service, path, body", INTERNAL_ROUTES, ids=[route[1] for route in INTERNAL_ROUTES])
 def test_internal_malformed_json_is_400_and_unknown_fields_422(stack, databases, world, service, path, body):
     before = _fingerprint(databases, world)
-    malformed = _internal(stack, world, service, path, body, {**_headers(), "Content-Type": "application/json"},
-                          data="{nope")
+    malformed = _internal(
+        stack, world, service, path, body, {**_headers(), "Content-Type": "application/json"}, data="{nope"
+    )
     error = _assert_error(malformed, 400)
     assert {key: error[key] for key in MALFORMED} == MALFORMED
     unknown = _internal(stack, world, service, path, {**body, "bogus": 1}, _headers())
@@ -398,14 +558,28 @@ def test_internal_unknown_ids_are_404(stack, databases, world):
     for service, path, body in INTERNAL_ROUTES[1:3]:
         for name in ("project", "photo"):
             if "{" + name + "}" in path:
-                _assert_error(_internal(stack, world, service, path.replace("{" + name + "}", str(uuid.uuid4())),
-                                        body, _headers()), 404)
-    _assert_error(_internal(stack, world, "commerce", "/internal/checkout",
-                            {**INTERNAL_ROUTES[4][2], "projectId": str(uuid.uuid4())}, _headers()), 404)
+                _assert_error(
+                    _internal(
+                        stack, world, service, path.replace("{" + name + "}", str(uuid.uuid4())), body, _headers()
+                    ),
+                    404,
+                )
+    _assert_error(
+        _internal(
+            stack,
+            world,
+            "commerce",
+            "/internal/checkout",
+            {**INTERNAL_ROUTES[4][2], "projectId": str(uuid.uuid4())},
+            _headers(),
+        ),
+        404,
+    )
     assert _fingerprint(databases, world) == before
 
 
 # --- exact fields, camelCase, times with milliseconds and Z ---------------------------------------------------------
+
 
 def _check_shape(body, where=""):
     """Every key camelCase; every time (``…At``, ``validFrom``, ``validUntil``) UTC with milliseconds and Z."""
@@ -420,8 +594,9 @@ def _check_shape(body, where=""):
             _check_shape(value, f"{where}.{key}")
 
 
-def test_every_success_has_the_contract_fields_and_times(gw, stack, databases, ready_photos, operator, photographer,
-                                                         new_project):
+def test_every_success_has_the_contract_fields_and_times(
+    gw, stack, databases, ready_photos, operator, photographer, new_project
+):
     def call(method, path, status, token=operator.token, **kwargs):
         response = gw.request(method, path, token=token, **kwargs)
         assert response.status_code == status, f"{method} {path}: {response.text}"
@@ -429,12 +604,23 @@ def test_every_success_has_the_contract_fields_and_times(gw, stack, databases, r
         _check_shape(body, f"{method} {path}")
         return body
 
-    project = new_project(operator, type="public", status="live", startAt="2026-06-01T10:00:00+02:00",
-                          endAt="2026-06-01T18:00:00Z")
+    project = new_project(
+        operator, type="public", status="live", startAt="2026-06-01T10:00:00+02:00", endAt="2026-06-01T18:00:00Z"
+    )
     pid = project["id"]
     assert set(call("GET", "/v1/operators/me", 200)) == {
-        "id", "name", "email", "address", "billingAddress", "currency", "locale", "timezone", "profilePictureUrl",
-        "createdAt", "updatedAt"}
+        "id",
+        "name",
+        "email",
+        "address",
+        "billingAddress",
+        "currency",
+        "locale",
+        "timezone",
+        "profilePictureUrl",
+        "createdAt",
+        "updatedAt",
+    }
     assert set(call("PATCH", "/v1/operators/me", 200, json={"name": "Renamed"})) >= {"createdAt", "updatedAt"}
     call("POST", f"/v1/projects/{pid}/photographers", 204, json={"photographerId": photographer.id})
     assert all(set(p) == SUMMARY_FIELDS for p in call("GET", "/v1/projects", 200))
@@ -448,7 +634,8 @@ def test_every_success_has_the_contract_fields_and_times(gw, stack, databases, r
     assert [p["id"] for p in mine] == [pid] and set(mine[0]) == SUMMARY_FIELDS
     one = call("GET", f"/v1/photographers/me/projects/{pid}", 200, token=photographer.token)
     assert set(one) == DETAIL_FIELDS and one["photographers"] == [
-        {"id": photographer.id, "name": photographer.name, "email": photographer.email}]
+        {"id": photographer.id, "name": photographer.name, "email": photographer.email}
+    ]
     roster = call("GET", "/v1/photographers", 200)
     assert set(roster[0]) == PHOTOGRAPHER_FIELDS and roster[0]["projects"] == [{"id": pid, "name": "Summer Gala"}]
     renamed = call("PATCH", f"/v1/photographers/{photographer.id}", 200, json={"name": "Pat Renamed"})
@@ -460,33 +647,55 @@ def test_every_success_has_the_contract_fields_and_times(gw, stack, databases, r
     assert [set(r) for r in call("GET", "/v1/pricing/rules", 200)] == [RULE_FIELDS]
     call("DELETE", f"/v1/pricing/rules/{rule['id']}", 204)
     call("POST", "/v1/pricing/rules", 201, json={"pricePerPhotoCents": 400})
-    discount = call("POST", "/v1/discounts", 201, json={"name": "D", "type": "percentage", "value": 10,
-                                                        "validUntil": "2030-01-01T00:00:00+01:00"})
+    discount = call(
+        "POST",
+        "/v1/discounts",
+        201,
+        json={"name": "D", "type": "percentage", "value": 10, "validUntil": "2030-01-01T00:00:00+01:00"},
+    )
     assert discount["validUntil"] == "2029-12-31T23:00:00.000Z"
     assert set(call("PATCH", f"/v1/discounts/{discount['id']}", 200, json={"name": "E"})) == DISCOUNT_FIELDS
     assert [set(d) for d in call("GET", "/v1/discounts", 200)] == [DISCOUNT_FIELDS]
     call("POST", f"/v1/projects/{pid}/discounts", 204, json={"discountId": discount["id"]})
-    promo = call("POST", "/v1/promo-codes", 201, json={"code": "SHAPE", "discountId": discount["id"],
-                                                       "validFrom": "2026-01-01T00:00:00Z"})
+    promo = call(
+        "POST",
+        "/v1/promo-codes",
+        201,
+        json={"code": "SHAPE", "discountId": discount["id"], "validFrom": "2026-01-01T00:00:00Z"},
+    )
     assert set(call("PATCH", f"/v1/promo-codes/{promo['id']}", 200, json={"maxUses": 5})) == PROMO_FIELDS
     assert [set(c) for c in call("GET", "/v1/promo-codes", 200)] == [PROMO_FIELDS]
     call("POST", f"/v1/projects/{pid}/invites/bulk", 202, json={"emails": [f"s-{uuid.uuid4().hex[:8]}@example.com"]})
     assert [set(i) for i in call("GET", f"/v1/projects/{pid}/invites", 200)] == [
-        {"id", "email", "registrationStatus", "createdAt", "expiresAt"}]
+        {"id", "email", "registrationStatus", "createdAt", "expiresAt"}
+    ]
 
     feed = {name: stack.service_url(name) for name in ("auth", "projects", "commerce")}
-    guest = requests.post(f"{feed['auth']}/internal/participants", headers=_headers(),
-                          json={"email": f"g-{uuid.uuid4().hex[:10]}@example.com", "name": "Guest"}).json()
-    joined = requests.post(f"{feed['projects']}/internal/projects/{pid}/members", headers=_headers(),
-                           json={"participantId": guest["id"], "email": guest["email"]})
+    guest = requests.post(
+        f"{feed['auth']}/internal/participants",
+        headers=_headers(),
+        json={"email": f"g-{uuid.uuid4().hex[:10]}@example.com", "name": "Guest"},
+    ).json()
+    joined = requests.post(
+        f"{feed['projects']}/internal/projects/{pid}/members",
+        headers=_headers(),
+        json={"participantId": guest["id"], "email": guest["email"]},
+    )
     assert joined.status_code == 201 and TIME.match(joined.json()["joinedAt"])
     assert joined.json() == {"projectId": pid, "participantId": guest["id"], "joinedAt": joined.json()["joinedAt"]}
     photos = ready_photos(pid, photographer.id, 2)
-    tagged = requests.post(f"{feed['projects']}/internal/photos/{photos[0]}/tags", headers=_headers(),
-                           json={"participantIds": [guest["id"]]})
+    tagged = requests.post(
+        f"{feed['projects']}/internal/photos/{photos[0]}/tags",
+        headers=_headers(),
+        json={"participantIds": [guest["id"]]},
+    )
     assert tagged.status_code == 204 and tagged.content == b""
-    bought = requests.post(f"{feed['commerce']}/internal/checkout", headers=_headers(), timeout=30,
-                           json={"projectId": pid, "participant": guest, "photoIds": photos, "promoCode": "shape"})
+    bought = requests.post(
+        f"{feed['commerce']}/internal/checkout",
+        headers=_headers(),
+        timeout=30,
+        json={"projectId": pid, "participant": guest, "photoIds": photos, "promoCode": "shape"},
+    )
     assert bought.status_code == 201, bought.text
     _check_shape(bought.json(), "checkout")
 
@@ -501,6 +710,7 @@ def test_every_success_has_the_contract_fields_and_times(gw, stack, databases, r
 
 
 # --- Stripe's webhook: every bad delivery is a 400 that moves nothing -----------------------------------------------
+
 
 def _signed(payload: str, timestamp: int) -> dict:
     return stripe_events.signed(payload, STRIPE_WEBHOOK_SECRET, timestamp)[1]
@@ -523,5 +733,9 @@ def test_webhook_refusals_are_400_and_change_nothing(gw, databases, world, case)
     assert _fingerprint(databases, world) == before
     assert gw.get(f"/v1/purchases/{purchase['id']}", token=world["owner"].token).json()["status"] == "pending"
     with databases["commerce"].connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM stripe_events WHERE id = :id"),
-                                  {"id": json.loads(event)["id"]}).scalar() == 0
+        assert (
+            connection.execute(
+                text("SELECT count(*) FROM stripe_events WHERE id = :id"), {"id": json.loads(event)["id"]}
+            ).scalar()
+            == 0
+        )

@@ -1,4 +1,5 @@
 """The nginx gateway: routing to each owner, JSON for its own failures, limits, request ids."""
+
 import json
 import time
 import uuid
@@ -21,25 +22,32 @@ def _upstream_of(stack, request_id: str) -> str:
     raise AssertionError(f"request {request_id} not in the gateway access log")
 
 
-@pytest.mark.parametrize("method, path, owner", [
-    ("POST", "/v1/auth/login", "auth"),
-    ("POST", "/v1/auth/register-photographer", "auth"),
-    ("GET", "/v1/operators/me", "auth"),
-    ("GET", "/v1/projects", "projects"),
-    ("GET", "/v1/projects/7d0f5f9e-3a43-4f65-9a37-1c1f4d8a9a10", "projects"),
-    ("GET", "/v1/projects/7d0f5f9e-3a43-4f65-9a37-1c1f4d8a9a10/invites", "projects"),
-    ("GET", "/v1/photographers", "projects"),
-    ("GET", "/v1/photographers/me/projects", "projects"),
-    ("GET", "/v1/projects/7d0f5f9e-3a43-4f65-9a37-1c1f4d8a9a10/discounts", "commerce"),
-    ("DELETE", "/v1/projects/7d0f5f9e-3a43-4f65-9a37-1c1f4d8a9a10/discounts/0d9a2f59-0a4b-4c9e-8b47-3b1d0b1f2c3d", "commerce"),
-    ("GET", "/v1/pricing/rules", "commerce"),
-    ("GET", "/v1/discounts", "commerce"),
-    ("GET", "/v1/promo-codes", "commerce"),
-    ("GET", "/v1/purchases", "commerce"),
-    ("GET", "/v1/purchases/7d0f5f9e-3a43-4f65-9a37-1c1f4d8a9a10", "commerce"),
-    ("POST", "/v1/webhooks/stripe", "commerce"),
-    ("GET", "/v1/analytics", "analytics"),
-])
+@pytest.mark.parametrize(
+    "method, path, owner",
+    [
+        ("POST", "/v1/auth/login", "auth"),
+        ("POST", "/v1/auth/register-photographer", "auth"),
+        ("GET", "/v1/operators/me", "auth"),
+        ("GET", "/v1/projects", "projects"),
+        ("GET", "/v1/projects/7d0f5f9e-3a43-4f65-9a37-1c1f4d8a9a10", "projects"),
+        ("GET", "/v1/projects/7d0f5f9e-3a43-4f65-9a37-1c1f4d8a9a10/invites", "projects"),
+        ("GET", "/v1/photographers", "projects"),
+        ("GET", "/v1/photographers/me/projects", "projects"),
+        ("GET", "/v1/projects/7d0f5f9e-3a43-4f65-9a37-1c1f4d8a9a10/discounts", "commerce"),
+        (
+            "DELETE",
+            "/v1/projects/7d0f5f9e-3a43-4f65-9a37-1c1f4d8a9a10/discounts/0d9a2f59-0a4b-4c9e-8b47-3b1d0b1f2c3d",
+            "commerce",
+        ),
+        ("GET", "/v1/pricing/rules", "commerce"),
+        ("GET", "/v1/discounts", "commerce"),
+        ("GET", "/v1/promo-codes", "commerce"),
+        ("GET", "/v1/purchases", "commerce"),
+        ("GET", "/v1/purchases/7d0f5f9e-3a43-4f65-9a37-1c1f4d8a9a10", "commerce"),
+        ("POST", "/v1/webhooks/stripe", "commerce"),
+        ("GET", "/v1/analytics", "analytics"),
+    ],
+)
 def test_each_prefix_reaches_its_owner(gw, stack, method, path, owner):
     request_id = uuid.uuid4().hex
     response = gw.request(method, path, headers={"X-Request-ID": request_id}, json={})
@@ -48,8 +56,19 @@ def test_each_prefix_reaches_its_owner(gw, stack, method, path, owner):
     assert _upstream_of(stack, request_id) == f"127.0.0.1:{stack.ports.of(owner)}"
 
 
-@pytest.mark.parametrize("path", ["/internal/participants", "/internal/photographers/x", "/nope", "/v1",
-                                  "/v1/projectsX", "/v2/projects", "/v1/auth", "/v1/operators"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/internal/participants",
+        "/internal/photographers/x",
+        "/nope",
+        "/v1",
+        "/v1/projectsX",
+        "/v2/projects",
+        "/v1/auth",
+        "/v1/operators",
+    ],
+)
 def test_unknown_and_internal_paths_are_json_404(gw, path):
     for method in ("GET", "POST"):
         response = gw.request(method, path, json={}, allow_redirects=False)
@@ -94,8 +113,12 @@ def test_login_is_throttled_per_client_address(stack):
         passed += 1
     assert passed >= 200  # the burst reaches the service
     assert throttled.status_code == 429
-    assert throttled.json() == {"code": 429, "status": "Too Many Requests",
-                                "message": "Too many attempts; slow down and try again.", "errors": {}}
+    assert throttled.json() == {
+        "code": 429,
+        "status": "Too Many Requests",
+        "message": "Too many attempts; slow down and try again.",
+        "errors": {},
+    }
     assert throttled.headers["Retry-After"] == "1"
     # other routes are not throttled for that address
     assert client.get("/v1/operators/me").status_code == 401

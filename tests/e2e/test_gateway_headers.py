@@ -1,5 +1,6 @@
 """The gateway's own headers (issue 9 item 8): nosniff on every answer, no-store on answers that carry tokens, and
 a client address taken from X-Forwarded-For only when a trusted load balancer sent it."""
+
 import uuid
 
 import pytest
@@ -9,8 +10,9 @@ from devstack.client import Gateway
 
 def _login(client: Gateway, **headers) -> int:
     # No password: auth answers 422 without touching any account, so only the gateway's brake can say 429.
-    return client.post("/v1/auth/login", json={"email": f"x{uuid.uuid4().hex[:8]}@example.com"},
-                       headers=headers).status_code
+    return client.post(
+        "/v1/auth/login", json={"email": f"x{uuid.uuid4().hex[:8]}@example.com"}, headers=headers
+    ).status_code
 
 
 def test_every_answer_says_nosniff(gw, stack, operator):
@@ -20,8 +22,9 @@ def test_every_answer_says_nosniff(gw, stack, operator):
         "service 422": gw.post("/v1/auth/login", json={}),
         "gateway 200": gw.get("/healthz"),
         "gateway 404": gw.get("/internal/anything"),
-        "gateway 413": gw.post("/v1/auth/register", data=b"x" * (1024 * 1024 + 1),
-                               headers={"Content-Type": "application/json"}),
+        "gateway 413": gw.post(
+            "/v1/auth/register", data=b"x" * (1024 * 1024 + 1), headers={"Content-Type": "application/json"}
+        ),
     }
     for name, response in answers.items():
         assert response.headers.get("X-Content-Type-Options") == "nosniff", name
@@ -40,12 +43,16 @@ def test_the_throttle_answer_keeps_the_gateway_headers(stack):
 
 
 def test_answers_that_carry_tokens_or_credentials_are_never_stored(gw, operator):
-    registered = gw.post("/v1/auth/register", json={"name": "No Store", "email": f"ns{uuid.uuid4().hex[:8]}@ex.com",
-                                                      "password": "a-long-password-1"})
+    registered = gw.post(
+        "/v1/auth/register",
+        json={"name": "No Store", "email": f"ns{uuid.uuid4().hex[:8]}@ex.com", "password": "a-long-password-1"},
+    )
     logged_in = gw.post("/v1/auth/login", json={"email": operator.email, "password": operator.password})
-    photographer = gw.post("/v1/auth/register-photographer", token=operator.token,
-                           json={"name": "P", "email": f"p{uuid.uuid4().hex[:8]}@ex.com",
-                                 "password": "a-long-password-1"})
+    photographer = gw.post(
+        "/v1/auth/register-photographer",
+        token=operator.token,
+        json={"name": "P", "email": f"p{uuid.uuid4().hex[:8]}@ex.com", "password": "a-long-password-1"},
+    )
     assert (registered.status_code, logged_in.status_code, photographer.status_code) == (201, 200, 201)
     for response in (registered, logged_in, photographer):
         # (requests joins repeated headers with ", ": this also says the service sent no Cache-Control of its own)
@@ -58,8 +65,9 @@ def test_answers_that_carry_tokens_or_credentials_are_never_stored(gw, operator)
 def behind_a_load_balancer(stack):
     """A second gateway in front of the same services that trusts X-Forwarded-For from 127.0.0.78 only, with a
     login brake of 3 requests (1 a minute, burst 2)."""
-    url = stack.start_extra_gateway("gateway-lb", AUTH_RATE_LIMIT="1r/m", AUTH_RATE_BURST="2",
-                                    GATEWAY_TRUSTED_PROXIES="127.0.0.78")
+    url = stack.start_extra_gateway(
+        "gateway-lb", AUTH_RATE_LIMIT="1r/m", AUTH_RATE_BURST="2", GATEWAY_TRUSTED_PROXIES="127.0.0.78"
+    )
     yield url
     stack.stop_service("gateway-lb")
 

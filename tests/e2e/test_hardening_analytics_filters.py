@@ -1,6 +1,7 @@
 """Strict analytics filters (issue 9 item 11): GET /v1/analytics refuses a query parameter it does not know (a typo
 would otherwise answer the unscoped figures) and a filter given more than once, with a 422 naming the parameter;
 the contract's forms (each filter once, as comma-separated UUIDs, or empty, or absent) keep working."""
+
 import uuid
 
 import pytest
@@ -24,8 +25,12 @@ def _photos(response):
 
 def _assert_422(response, errors):
     assert response.status_code == 422
-    assert response.json() == {"code": 422, "status": "Unprocessable Entity", "message": "The request is invalid.",
-                               "errors": {"query": errors}}
+    assert response.json() == {
+        "code": 422,
+        "status": "Unprocessable Entity",
+        "message": "The request is invalid.",
+        "errors": {"query": errors},
+    }
 
 
 @pytest.mark.parametrize("name", ["projectId", "project_ids", "photographerId", "projectids", "from"])
@@ -47,8 +52,9 @@ def test_a_repeated_filter_is_422_naming_it(gw, operator, photographer, two_proj
     values = [alpha["id"], beta["id"]] if name == "projectIds" else [photographer.id, str(uuid.uuid4())]
     _assert_422(gw.get("/v1/analytics", token=operator.token, params={name: values}), {name: [REPEATED]})
     # the same value twice is still a repeat, and so is an empty one beside a value
-    _assert_422(gw.get("/v1/analytics", token=operator.token, params={name: [values[0], values[0]]}),
-                {name: [REPEATED]})
+    _assert_422(
+        gw.get("/v1/analytics", token=operator.token, params={name: [values[0], values[0]]}), {name: [REPEATED]}
+    )
     _assert_422(gw.get("/v1/analytics", token=operator.token, params={name: ["", values[0]]}), {name: [REPEATED]})
 
 

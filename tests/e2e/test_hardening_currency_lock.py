@@ -2,18 +2,22 @@
 in two currencies): PATCH /v1/operators/me with a new currency → 409 and nothing changed; the same currency
 and other fields stay patchable; commerce down during a currency change → 503 and nothing changed. Auth learns
 it from commerce's GET /internal/operators/:id/has-purchases."""
+
 import uuid
 
 import pytest
 import requests
-from sqlalchemy import text
-
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
+from sqlalchemy import text
 
-FIXED = {"code": 409, "status": "Conflict", "errors": {},
-         "message": "The currency cannot change once the operator has purchases: revenue would add amounts in "
-                    "different currencies. Other fields can still be changed."}
+FIXED = {
+    "code": 409,
+    "status": "Conflict",
+    "errors": {},
+    "message": "The currency cannot change once the operator has purchases: revenue would add amounts in "
+    "different currencies. Other fields can still be changed.",
+}
 
 
 def _service():
@@ -22,31 +26,51 @@ def _service():
 
 def _profile_row(databases, operator):
     with databases["auth"].connect() as connection:
-        return connection.execute(text(
-            "SELECT a.name, a.updated_at, p.currency, p.locale FROM accounts a "
-            "JOIN operator_profiles p ON p.account_id = a.id WHERE a.id = :id"), {"id": operator.id}).one()
+        return connection.execute(
+            text(
+                "SELECT a.name, a.updated_at, p.currency, p.locale FROM accounts a "
+                "JOIN operator_profiles p ON p.account_id = a.id WHERE a.id = :id"
+            ),
+            {"id": operator.id},
+        ).one()
 
 
 @pytest.fixture
 def buy(stack, gw, feed, ready_photos, photographer, new_project):
     """``buy(operator)``: a pending purchase of one photo from a new priced project of the operator."""
+
     def purchase(owner):
         project = new_project(owner, type="public", status="live")
-        assert gw.post("/v1/pricing/rules", token=owner.token,
-                       json={"pricePerPhotoCents": 500, "projectId": project["id"]}).status_code == 201
+        assert (
+            gw.post(
+                "/v1/pricing/rules", token=owner.token, json={"pricePerPhotoCents": 500, "projectId": project["id"]}
+            ).status_code
+            == 201
+        )
         member = feed.participant()
         assert feed.join(project["id"], member).status_code == 201
-        response = requests.post(f"{stack.service_url('commerce')}/internal/checkout", headers=_service(),
-                                 timeout=30, json={"projectId": project["id"], "participant": member,
-                                                   "photoIds": ready_photos(project["id"], photographer.id, 1)})
+        response = requests.post(
+            f"{stack.service_url('commerce')}/internal/checkout",
+            headers=_service(),
+            timeout=30,
+            json={
+                "projectId": project["id"],
+                "participant": member,
+                "photoIds": ready_photos(project["id"], photographer.id, 1),
+            },
+        )
         assert response.status_code == 201, response.text
         return response.json()
+
     return purchase
 
 
 def _has_purchases(stack, operator_id):
-    return requests.get(f"{stack.service_url('commerce')}/internal/operators/{operator_id}/has-purchases",
-                        headers=_service(), timeout=10)
+    return requests.get(
+        f"{stack.service_url('commerce')}/internal/operators/{operator_id}/has-purchases",
+        headers=_service(),
+        timeout=10,
+    )
 
 
 def test_the_currency_is_fixed_once_the_operator_has_a_purchase(gw, databases, operator, other_operator, buy):
@@ -72,7 +96,9 @@ def test_the_currency_is_fixed_once_the_operator_has_a_purchase(gw, databases, o
 def test_any_purchase_counts_whatever_its_status(gw, databases, operator, buy, outcome):
     purchase = buy(operator)
     with databases["commerce"].begin() as connection:
-        connection.execute(text("UPDATE purchases SET status = :s WHERE id = :id"), {"s": outcome, "id": purchase["id"]})
+        connection.execute(
+            text("UPDATE purchases SET status = :s WHERE id = :id"), {"s": outcome, "id": purchase["id"]}
+        )
     assert gw.patch("/v1/operators/me", token=operator.token, json={"currency": "USD"}).status_code == 409
 
 

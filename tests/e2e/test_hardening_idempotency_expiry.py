@@ -1,14 +1,15 @@
 """Issue 9 item 12: a checkout's Idempotency-Key replays its purchase for 24 hours (IDEMPOTENCY_KEY_TTL_S), as
 Stripe's keys do; after that the key is free again and makes a new purchase. Time is moved by back-dating the
 purchase holding the key in the database."""
+
 import uuid
 
 import pytest
 import requests
-from sqlalchemy import text
-
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
+from sqlalchemy import text
+
 from devstack import stripe_events
 
 
@@ -18,8 +19,9 @@ def shop(gw, feed, ready_photos, operator, photographer, new_project):
     assert gw.post("/v1/pricing/rules", token=operator.token, json={"pricePerPhotoCents": 400}).status_code == 201
     member = feed.participant()
     assert feed.join(project["id"], member).status_code == 201
-    return type("Shop", (), {"project": project, "member": member,
-                             "photos": ready_photos(project["id"], photographer.id, 3)})
+    return type(
+        "Shop", (), {"project": project, "member": member, "photos": ready_photos(project["id"], photographer.id, 3)}
+    )
 
 
 @pytest.fixture
@@ -28,29 +30,39 @@ def buy(stack, shop):
 
     def checkout(photos=2):
         return requests.post(
-            f"{stack.service_url('commerce')}/internal/checkout", timeout=30,
-            headers={"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'checkout-page')}",
-                     "Idempotency-Key": key},
-            json={"projectId": shop.project["id"], "participant": shop.member, "photoIds": shop.photos[:photos]})
+            f"{stack.service_url('commerce')}/internal/checkout",
+            timeout=30,
+            headers={
+                "Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'checkout-page')}",
+                "Idempotency-Key": key,
+            },
+            json={"projectId": shop.project["id"], "participant": shop.member, "photoIds": shop.photos[:photos]},
+        )
+
     checkout.key = key
     return checkout
 
 
 def _age(databases, purchase_id, interval):
     with databases["commerce"].begin() as connection:
-        connection.execute(text("UPDATE purchases SET created_at = now() - CAST(:age AS interval) WHERE id = :id"),
-                           {"age": interval, "id": purchase_id})
+        connection.execute(
+            text("UPDATE purchases SET created_at = now() - CAST(:age AS interval) WHERE id = :id"),
+            {"age": interval, "id": purchase_id},
+        )
 
 
 def _keyed(databases, shop):
     """{purchase id: its Idempotency-Key} for the member's purchases."""
     with databases["commerce"].connect() as connection:
-        return dict(connection.execute(text("SELECT id::text, idempotency_key FROM purchases WHERE participant_id = :p"),
-                                       {"p": shop.member["id"]}).all())
+        return dict(
+            connection.execute(
+                text("SELECT id::text, idempotency_key FROM purchases WHERE participant_id = :p"),
+                {"p": shop.member["id"]},
+            ).all()
+        )
 
 
-def test_within_24_hours_the_key_replays_after_them_it_buys_anew(gw, databases, operator, stripe_webhook, shop,
-                                                                 buy):
+def test_within_24_hours_the_key_replays_after_them_it_buys_anew(gw, databases, operator, stripe_webhook, shop, buy):
     first = buy()
     assert first.status_code == 201, first.text
     # Paid, so the sweeper (which settles back-dated pending purchases) leaves it alone.

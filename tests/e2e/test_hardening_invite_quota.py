@@ -1,4 +1,5 @@
 """Issue 9 item 10: a per-operator daily invite quota. Past it → 429 with Retry-After and nothing queued."""
+
 import concurrent.futures
 import datetime as dt
 import uuid
@@ -36,38 +37,49 @@ def _bulk(gw, owner, project_id, emails):
 
 def _invites(databases, project_id):
     with databases["projects"].connect() as connection:
-        return connection.execute(text("SELECT count(*) FROM invites WHERE project_id = :p"),
-                                  {"p": project_id}).scalar()
+        return connection.execute(
+            text("SELECT count(*) FROM invites WHERE project_id = :p"), {"p": project_id}
+        ).scalar()
 
 
 def _assert_nothing_queued_for(stack, databases, emails):
     """No invite, no outbox row, no email for these addresses (the worker deletes an outbox row once sent,
     so the sink's messages count too)."""
     with databases["projects"].connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM invites WHERE email = ANY(:e)"),
-                                  {"e": emails}).scalar() == 0
-        assert connection.execute(text("SELECT count(*) FROM outbox WHERE kind = 'email.invite' "
-                                       "AND payload->>'to' = ANY(:e)"), {"e": emails}).scalar() == 0
+        assert (
+            connection.execute(text("SELECT count(*) FROM invites WHERE email = ANY(:e)"), {"e": emails}).scalar() == 0
+        )
+        assert (
+            connection.execute(
+                text("SELECT count(*) FROM outbox WHERE kind = 'email.invite' AND payload->>'to' = ANY(:e)"),
+                {"e": emails},
+            ).scalar()
+            == 0
+        )
     assert not [message for message in stack.mail.messages if message["To"] in emails]
 
 
 def _seconds_to_utc_midnight():
-    now = dt.datetime.now(dt.timezone.utc)
-    return (dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.timezone.utc) - now).total_seconds()
+    now = dt.datetime.now(dt.UTC)
+    return (dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC) - now).total_seconds()
 
 
 def _assert_refused(response, left, asked):
     assert response.status_code == 429
     assert response.json() == {
-        "code": 429, "status": "Too Many Requests", "errors": {},
+        "code": 429,
+        "status": "Too Many Requests",
+        "errors": {},
         "message": f"The daily invite quota is {QUOTA} invites (UTC day); {left} left today, "
-                   f"and this request would queue {asked}. Nothing was queued."}
+        f"and this request would queue {asked}. Nothing was queued.",
+    }
     assert abs(int(response.headers["Retry-After"]) - _seconds_to_utc_midnight()) <= 5
 
 
 class TestInviteQuota:
-    def test_a_request_that_would_pass_the_quota_is_refused_whole(self, gw, stack, databases, operator, project,
-                                                                  wait_for):
+    def test_a_request_that_would_pass_the_quota_is_refused_whole(
+        self, gw, stack, databases, operator, project, wait_for
+    ):
         sent = _emails(3)
         assert _bulk(gw, operator, project["id"], sent).json() == {"queued": 3, "skipped": 0}
         refused = _emails(3)
@@ -106,8 +118,9 @@ class TestInviteQuota:
         assert _bulk(gw, operator, project["id"], _emails(QUOTA)).status_code == 202
         assert _bulk(gw, operator, project["id"], _emails(1)).status_code == 429
         with databases["projects"].begin() as connection:  # the count was yesterday's
-            connection.execute(text("UPDATE invite_quotas SET day = day - 1 WHERE operator_id = :o"),
-                               {"o": operator.id})
+            connection.execute(
+                text("UPDATE invite_quotas SET day = day - 1 WHERE operator_id = :o"), {"o": operator.id}
+            )
         assert _bulk(gw, operator, project["id"], _emails(QUOTA)).json() == {"queued": QUOTA, "skipped": 0}
         assert _invites(databases, project["id"]) == 2 * QUOTA
 
@@ -122,11 +135,23 @@ class TestInviteQuota:
             responses = list(pool.map(send, requests_))
         assert sorted(response.status_code for response in responses) == [202, 202] + [429] * 6
         assert sum(_invites(databases, project["id"]) for project in targets) == 4
-        _assert_nothing_queued_for(stack, databases, [email for (_, emails), response in zip(requests_, responses)
-                                                       if response.status_code == 429 for email in emails])
+        _assert_nothing_queued_for(
+            stack,
+            databases,
+            [
+                email
+                for (_, emails), response in zip(requests_, responses)
+                if response.status_code == 429
+                for email in emails
+            ],
+        )
         with databases["projects"].connect() as connection:
-            assert connection.execute(text("SELECT invites FROM invite_quotas WHERE operator_id = :o"),
-                                      {"o": operator.id}).scalar() == 4
+            assert (
+                connection.execute(
+                    text("SELECT invites FROM invite_quotas WHERE operator_id = :o"), {"o": operator.id}
+                ).scalar()
+                == 4
+            )
 
     def test_tenancy_and_roles_still_come_first(self, gw, operator, other_operator, photographer, project):
         assert _bulk(gw, operator, project["id"], _emails(QUOTA)).status_code == 202

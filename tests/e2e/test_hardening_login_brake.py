@@ -5,6 +5,7 @@ The suite's gateway lets each client address through at 20 r/s with a burst of 2
 every attempt here comes from an address of its own, so nginx's per-address brake never answers: each 429 below
 is auth's, keyed on the email (its body and its Retry-After of minutes, not nginx's 1 s, say so too).
 """
+
 import itertools
 import math
 import threading
@@ -16,8 +17,12 @@ from sqlalchemy import text
 from devstack.client import Gateway
 
 MAX_FAILURES, WINDOW_S = 5, 15 * 60  # auth's defaults, which the suite keeps
-BRAKED = {"code": 429, "status": "Too Many Requests",
-          "message": "Too many failed login attempts; try again later.", "errors": {}}
+BRAKED = {
+    "code": 429,
+    "status": "Too Many Requests",
+    "message": "Too many failed login attempts; try again later.",
+    "errors": {},
+}
 _addresses = (f"127.0.9.{n}" for n in itertools.count(1))
 
 
@@ -33,14 +38,20 @@ def _login(client, email, password):
 
 def _brake_row(databases, email):
     with databases["auth"].connect() as connection:
-        return connection.execute(text("SELECT failures, window_started_at FROM login_failures WHERE email = :e"),
-                                  {"e": email}).one_or_none()
+        return connection.execute(
+            text("SELECT failures, window_started_at FROM login_failures WHERE email = :e"), {"e": email}
+        ).one_or_none()
 
 
 def _end_the_window(connection, email):
     """Move the email's window back by its length, as if it had started that long ago."""
-    connection.execute(text("UPDATE login_failures SET window_started_at = window_started_at - make_interval("
-                            "secs => :window) WHERE email = :e"), {"e": email, "window": WINDOW_S})
+    connection.execute(
+        text(
+            "UPDATE login_failures SET window_started_at = window_started_at - make_interval("
+            "secs => :window) WHERE email = :e"
+        ),
+        {"e": email, "window": WINDOW_S},
+    )
 
 
 def _fail(from_anywhere, email, times):
@@ -81,8 +92,10 @@ def test_unknown_email_is_braked_alike(from_anywhere, databases):
 def test_retry_after_counts_down_to_the_end_of_the_window(from_anywhere, databases, operator):
     _fail(from_anywhere, operator.email, MAX_FAILURES)
     with databases["auth"].begin() as connection:
-        connection.execute(text("UPDATE login_failures SET window_started_at = now() - interval '10 minutes' "
-                                "WHERE email = :e"), {"e": operator.email})
+        connection.execute(
+            text("UPDATE login_failures SET window_started_at = now() - interval '10 minutes' WHERE email = :e"),
+            {"e": operator.email},
+        )
     braked = _login(from_anywhere(), operator.email, operator.password)
     assert braked.status_code == 429
     assert math.isclose(int(braked.headers["Retry-After"]), 5 * 60, abs_tol=5)
@@ -105,8 +118,9 @@ def test_a_failure_after_the_window_starts_a_new_count(from_anywhere, databases,
     row = _brake_row(databases, operator.email)
     assert row.failures == 1
     with databases["auth"].connect() as connection:
-        age = connection.execute(text("SELECT extract(epoch FROM now() - :started)"),
-                                 {"started": row.window_started_at}).scalar()
+        age = connection.execute(
+            text("SELECT extract(epoch FROM now() - :started)"), {"started": row.window_started_at}
+        ).scalar()
     assert abs(age) < 60
 
 
@@ -130,8 +144,12 @@ def test_an_overlong_email_is_422_and_counts_nothing(from_anywhere, databases):
     email = "a" * 309 + "@example.com"  # 321 characters: longer than any account's
     response = _login(from_anywhere(), email, "wrong-password")
     assert response.status_code == 422
-    assert response.json() == {"code": 422, "status": "Unprocessable Entity", "message": "The request is invalid.",
-                               "errors": {"json": {"email": ["Longer than maximum length 320."]}}}
+    assert response.json() == {
+        "code": 422,
+        "status": "Unprocessable Entity",
+        "message": "The request is invalid.",
+        "errors": {"json": {"email": ["Longer than maximum length 320."]}},
+    }
     assert _brake_row(databases, email) is None
 
 

@@ -1,5 +1,6 @@
 """Issue 9 item 4: joining checks a private project's invite against the participant's own email (auth's),
 not the email the caller sends; an email that is not the participant's is 422 and nothing changes."""
+
 import uuid
 
 import pytest
@@ -9,8 +10,9 @@ from sqlalchemy import text
 
 def _members(databases, project_id):
     with databases["projects"].connect() as connection:
-        return connection.execute(text("SELECT participant_id::text, email FROM members WHERE project_id = :p"),
-                                  {"p": project_id}).all()
+        return connection.execute(
+            text("SELECT participant_id::text, email FROM members WHERE project_id = :p"), {"p": project_id}
+        ).all()
 
 
 @pytest.fixture
@@ -19,8 +21,10 @@ def private_live(gw, operator, new_project):
 
 
 def _invite(gw, operator, project_id, email):
-    assert gw.post(f"/v1/projects/{project_id}/invites/bulk", token=operator.token,
-                   json={"emails": [email]}).status_code == 202
+    assert (
+        gw.post(f"/v1/projects/{project_id}/invites/bulk", token=operator.token, json={"emails": [email]}).status_code
+        == 202
+    )
 
 
 class TestMemberEmail:
@@ -82,8 +86,9 @@ class TestMemberEmail:
 class TestAuthParticipantById:
     def test_reads_a_participant(self, feed, stack, service_headers):
         guest = feed.participant()
-        response = requests.get(f"{stack.service_url('auth')}/internal/participants/{guest['id']}",
-                                headers=service_headers)
+        response = requests.get(
+            f"{stack.service_url('auth')}/internal/participants/{guest['id']}", headers=service_headers
+        )
         assert response.status_code == 200
         assert response.json() == {"id": guest["id"], "email": guest["email"], "name": "Guest"}
 

@@ -1,4 +1,5 @@
 """Issue 9 item 2: a public project's QR code through the gateway (design §10), read back with a real decoder."""
+
 import re
 import struct
 import uuid
@@ -17,9 +18,9 @@ def _png_pixels(data: bytes) -> tuple[int, int, bytes]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     position, chunks = 8, []
     while position < len(data):
-        (length,), kind = struct.unpack(">I", data[position:position + 4]), data[position + 4:position + 8]
-        body = data[position + 8:position + 8 + length]
-        assert struct.unpack(">I", data[position + 8 + length:position + 12 + length])[0] == zlib.crc32(kind + body)
+        (length,), kind = struct.unpack(">I", data[position : position + 4]), data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
+        assert struct.unpack(">I", data[position + 8 + length : position + 12 + length])[0] == zlib.crc32(kind + body)
         chunks.append((kind, body))
         position += 12 + length
     assert chunks[0][0] == b"IHDR" and chunks[-1][0] == b"IEND"
@@ -30,7 +31,7 @@ def _png_pixels(data: bytes) -> tuple[int, int, bytes]:
     assert len(raw) == height * (stride + 1)
     pixels = bytearray()
     for y in range(height):
-        line = raw[y * (stride + 1):(y + 1) * (stride + 1)]
+        line = raw[y * (stride + 1) : (y + 1) * (stride + 1)]
         assert line[0] == 0  # no filter: enough for the images we write
         if depth == 8:
             pixels += line[1:]
@@ -61,8 +62,9 @@ def _svg_pixels(data: bytes, scale: int = 4) -> tuple[int, int, bytes]:
             x = end
         else:
             raise AssertionError(f"unexpected path command {command}")
-    pixels = bytes(0 if (px // scale, py // scale) in dark else 255
-                   for py in range(size * scale) for px in range(size * scale))
+    pixels = bytes(
+        0 if (px // scale, py // scale) in dark else 255 for py in range(size * scale) for px in range(size * scale)
+    )
     return size * scale, size * scale, pixels
 
 
@@ -98,8 +100,11 @@ class TestQrCode:
         assert _decode(width, height, pixels) == [public_project["joinUrl"]]
         # The quiet zone: every edge row and column is white.
         assert set(pixels[:width]) == set(pixels[-width:]) == {255}
-        assert {pixels[y * width] for y in range(height)} == {pixels[y * width + width - 1] for y in range(height)} \
+        assert (
+            {pixels[y * width] for y in range(height)}
+            == {pixels[y * width + width - 1] for y in range(height)}
             == {255}
+        )
 
     def test_a_draft_or_closed_public_project_has_its_code(self, gw, operator, new_project):
         draft = new_project(operator, type="public")
@@ -134,8 +139,14 @@ class TestQrCode:
 
     @pytest.mark.parametrize("kind", ["svg", "png"])
     def test_tenancy_and_roles(self, gw, operator, other_operator, photographer, public_project, kind):
-        assert gw.post(f"/v1/projects/{public_project['id']}/photographers", token=operator.token,
-                       json={"photographerId": photographer.id}).status_code == 204
+        assert (
+            gw.post(
+                f"/v1/projects/{public_project['id']}/photographers",
+                token=operator.token,
+                json={"photographerId": photographer.id},
+            ).status_code
+            == 204
+        )
         for owner, status in ((other_operator, 404), (photographer, 403)):
             response = _qr(gw, owner, public_project["id"], kind)
             assert response.status_code == status
@@ -151,5 +162,9 @@ class TestQrCode:
         assert set(png["responses"]) >= {"200", "404", "409", "422"}
         assert "image/png" in png["responses"]["200"]["content"]
         (size,) = png["parameters"]
-        assert (size["name"], size["schema"]["minimum"], size["schema"]["maximum"], size["schema"]["default"]) == \
-            ("size", 128, 2048, 512)
+        assert (size["name"], size["schema"]["minimum"], size["schema"]["maximum"], size["schema"]["default"]) == (
+            "size",
+            128,
+            2048,
+            512,
+        )

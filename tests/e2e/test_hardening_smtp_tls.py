@@ -1,6 +1,7 @@
 """Invite mail over TLS through the whole stack (issue 9 item 7): the projects worker delivers to an SMTPS relay
 whose certificate a trusted CA signed, and delivers nothing — the invite stays queued, the error recorded — to one
 it cannot verify."""
+
 import uuid
 
 import pytest
@@ -49,12 +50,15 @@ def _invite(gw, operator, project) -> str:
 
 def _outbox_row(databases, email):
     with databases["projects"].connect() as connection:
-        return connection.execute(text("SELECT attempts, last_error FROM outbox WHERE kind = 'email.invite' "
-                                       "AND payload->>'to' = :to"), {"to": email}).first()
+        return connection.execute(
+            text("SELECT attempts, last_error FROM outbox WHERE kind = 'email.invite' AND payload->>'to' = :to"),
+            {"to": email},
+        ).first()
 
 
-def test_a_relay_with_a_trusted_certificate_gets_the_invite(gw, databases, wait_for, operator, project, smtps_relay,
-                                                            worker_mailing_to):
+def test_a_relay_with_a_trusted_certificate_gets_the_invite(
+    gw, databases, wait_for, operator, project, smtps_relay, worker_mailing_to
+):
     pki, port, collector = smtps_relay
     worker_mailing_to(SMTP_URL=f"smtps://127.0.0.1:{port}", SSL_CERT_FILE=str(pki / "ca.pem"))
     email = _invite(gw, operator, project)
@@ -62,8 +66,9 @@ def test_a_relay_with_a_trusted_certificate_gets_the_invite(gw, databases, wait_
     assert wait_for(lambda: _outbox_row(databases, email) is None)
 
 
-def test_a_relay_whose_certificate_cannot_be_verified_gets_nothing(gw, databases, wait_for, operator, project,
-                                                                   smtps_relay, worker_mailing_to, tmp_path):
+def test_a_relay_whose_certificate_cannot_be_verified_gets_nothing(
+    gw, databases, wait_for, operator, project, smtps_relay, worker_mailing_to, tmp_path
+):
     _, port, collector = smtps_relay
     worker_mailing_to(SMTP_URL=f"smtps://127.0.0.1:{port}", SSL_CERT_FILE=str(tmp_path / "trusts-nothing.pem"))
     email = _invite(gw, operator, project)

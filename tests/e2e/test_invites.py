@@ -1,4 +1,5 @@
 """Bulk invites, their emails, and the invite list with registration status (design §5)."""
+
 import hashlib
 import re
 import uuid
@@ -28,11 +29,14 @@ def _count(databases, sql, **params):
 
 
 def _join(stack, headers, project_id, email, token=None):
-    participant = requests.post(f"{stack.service_url('auth')}/internal/participants", headers=headers,
-                                json={"email": email, "name": "Guest"}).json()
-    response = requests.post(f"{stack.service_url('projects')}/internal/projects/{project_id}/members",
-                             headers=headers, json={"participantId": participant["id"], "email": email,
-                                                    **({"inviteToken": token} if token else {})})
+    participant = requests.post(
+        f"{stack.service_url('auth')}/internal/participants", headers=headers, json={"email": email, "name": "Guest"}
+    ).json()
+    response = requests.post(
+        f"{stack.service_url('projects')}/internal/projects/{project_id}/members",
+        headers=headers,
+        json={"participantId": participant["id"], "email": email, **({"inviteToken": token} if token else {})},
+    )
     return participant, response
 
 
@@ -53,11 +57,19 @@ class TestBulkInvite:
         link = re.search(r"(http\S+/join/" + project["id"] + r"\?invite=(\S+))", text_part)
         assert link and link.group(1) in html_part
         token_hash = hashlib.sha256(link.group(2).encode()).hexdigest()
-        assert _count(databases, "SELECT count(*) FROM invites WHERE email = :e AND token_hash = :h",
-                      e=emails[0], h=token_hash) == 1
+        assert (
+            _count(
+                databases,
+                "SELECT count(*) FROM invites WHERE email = :e AND token_hash = :h",
+                e=emails[0],
+                h=token_hash,
+            )
+            == 1
+        )
 
-    def test_expiry_uses_the_operators_time_zone_when_the_project_has_none(self, gw, stack, wait_for, operator,
-                                                                           new_project):
+    def test_expiry_uses_the_operators_time_zone_when_the_project_has_none(
+        self, gw, stack, wait_for, operator, new_project
+    ):
         gw.patch("/v1/operators/me", token=operator.token, json={"timezone": "America/New_York"})
         project = new_project(operator)
         emails = _emails(1)
@@ -84,12 +96,14 @@ class TestBulkInvite:
         (email,) = _emails(1)
         _bulk(gw, operator, project["id"], [email])
         with databases["projects"].begin() as connection:
-            connection.execute(text("UPDATE invites SET expires_at = now() - interval '1 minute' WHERE email = :e"),
-                               {"e": email})
+            connection.execute(
+                text("UPDATE invites SET expires_at = now() - interval '1 minute' WHERE email = :e"), {"e": email}
+            )
         assert _bulk(gw, operator, project["id"], [email]).json() == {"queued": 1, "skipped": 0}
 
-    @pytest.mark.parametrize("emails", [[], ["ok@example.com", "not-an-email"], ["x@example.com"] * 501,
-                                        ["ok@example.com", 42]])
+    @pytest.mark.parametrize(
+        "emails", [[], ["ok@example.com", "not-an-email"], ["x@example.com"] * 501, ["ok@example.com", 42]]
+    )
     def test_invalid_lists_are_422_and_queue_nothing(self, gw, databases, operator, project, emails):
         response = _bulk(gw, operator, project["id"], emails)
         assert response.status_code == 422
@@ -113,18 +127,22 @@ class TestBulkInvite:
 
 
 class TestInviteList:
-    def test_newest_first_with_registration_status(self, gw, stack, databases, service_headers, operator,
-                                                   new_project):
+    def test_newest_first_with_registration_status(self, gw, stack, databases, service_headers, operator, new_project):
         project = new_project(operator, status="live")
         pending, registered, joined, expired, expired_but_registered = _emails(5)
         for email in (pending, registered, joined, expired, expired_but_registered):
             assert _bulk(gw, operator, project["id"], [email]).status_code == 202
         with databases["projects"].begin() as connection:
-            connection.execute(text("UPDATE invites SET expires_at = now() - interval '1 day' WHERE email IN (:a, :b)"),
-                               {"a": expired, "b": expired_but_registered})
+            connection.execute(
+                text("UPDATE invites SET expires_at = now() - interval '1 day' WHERE email IN (:a, :b)"),
+                {"a": expired, "b": expired_but_registered},
+            )
         for email in (registered, expired_but_registered):
-            requests.post(f"{stack.service_url('auth')}/internal/participants", headers=service_headers,
-                          json={"email": email, "name": "G"})
+            requests.post(
+                f"{stack.service_url('auth')}/internal/participants",
+                headers=service_headers,
+                json={"email": email, "name": "G"},
+            )
         # private project: joining needs the invite (no token: a valid invite for the email is enough)
         assert _join(stack, service_headers, project["id"], joined)[1].status_code == 201
         response = gw.get(f"/v1/projects/{project['id']}/invites", token=operator.token)
@@ -132,8 +150,12 @@ class TestInviteList:
         body = response.json()
         assert [item["email"] for item in body] == [expired_but_registered, expired, joined, registered, pending]
         assert {item["email"]: item["registrationStatus"] for item in body} == {
-            pending: "pending", registered: "registered", joined: "joined", expired: "expired",
-            expired_but_registered: "registered"}
+            pending: "pending",
+            registered: "registered",
+            joined: "joined",
+            expired: "expired",
+            expired_but_registered: "registered",
+        }
         assert set(body[0]) == {"id", "email", "registrationStatus", "createdAt", "expiresAt"}
         assert body[0]["createdAt"].endswith("Z") and body[0]["expiresAt"].endswith("Z")
 
@@ -141,6 +163,7 @@ class TestInviteList:
         _bulk(gw, operator, project["id"], _emails(1))
         item = gw.get(f"/v1/projects/{project['id']}/invites", token=operator.token).json()[0]
         import datetime as dt
+
         created = dt.datetime.fromisoformat(item["createdAt"].replace("Z", "+00:00"))
         expires = dt.datetime.fromisoformat(item["expiresAt"].replace("Z", "+00:00"))
         assert expires - created == dt.timedelta(days=14)

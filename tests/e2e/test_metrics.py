@@ -1,5 +1,6 @@
 """For on-call (issue 13): each service's Prometheus metrics on its own port, the workers' on theirs, and the
 gateway's stub_status on a listen port of its own — none of them reachable through the public gateway."""
+
 import uuid
 
 import pytest
@@ -14,8 +15,11 @@ def scrape(url: str) -> dict:
     response = requests.get(url, timeout=10)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/plain; version=")
-    return {(sample.name, frozenset(sample.labels.items())): sample.value
-            for family in text_string_to_metric_families(response.text) for sample in family.samples}
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
 
 
 def service_metrics(stack, service: str) -> dict:
@@ -37,8 +41,11 @@ def _requests_of(stack, gw, operator, project):
     """Per service: a request through the gateway, the route template it must be counted under and its status."""
     return {
         "auth": (lambda: gw.get("/v1/operators/me", token=operator.token), "/v1/operators/me", 200),
-        "projects": (lambda: gw.get(f"/v1/projects/{project['id']}", token=operator.token),
-                     "/v1/projects/<uuid:project_id>", 200),
+        "projects": (
+            lambda: gw.get(f"/v1/projects/{project['id']}", token=operator.token),
+            "/v1/projects/<uuid:project_id>",
+            200,
+        ),
         "commerce": (lambda: gw.get("/v1/pricing/rules", token=operator.token), "/v1/pricing/rules", 200),
         "analytics": (lambda: gw.get("/v1/analytics", token=operator.token), "/v1/analytics", 200),
     }
@@ -53,10 +60,13 @@ def test_a_request_is_counted_under_its_route_template(stack, gw, operator, proj
     counted = {"method": "GET", "route": route, "status": str(status)}
     assert value(after, "http_requests_total", **counted) == value(before, "http_requests_total", **counted) + 1
     timed = {"method": "GET", "route": route}
-    assert (value(after, "http_request_duration_seconds_count", **timed)
-            == value(before, "http_request_duration_seconds_count", **timed) + 1)
-    assert (value(after, "http_request_duration_seconds_bucket", le="+Inf", **timed)
-            == value(after, "http_request_duration_seconds_count", **timed))
+    assert (
+        value(after, "http_request_duration_seconds_count", **timed)
+        == value(before, "http_request_duration_seconds_count", **timed) + 1
+    )
+    assert value(after, "http_request_duration_seconds_bucket", le="+Inf", **timed) == value(
+        after, "http_request_duration_seconds_count", **timed
+    )
     assert 0 < value(after, "http_request_duration_seconds_sum", **timed)
     # The raw path never becomes a label: only Flask's rule (unbounded label values would swamp Prometheus).
     assert not [labels for _, labels in after if project["id"] in str(labels)]
@@ -78,10 +88,19 @@ def test_outbox_depth_and_age_and_smtp_outcomes(gw, stack, wait_for, operator, p
     sent_before = scrape(worker)
     stack.smtp_proxy.refuse()
     try:
-        assert gw.post(f"/v1/projects/{project['id']}/invites/bulk", token=operator.token,
-                       json={"emails": emails}).status_code == 202
-        assert wait_for(lambda: value(scrape(worker), "smtp_sends_total", operation="send", outcome="failed")
-                        > value(sent_before, "smtp_sends_total", operation="send", outcome="failed"), timeout=15)
+        assert (
+            gw.post(
+                f"/v1/projects/{project['id']}/invites/bulk", token=operator.token, json={"emails": emails}
+            ).status_code
+            == 202
+        )
+        assert wait_for(
+            lambda: (
+                value(scrape(worker), "smtp_sends_total", operation="send", outcome="failed")
+                > value(sent_before, "smtp_sends_total", operation="send", outcome="failed")
+            ),
+            timeout=15,
+        )
         waiting = service_metrics(stack, "projects")
         assert value(waiting, "outbox_messages", kind="email.invite") >= 5
         assert value(waiting, "outbox_oldest_message_age_seconds", kind="email.invite") > 0
@@ -89,12 +108,15 @@ def test_outbox_depth_and_age_and_smtp_outcomes(gw, stack, wait_for, operator, p
         assert ("outbox_messages", frozenset({("kind", "r2.delete_objects")})) in waiting
     finally:
         stack.smtp_proxy.restore()
-    assert wait_for(lambda: value(service_metrics(stack, "projects"), "outbox_messages", kind="email.invite") == 0,
-                    timeout=60)
+    assert wait_for(
+        lambda: value(service_metrics(stack, "projects"), "outbox_messages", kind="email.invite") == 0, timeout=60
+    )
     drained = service_metrics(stack, "projects")
     assert value(drained, "outbox_oldest_message_age_seconds", kind="email.invite") == 0
-    assert (value(scrape(worker), "smtp_sends_total", operation="send", outcome="ok")
-            >= value(sent_before, "smtp_sends_total", operation="send", outcome="ok") + 5)
+    assert (
+        value(scrape(worker), "smtp_sends_total", operation="send", outcome="ok")
+        >= value(sent_before, "smtp_sends_total", operation="send", outcome="ok") + 5
+    )
 
 
 def test_purchases_by_status_and_stripe_outcomes(gw, stack, feed, ready_photos, purchase, operator, new_project):
@@ -110,8 +132,10 @@ def test_purchases_by_status_and_stripe_outcomes(gw, stack, feed, ready_photos, 
     purchase(live["id"], guests[1], photos[1:], "pending")
     after = service_metrics(stack, "commerce")
     for status, more in (("paid", 1), ("pending", 1), ("failed", 0), ("refunded", 0)):
-        assert value(after, "commerce_purchases", status=status) == value(before, "commerce_purchases",
-                                                                          status=status) + more
+        assert (
+            value(after, "commerce_purchases", status=status)
+            == value(before, "commerce_purchases", status=status) + more
+        )
     assert value(after, "commerce_oldest_pending_purchase_age_seconds") > 0
     ok = {"operation": "create_payment_intent", "outcome": "ok"}
     assert value(after, "stripe_calls_total", **ok) == value(before, "stripe_calls_total", **ok) + 2
@@ -127,5 +151,6 @@ def test_gateway_stub_status_on_its_own_port(stack, gw):
     accepts, handled, total = map(int, lines[2].split())
     assert accepts >= 1 and handled >= 1 and total >= 1
     # The status port serves nothing else: no API route behind it.
-    assert requests.get(stack.gateway_status_url.replace("/stub_status", "/v1/analytics"),
-                        timeout=10).status_code == 404
+    assert (
+        requests.get(stack.gateway_status_url.replace("/stub_status", "/v1/analytics"), timeout=10).status_code == 404
+    )

@@ -1,4 +1,5 @@
 """GET/PATCH /v1/operators/me through the gateway."""
+
 import pytest
 
 ADDRESS = {"line1": "1 Rue de Rivoli", "city": "Paris", "postalCode": "75001", "country": "FR"}
@@ -8,8 +9,19 @@ def test_profile_has_the_contract_fields(gw, operator):
     response = gw.get("/v1/operators/me", token=operator.token)
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"id", "name", "email", "address", "billingAddress", "currency", "locale", "timezone",
-                         "profilePictureUrl", "createdAt", "updatedAt"}
+    assert set(body) == {
+        "id",
+        "name",
+        "email",
+        "address",
+        "billingAddress",
+        "currency",
+        "locale",
+        "timezone",
+        "profilePictureUrl",
+        "createdAt",
+        "updatedAt",
+    }
     assert body["id"] == operator.id and body["name"] == "Lumen Studio" and body["email"] == operator.email
     assert (body["currency"], body["locale"], body["timezone"]) == ("EUR", "en", "UTC")
     assert body["address"] is None and body["billingAddress"] is None
@@ -17,9 +29,15 @@ def test_profile_has_the_contract_fields(gw, operator):
 
 
 def test_patch_updates_and_persists(gw, operator):
-    changes = {"name": "Lumen & Co", "address": ADDRESS, "billingAddress": {**ADDRESS, "line2": "Bât. B"},
-               "currency": "CHF", "locale": "fr-ch", "timezone": "Europe/Zurich",
-               "profilePictureUrl": "https://cdn.example.com/logo.png"}
+    changes = {
+        "name": "Lumen & Co",
+        "address": ADDRESS,
+        "billingAddress": {**ADDRESS, "line2": "Bât. B"},
+        "currency": "CHF",
+        "locale": "fr-ch",
+        "timezone": "Europe/Zurich",
+        "profilePictureUrl": "https://cdn.example.com/logo.png",
+    }
     response = gw.patch("/v1/operators/me", token=operator.token, json=changes)
     assert response.status_code == 200
     body = gw.get("/v1/operators/me", token=operator.token).json()
@@ -39,26 +57,31 @@ def test_a_profile_only_change_moves_updated_at(gw, operator):
 
 
 def test_patch_can_clear_optional_fields(gw, operator):
-    gw.patch("/v1/operators/me", token=operator.token, json={"address": ADDRESS, "profilePictureUrl": "https://x.io/a.png"})
+    gw.patch(
+        "/v1/operators/me", token=operator.token, json={"address": ADDRESS, "profilePictureUrl": "https://x.io/a.png"}
+    )
     response = gw.patch("/v1/operators/me", token=operator.token, json={"address": None, "profilePictureUrl": None})
     assert response.status_code == 200
     assert response.json()["address"] is None and response.json()["profilePictureUrl"] is None
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"name": ""}, "name"),
-    ({"currency": "XXY"}, "currency"),
-    ({"currency": "eur"}, "currency"),
-    ({"locale": "zz-QQ"}, "locale"),
-    ({"timezone": "Europe/Atlantis"}, "timezone"),
-    ({"profilePictureUrl": "ftp://example.com/a.png"}, "profilePictureUrl"),
-    ({"profilePictureUrl": "javascript:alert(1)"}, "profilePictureUrl"),
-    ({"address": {"line1": "x", "city": "y", "country": "ZZ"}}, "address"),
-    ({"address": {"city": "y", "country": "FR"}}, "address"),
-    ({"billingAddress": "1 Main St"}, "billingAddress"),
-    ({"email": "new@example.com"}, "email"),
-    ({"id": "00000000-0000-0000-0000-000000000000"}, "id"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"name": ""}, "name"),
+        ({"currency": "XXY"}, "currency"),
+        ({"currency": "eur"}, "currency"),
+        ({"locale": "zz-QQ"}, "locale"),
+        ({"timezone": "Europe/Atlantis"}, "timezone"),
+        ({"profilePictureUrl": "ftp://example.com/a.png"}, "profilePictureUrl"),
+        ({"profilePictureUrl": "javascript:alert(1)"}, "profilePictureUrl"),
+        ({"address": {"line1": "x", "city": "y", "country": "ZZ"}}, "address"),
+        ({"address": {"city": "y", "country": "FR"}}, "address"),
+        ({"billingAddress": "1 Main St"}, "billingAddress"),
+        ({"email": "new@example.com"}, "email"),
+        ({"id": "00000000-0000-0000-0000-000000000000"}, "id"),
+    ],
+)
 def test_invalid_patch_is_422_and_changes_nothing(gw, operator, changes, field):
     before = gw.get("/v1/operators/me", token=operator.token).json()
     response = gw.patch("/v1/operators/me", token=operator.token, json=changes)

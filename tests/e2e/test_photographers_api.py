@@ -1,4 +1,5 @@
 """The photographer roster and a photographer's own views, kept in step with auth's logins."""
+
 import uuid
 
 import pytest
@@ -39,37 +40,58 @@ class TestRoster:
 class TestPatch:
     def test_rename_and_re_email_changes_the_login(self, gw, databases, operator, photographer):
         new_email = _email()
-        response = gw.patch(f"/v1/photographers/{photographer.id}", token=operator.token,
-                            json={"name": "Pat Renamed", "email": f" {new_email.upper()} "})
+        response = gw.patch(
+            f"/v1/photographers/{photographer.id}",
+            token=operator.token,
+            json={"name": "Pat Renamed", "email": f" {new_email.upper()} "},
+        )
         assert response.status_code == 200
         assert (response.json()["name"], response.json()["email"]) == ("Pat Renamed", new_email)
-        assert gw.post("/v1/auth/login", json={"email": new_email, "password": photographer.password}).status_code == 200
-        assert gw.post("/v1/auth/login", json={"email": photographer.email,
-                                               "password": photographer.password}).status_code == 401
+        assert (
+            gw.post("/v1/auth/login", json={"email": new_email, "password": photographer.password}).status_code == 200
+        )
+        assert (
+            gw.post("/v1/auth/login", json={"email": photographer.email, "password": photographer.password}).status_code
+            == 401
+        )
         auth_row = _row(databases, "auth", "SELECT name, email FROM accounts WHERE id = :i", i=photographer.id)
         assert tuple(auth_row) == ("Pat Renamed", new_email)
 
     def test_taken_email_is_409_and_changes_nothing(self, gw, databases, operator, other_operator, photographer):
-        response = gw.patch(f"/v1/photographers/{photographer.id}", token=operator.token,
-                            json={"name": "New Name", "email": other_operator.email})
+        response = gw.patch(
+            f"/v1/photographers/{photographer.id}",
+            token=operator.token,
+            json={"name": "New Name", "email": other_operator.email},
+        )
         assert response.status_code == 409
-        assert tuple(_row(databases, "projects", "SELECT name, email FROM photographers WHERE id = :i",
-                          i=photographer.id)) == (photographer.name, photographer.email)
-        assert tuple(_row(databases, "auth", "SELECT name, email FROM accounts WHERE id = :i",
-                          i=photographer.id)) == (photographer.name, photographer.email)
+        assert tuple(
+            _row(databases, "projects", "SELECT name, email FROM photographers WHERE id = :i", i=photographer.id)
+        ) == (photographer.name, photographer.email)
+        assert tuple(_row(databases, "auth", "SELECT name, email FROM accounts WHERE id = :i", i=photographer.id)) == (
+            photographer.name,
+            photographer.email,
+        )
 
-    @pytest.mark.parametrize("changes, field", [({"email": "nope"}, "email"), ({"name": ""}, "name"),
-                                                ({"password": "new-password-1"}, "password")])
+    @pytest.mark.parametrize(
+        "changes, field",
+        [({"email": "nope"}, "email"), ({"name": ""}, "name"), ({"password": "new-password-1"}, "password")],
+    )
     def test_invalid_is_422(self, gw, operator, photographer, changes, field):
         response = gw.patch(f"/v1/photographers/{photographer.id}", token=operator.token, json=changes)
         assert response.status_code == 422 and field in response.json()["errors"]["json"]
 
     def test_tenancy_and_roles(self, gw, operator, other_operator, photographer):
-        assert gw.patch(f"/v1/photographers/{photographer.id}", token=other_operator.token,
-                        json={"name": "x"}).status_code == 404
-        assert gw.patch(f"/v1/photographers/{uuid.uuid4()}", token=operator.token, json={"name": "x"}).status_code == 404
-        assert gw.patch(f"/v1/photographers/{photographer.id}", token=photographer.token,
-                        json={"name": "x"}).status_code == 403
+        assert (
+            gw.patch(f"/v1/photographers/{photographer.id}", token=other_operator.token, json={"name": "x"}).status_code
+            == 404
+        )
+        assert (
+            gw.patch(f"/v1/photographers/{uuid.uuid4()}", token=operator.token, json={"name": "x"}).status_code == 404
+        )
+        assert (
+            gw.patch(f"/v1/photographers/{photographer.id}", token=photographer.token, json={"name": "x"}).status_code
+            == 403
+        )
 
     def test_auth_down_is_503_and_changes_nothing(self, gw, stack, databases, operator, photographer):
         stack.stop_service("auth")
@@ -78,8 +100,10 @@ class TestPatch:
         finally:
             stack.start_service("auth")
         assert response.status_code == 503
-        assert _row(databases, "projects", "SELECT name FROM photographers WHERE id = :i", i=photographer.id)[0] == \
-            photographer.name
+        assert (
+            _row(databases, "projects", "SELECT name FROM photographers WHERE id = :i", i=photographer.id)[0]
+            == photographer.name
+        )
 
 
 class TestDelete:
@@ -87,15 +111,18 @@ class TestDelete:
         path = f"/v1/photographers/{photographer.id}"
         refused = gw.delete(path, token=operator.token)
         assert refused.status_code == 409
-        assert refused.json()["message"] == (f"The photographer is assigned to 1 project(s): {assigned['name']}. "
-                                             "Remove them from those projects first.")
+        assert refused.json()["message"] == (
+            f"The photographer is assigned to 1 project(s): {assigned['name']}. Remove them from those projects first."
+        )
         gw.delete(f"/v1/projects/{assigned['id']}/photographers/{photographer.id}", token=operator.token)
         assert gw.delete(path, token=operator.token).status_code == 204
         assert _row(databases, "auth", "SELECT 1 FROM accounts WHERE id = :i", i=photographer.id) is None
         assert _row(databases, "projects", "SELECT 1 FROM photographers WHERE id = :i", i=photographer.id) is None
         # can't log in, and the old token stops working on photographer routes
-        assert gw.post("/v1/auth/login", json={"email": photographer.email,
-                                               "password": photographer.password}).status_code == 401
+        assert (
+            gw.post("/v1/auth/login", json={"email": photographer.email, "password": photographer.password}).status_code
+            == 401
+        )
         assert gw.get("/v1/photographers/me/projects", token=photographer.token).status_code == 401
         assert gw.get(f"/v1/projects/{assigned['id']}", token=photographer.token).status_code in (401, 404)
         assert gw.delete(path, token=operator.token).status_code == 404
@@ -113,16 +140,21 @@ class TestDelete:
             stack.start_service("auth")
         assert response.status_code == 503
         assert _row(databases, "projects", "SELECT 1 FROM photographers WHERE id = :i", i=photographer.id) is not None
-        assert gw.post("/v1/auth/login", json={"email": photographer.email,
-                                               "password": photographer.password}).status_code == 200
+        assert (
+            gw.post("/v1/auth/login", json={"email": photographer.email, "password": photographer.password}).status_code
+            == 200
+        )
 
 
 class TestMyProjects:
     def test_lists_and_reads_only_assigned_projects(self, gw, operator, photographer, assigned, new_project):
         other = new_project(operator, name="Not assigned")
         archived = new_project(operator, name="Archived")
-        gw.post(f"/v1/projects/{archived['id']}/photographers", token=operator.token,
-                json={"photographerId": photographer.id})
+        gw.post(
+            f"/v1/projects/{archived['id']}/photographers",
+            token=operator.token,
+            json={"photographerId": photographer.id},
+        )
         for status in ("live", "closed", "archived"):
             gw.patch(f"/v1/projects/{archived['id']}/status", token=operator.token, json={"status": status})
         listed = gw.get("/v1/photographers/me/projects", token=photographer.token)

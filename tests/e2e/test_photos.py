@@ -1,4 +1,5 @@
 """Photo uploads: presigned PUT to the S3-compatible server, then completion."""
+
 import uuid
 from urllib.parse import parse_qs, urlparse
 
@@ -27,7 +28,9 @@ def test_upload_flow(gw, stack, operator, photographer, assigned):
     # not uploaded yet
     early = _complete(gw, photographer, assigned["id"], body["id"])
     assert early.status_code == 409 and early.json()["message"] == "The photo has not been uploaded yet."
-    assert requests.put(body["uploadUrl"], data=b"hello world", headers={"Content-Type": "image/jpeg"}).status_code == 200
+    assert (
+        requests.put(body["uploadUrl"], data=b"hello world", headers={"Content-Type": "image/jpeg"}).status_code == 200
+    )
     done = _complete(gw, photographer, assigned["id"], body["id"])
     assert done.status_code == 200 and done.json() == {"id": body["id"], "status": "ready"}
     assert _complete(gw, photographer, assigned["id"], body["id"]).status_code == 200  # idempotent
@@ -42,21 +45,29 @@ def test_only_ready_photos_count(gw, operator, photographer, assigned):
 def test_object_not_as_announced_is_409(gw, stack, photographer, assigned):
     body = _start(gw, photographer, assigned["id"], sizeBytes=11).json()
     key = urlparse(body["uploadUrl"]).path.split("/test-photos/", 1)[1]
-    s3 = boto3.client("s3", endpoint_url=stack.s3_backend_url, region_name="us-east-1",
-                      aws_access_key_id="test", aws_secret_access_key="test-secret")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=stack.s3_backend_url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test-secret",
+    )
     s3.put_object(Bucket="test-photos", Key=key, Body=b"a much longer body than announced", ContentType="image/jpeg")
     done = _complete(gw, photographer, assigned["id"], body["id"])
     assert done.status_code == 409
     assert done.json()["message"] == "The uploaded object does not match the announced size and content type."
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"contentType": "application/pdf"}, "contentType"),
-    ({"contentType": "text/html"}, "contentType"),
-    ({"sizeBytes": 50 * 1024 * 1024 + 1}, "sizeBytes"),
-    ({"sizeBytes": 0}, "sizeBytes"),
-    ({"filename": ""}, "filename"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"contentType": "application/pdf"}, "contentType"),
+        ({"contentType": "text/html"}, "contentType"),
+        ({"sizeBytes": 50 * 1024 * 1024 + 1}, "sizeBytes"),
+        ({"sizeBytes": 0}, "sizeBytes"),
+        ({"filename": ""}, "filename"),
+    ],
+)
 def test_invalid_uploads_are_422(gw, photographer, assigned, overrides, field):
     response = _start(gw, photographer, assigned["id"], **overrides)
     assert response.status_code == 422 and field in response.json()["errors"]["json"]
@@ -83,5 +94,11 @@ def test_archived_project_refuses_uploads(gw, operator, photographer, assigned):
 
 
 def test_operators_cannot_upload(gw, operator, assigned):
-    assert gw.post(f"/v1/photographers/me/projects/{assigned['id']}/photos", token=operator.token,
-                   json={"filename": "a.jpg", "contentType": "image/jpeg", "sizeBytes": 1}).status_code == 403
+    assert (
+        gw.post(
+            f"/v1/photographers/me/projects/{assigned['id']}/photos",
+            token=operator.token,
+            json={"filename": "a.jpg", "contentType": "image/jpeg", "sizeBytes": 1},
+        ).status_code
+        == 403
+    )

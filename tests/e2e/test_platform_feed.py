@@ -1,4 +1,5 @@
 """The platform feed into projects (design §9): members joining, face-match tags."""
+
 import uuid
 
 import pytest
@@ -33,11 +34,16 @@ class TestJoin:
     def test_private_needs_a_valid_invite(self, feed, gw, databases, operator, new_project):
         project = new_project(operator, status="live")
         invited, stranger, expired = (feed.participant() for _ in range(3))
-        gw.post(f"/v1/projects/{project['id']}/invites/bulk", token=operator.token,
-                json={"emails": [invited["email"], expired["email"]]})
+        gw.post(
+            f"/v1/projects/{project['id']}/invites/bulk",
+            token=operator.token,
+            json={"emails": [invited["email"], expired["email"]]},
+        )
         with databases["projects"].begin() as connection:
-            connection.execute(text("UPDATE invites SET expires_at = now() - interval '1 second' WHERE email = :e"),
-                               {"e": expired["email"]})
+            connection.execute(
+                text("UPDATE invites SET expires_at = now() - interval '1 second' WHERE email = :e"),
+                {"e": expired["email"]},
+            )
         assert feed.join(project["id"], stranger).status_code == 403
         assert feed.join(project["id"], expired).status_code == 403
         assert feed.join(project["id"], invited, inviteToken="wrong-token").status_code == 403
@@ -50,6 +56,7 @@ class TestJoin:
 
         def arrived():
             return next((m for m in stack.mail.messages if m["To"] == invited["email"]), None)
+
         assert wait_for(arrived, timeout=20)
         message = arrived()
         token = message.get_body(("plain",)).get_content().split("?invite=")[1].split()[0]
@@ -59,10 +66,21 @@ class TestJoin:
     def test_bad_requests(self, feed, projects_url, service_headers, project):
         guest = feed.participant()
         assert feed.join(str(uuid.uuid4()), guest).status_code == 404
-        assert requests.post(f"{projects_url}/internal/projects/{project['id']}/members", headers=service_headers,
-                             json={"participantId": "x", "email": "nope"}).status_code == 422
-        assert requests.post(f"{projects_url}/internal/projects/{project['id']}/members",
-                             json={"participantId": guest["id"], "email": guest["email"]}).status_code == 401
+        assert (
+            requests.post(
+                f"{projects_url}/internal/projects/{project['id']}/members",
+                headers=service_headers,
+                json={"participantId": "x", "email": "nope"},
+            ).status_code
+            == 422
+        )
+        assert (
+            requests.post(
+                f"{projects_url}/internal/projects/{project['id']}/members",
+                json={"participantId": guest["id"], "email": guest["email"]},
+            ).status_code
+            == 401
+        )
 
 
 class TestTags:
@@ -78,8 +96,12 @@ class TestTags:
         for _ in range(2):  # idempotent
             assert feed.tag(photo_id, [guest]).status_code == 204
         with databases["projects"].connect() as connection:
-            assert connection.execute(text("SELECT count(*) FROM photo_tags WHERE photo_id = :p"),
-                                      {"p": photo_id}).scalar() == 1
+            assert (
+                connection.execute(
+                    text("SELECT count(*) FROM photo_tags WHERE photo_id = :p"), {"p": photo_id}
+                ).scalar()
+                == 1
+            )
 
     def test_non_members_are_422_and_nothing_is_tagged(self, feed, databases, photo_id):
         stranger = feed.participant()
@@ -87,8 +109,12 @@ class TestTags:
         assert response.status_code == 422
         assert stranger["id"] in response.json()["errors"]["json"]["participantIds"][0]
         with databases["projects"].connect() as connection:
-            assert connection.execute(text("SELECT count(*) FROM photo_tags WHERE photo_id = :p"),
-                                      {"p": photo_id}).scalar() == 0
+            assert (
+                connection.execute(
+                    text("SELECT count(*) FROM photo_tags WHERE photo_id = :p"), {"p": photo_id}
+                ).scalar()
+                == 0
+            )
 
     def test_unknown_photo_is_404(self, feed):
         assert feed.tag(uuid.uuid4(), []).status_code == 404

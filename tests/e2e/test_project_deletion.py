@@ -1,5 +1,6 @@
 """DELETE /v1/projects/:id: rows go at once, R2 objects through the outbox — surviving an R2 outage
 and a worker killed mid-batch, without touching anything else."""
+
 import signal
 import time
 import uuid
@@ -13,8 +14,13 @@ BUCKET = "test-photos"
 
 @pytest.fixture
 def s3(stack):
-    client = boto3.client("s3", endpoint_url=stack.s3_backend_url, region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test-secret")
+    client = boto3.client(
+        "s3",
+        endpoint_url=stack.s3_backend_url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test-secret",
+    )
     try:
         client.create_bucket(Bucket=BUCKET)
     except client.exceptions.BucketAlreadyOwnedByYou:
@@ -31,9 +37,13 @@ def _seed(databases, s3, operator, photographer, project_id, count):
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"jpeg", ContentType="image/jpeg")
         rows.append({"id": photo_id, "project_id": project_id, "photographer_id": photographer.id, "object_key": key})
     with databases["projects"].begin() as connection:
-        connection.execute(text(
-            "INSERT INTO photos (id, project_id, photographer_id, object_key, filename, content_type, size_bytes, status)"
-            " VALUES (:id, :project_id, :photographer_id, :object_key, 'p.jpg', 'image/jpeg', 4, 'ready')"), rows)
+        connection.execute(
+            text(
+                "INSERT INTO photos (id, project_id, photographer_id, object_key, filename, content_type, size_bytes, status)"
+                " VALUES (:id, :project_id, :photographer_id, :object_key, 'p.jpg', 'image/jpeg', 4, 'ready')"
+            ),
+            rows,
+        )
     return {row["object_key"] for row in rows}
 
 
@@ -49,8 +59,9 @@ def _keys(s3, prefix):
 
 def _pending_r2(databases, project_keys=None):
     with databases["projects"].connect() as connection:
-        return connection.execute(text(
-            "SELECT count(*), coalesce(max(attempts), 0) FROM outbox WHERE kind = 'r2.delete_objects'")).one()
+        return connection.execute(
+            text("SELECT count(*), coalesce(max(attempts), 0) FROM outbox WHERE kind = 'r2.delete_objects'")
+        ).one()
 
 
 def _wait_until(predicate, timeout=30.0):
@@ -79,8 +90,10 @@ def test_deletes_objects_and_nothing_else(gw, databases, s3, operator, photograp
     assert _keys(s3, f"operators/{operator.id}/projects/{kept['id']}/") == kept_keys
     assert gw.get(f"/v1/projects/{kept['id']}", token=operator.token).json()["photoCount"] == 3
     with databases["projects"].connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM photos WHERE project_id = :p"),
-                                  {"p": doomed["id"]}).scalar() == 0
+        assert (
+            connection.execute(text("SELECT count(*) FROM photos WHERE project_id = :p"), {"p": doomed["id"]}).scalar()
+            == 0
+        )
 
 
 def test_r2_outage_then_recovery(gw, stack, databases, s3, operator, photographer, two_projects):
@@ -110,9 +123,16 @@ def test_worker_killed_mid_batch_loses_nothing(gw, stack, databases, s3, operato
 
         def claimed():  # the worker holds the outbox rows' locks while it waits on R2
             with databases["projects"].connect() as connection:
-                return connection.execute(text(
-                    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                    "WHERE c.relname = 'outbox' AND l.mode = 'RowShareLock'")).scalar() > 0
+                return (
+                    connection.execute(
+                        text(
+                            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                            "WHERE c.relname = 'outbox' AND l.mode = 'RowShareLock'"
+                        )
+                    ).scalar()
+                    > 0
+                )
+
         assert _wait_until(claimed, timeout=10)
         stack.stop_service("projects-worker", sig=signal.SIGKILL)
         assert _pending_r2(databases)[0] == 2  # nothing was lost with the worker

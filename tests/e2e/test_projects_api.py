@@ -1,11 +1,25 @@
 """Projects through the gateway: every route's success and failure codes, tenancy, the status machine."""
+
 import uuid
 
 import pytest
 from sqlalchemy import text
 
-SUMMARY_FIELDS = {"id", "name", "type", "status", "locationName", "startAt", "endAt", "timezone", "createdAt",
-                  "updatedAt", "photographerCount", "memberCount", "photoCount"}
+SUMMARY_FIELDS = {
+    "id",
+    "name",
+    "type",
+    "status",
+    "locationName",
+    "startAt",
+    "endAt",
+    "timezone",
+    "createdAt",
+    "updatedAt",
+    "photographerCount",
+    "memberCount",
+    "photoCount",
+}
 DETAIL_FIELDS = SUMMARY_FIELDS | {"projectLink", "termsAndConditions", "photographers", "joinUrl"}
 TRANSITIONS = {("draft", "live"), ("live", "draft"), ("live", "closed"), ("closed", "archived")}
 # How to reach each status from a new draft project.
@@ -14,14 +28,16 @@ PATH_TO = {"draft": [], "live": ["live"], "closed": ["live", "closed"], "archive
 
 def _count_projects(databases, operator_id):
     with databases["projects"].connect() as connection:
-        return connection.execute(text("SELECT count(*) FROM projects WHERE operator_id = :o"),
-                                  {"o": operator_id}).scalar()
+        return connection.execute(
+            text("SELECT count(*) FROM projects WHERE operator_id = :o"), {"o": operator_id}
+        ).scalar()
 
 
 def _move(gw, owner, project_id, *statuses):
     for status in statuses:
-        assert gw.patch(f"/v1/projects/{project_id}/status", token=owner.token,
-                        json={"status": status}).status_code == 200
+        assert (
+            gw.patch(f"/v1/projects/{project_id}/status", token=owner.token, json={"status": status}).status_code == 200
+        )
 
 
 class TestCreate:
@@ -35,33 +51,46 @@ class TestCreate:
         assert body["joinUrl"] is None and body["timezone"] is None
 
     def test_every_field(self, gw, operator):
-        fields = {"name": "Marathon", "type": "public", "status": "live", "locationName": "Berlin",
-                  "startAt": "2026-09-27T09:15:00+02:00", "endAt": "2026-09-27T17:00:00.250Z",
-                  "projectLink": "https://marathon.example.com", "termsAndConditions": "Be nice.",
-                  "timezone": "Europe/Berlin"}
+        fields = {
+            "name": "Marathon",
+            "type": "public",
+            "status": "live",
+            "locationName": "Berlin",
+            "startAt": "2026-09-27T09:15:00+02:00",
+            "endAt": "2026-09-27T17:00:00.250Z",
+            "projectLink": "https://marathon.example.com",
+            "termsAndConditions": "Be nice.",
+            "timezone": "Europe/Berlin",
+        }
         body = gw.post("/v1/projects", token=operator.token, json=fields).json()
         assert body["startAt"] == "2026-09-27T07:15:00.000Z" and body["endAt"] == "2026-09-27T17:00:00.250Z"
-        assert {k: body[k] for k in ("name", "type", "status", "locationName", "projectLink", "termsAndConditions",
-                                     "timezone")} == {k: fields[k] for k in ("name", "type", "status", "locationName",
-                                                                             "projectLink", "termsAndConditions",
-                                                                             "timezone")}
+        assert {
+            k: body[k]
+            for k in ("name", "type", "status", "locationName", "projectLink", "termsAndConditions", "timezone")
+        } == {
+            k: fields[k]
+            for k in ("name", "type", "status", "locationName", "projectLink", "termsAndConditions", "timezone")
+        }
         assert body["joinUrl"].endswith(body["id"])
 
-    @pytest.mark.parametrize("body, field", [
-        ({}, "name"),
-        ({"name": ""}, "name"),
-        ({"name": "x" * 201}, "name"),
-        ({"name": "A", "type": "secret"}, "type"),
-        ({"name": "A", "status": "closed"}, "status"),
-        ({"name": "A", "status": "archived"}, "status"),
-        ({"name": "A", "startAt": "2026-09-27T09:15:00"}, "startAt"),
-        ({"name": "A", "startAt": "yesterday"}, "startAt"),
-        ({"name": "A", "startAt": "2026-09-28T00:00:00Z", "endAt": "2026-09-27T00:00:00Z"}, "endAt"),
-        ({"name": "A", "projectLink": "ftp://x.example.com"}, "projectLink"),
-        ({"name": "A", "timezone": "Moon/Base"}, "timezone"),
-        ({"name": "A", "operatorId": str(uuid.uuid4())}, "operatorId"),
-        ({"name": "A", "photographers": []}, "photographers"),
-    ])
+    @pytest.mark.parametrize(
+        "body, field",
+        [
+            ({}, "name"),
+            ({"name": ""}, "name"),
+            ({"name": "x" * 201}, "name"),
+            ({"name": "A", "type": "secret"}, "type"),
+            ({"name": "A", "status": "closed"}, "status"),
+            ({"name": "A", "status": "archived"}, "status"),
+            ({"name": "A", "startAt": "2026-09-27T09:15:00"}, "startAt"),
+            ({"name": "A", "startAt": "yesterday"}, "startAt"),
+            ({"name": "A", "startAt": "2026-09-28T00:00:00Z", "endAt": "2026-09-27T00:00:00Z"}, "endAt"),
+            ({"name": "A", "projectLink": "ftp://x.example.com"}, "projectLink"),
+            ({"name": "A", "timezone": "Moon/Base"}, "timezone"),
+            ({"name": "A", "operatorId": str(uuid.uuid4())}, "operatorId"),
+            ({"name": "A", "photographers": []}, "photographers"),
+        ],
+    )
     def test_invalid_is_422_and_creates_nothing(self, gw, databases, operator, body, field):
         response = gw.post("/v1/projects", token=operator.token, json=body)
         assert response.status_code == 422
@@ -77,7 +106,9 @@ class TestList:
     def test_newest_first_with_counts_and_only_mine(self, gw, operator, other_operator, photographer, new_project):
         first, second = new_project(operator, name="First"), new_project(operator, name="Second")
         new_project(other_operator, name="Not mine")
-        gw.post(f"/v1/projects/{first['id']}/photographers", token=operator.token, json={"photographerId": photographer.id})
+        gw.post(
+            f"/v1/projects/{first['id']}/photographers", token=operator.token, json={"photographerId": photographer.id}
+        )
         listed = gw.get("/v1/projects", token=operator.token)
         assert listed.status_code == 200
         body = listed.json()
@@ -109,8 +140,9 @@ class TestDetail:
             assert response.status_code == 200
             body = response.json()
             assert set(body) == DETAIL_FIELDS
-            assert body["photographers"] == [{"id": photographer.id, "name": photographer.name,
-                                              "email": photographer.email}]
+            assert body["photographers"] == [
+                {"id": photographer.id, "name": photographer.name, "email": photographer.email}
+            ]
             assert body["photographerCount"] == 1
 
     def test_unassigned_photographer_and_other_operator_get_404(self, gw, operator, other_operator, project):
@@ -130,20 +162,39 @@ class TestDetail:
 
 class TestPatch:
     def test_updates_fields(self, gw, operator, project):
-        response = gw.patch(f"/v1/projects/{project['id']}", token=operator.token,
-                            json={"name": "Renamed", "type": "public", "locationName": "Lyon", "timezone": "Europe/Paris",
-                                  "startAt": "2026-06-01T10:00:00Z", "endAt": None})
+        response = gw.patch(
+            f"/v1/projects/{project['id']}",
+            token=operator.token,
+            json={
+                "name": "Renamed",
+                "type": "public",
+                "locationName": "Lyon",
+                "timezone": "Europe/Paris",
+                "startAt": "2026-06-01T10:00:00Z",
+                "endAt": None,
+            },
+        )
         assert response.status_code == 200
         body = response.json()
         assert (body["name"], body["type"], body["locationName"], body["timezone"]) == (
-            "Renamed", "public", "Lyon", "Europe/Paris")
+            "Renamed",
+            "public",
+            "Lyon",
+            "Europe/Paris",
+        )
         assert body["startAt"] == "2026-06-01T10:00:00.000Z" and body["status"] == "draft"
         assert gw.get(f"/v1/projects/{project['id']}", token=operator.token).json() == body
 
-    @pytest.mark.parametrize("changes, field", [
-        ({"status": "live"}, "status"), ({"name": ""}, "name"), ({"type": "x"}, "type"),
-        ({"projectLink": "nope"}, "projectLink"), ({"id": str(uuid.uuid4())}, "id"),
-    ])
+    @pytest.mark.parametrize(
+        "changes, field",
+        [
+            ({"status": "live"}, "status"),
+            ({"name": ""}, "name"),
+            ({"type": "x"}, "type"),
+            ({"projectLink": "nope"}, "projectLink"),
+            ({"id": str(uuid.uuid4())}, "id"),
+        ],
+    )
     def test_invalid_is_422_and_changes_nothing(self, gw, operator, project, changes, field):
         response = gw.patch(f"/v1/projects/{project['id']}", token=operator.token, json=changes)
         assert response.status_code == 422 and field in response.json()["errors"]["json"]
@@ -151,13 +202,20 @@ class TestPatch:
 
     def test_dates_are_checked_against_the_stored_row(self, gw, operator, new_project):
         created = new_project(operator, startAt="2026-06-10T00:00:00Z")
-        response = gw.patch(f"/v1/projects/{created['id']}", token=operator.token, json={"endAt": "2026-06-01T00:00:00Z"})
+        response = gw.patch(
+            f"/v1/projects/{created['id']}", token=operator.token, json={"endAt": "2026-06-01T00:00:00Z"}
+        )
         assert response.status_code == 422 and "endAt" in response.json()["errors"]["json"]
         assert gw.get(f"/v1/projects/{created['id']}", token=operator.token).json()["endAt"] is None
 
     def test_tenancy_and_roles(self, gw, operator, other_operator, photographer, assigned):
-        assert gw.patch(f"/v1/projects/{assigned['id']}", token=other_operator.token, json={"name": "x"}).status_code == 404
-        assert gw.patch(f"/v1/projects/{assigned['id']}", token=photographer.token, json={"name": "x"}).status_code == 403
+        assert (
+            gw.patch(f"/v1/projects/{assigned['id']}", token=other_operator.token, json={"name": "x"}).status_code
+            == 404
+        )
+        assert (
+            gw.patch(f"/v1/projects/{assigned['id']}", token=photographer.token, json={"name": "x"}).status_code == 403
+        )
 
 
 @pytest.mark.parametrize("current", ["draft", "live", "closed", "archived"])
@@ -201,11 +259,18 @@ class TestAssignments:
         mine = gw.register_photographer(operator)
         cases = [(project["id"], theirs.id), (project["id"], str(uuid.uuid4())), (their_project["id"], mine.id)]
         for project_id, photographer_id in cases:
-            response = gw.post(f"/v1/projects/{project_id}/photographers", token=operator.token,
-                               json={"photographerId": photographer_id})
+            response = gw.post(
+                f"/v1/projects/{project_id}/photographers",
+                token=operator.token,
+                json={"photographerId": photographer_id},
+            )
             assert response.status_code == 404
-            assert gw.delete(f"/v1/projects/{project_id}/photographers/{photographer_id}",
-                             token=operator.token).status_code == 404
+            assert (
+                gw.delete(
+                    f"/v1/projects/{project_id}/photographers/{photographer_id}", token=operator.token
+                ).status_code
+                == 404
+            )
         assert gw.get(f"/v1/projects/{project['id']}", token=operator.token).json()["photographers"] == []
 
     def test_validation_and_roles(self, gw, operator, photographer, project):
@@ -222,8 +287,12 @@ class TestDelete:
         assert gw.get(f"/v1/projects/{assigned['id']}", token=operator.token).status_code == 404
         assert gw.delete(f"/v1/projects/{assigned['id']}", token=operator.token).status_code == 404
         with databases["projects"].connect() as connection:
-            assert connection.execute(text("SELECT count(*) FROM project_photographers WHERE project_id = :p"),
-                                      {"p": assigned["id"]}).scalar() == 0
+            assert (
+                connection.execute(
+                    text("SELECT count(*) FROM project_photographers WHERE project_id = :p"), {"p": assigned["id"]}
+                ).scalar()
+                == 0
+            )
 
     def test_archived_projects_can_be_deleted(self, gw, operator, project):
         _move(gw, operator, project["id"], "live", "closed", "archived")

@@ -1,14 +1,14 @@
 """Every failure of a bearer token is a 401 in the common error shape (design §2, §3)."""
+
 import datetime as dt
 import json
 import uuid
 
 import jwt
 import pytest
+from backoffice_common.testing.plugin import generate_signing_key, sign_access_token
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-
-from backoffice_common.testing.plugin import generate_signing_key, sign_access_token
 
 
 @pytest.fixture(scope="module")
@@ -16,27 +16,39 @@ def real_key(stack):
     private_pem = stack.private_key.read_text()
     public_pem = (stack.public_keys / f"{stack.private_key.stem}.pem").read_text()
     from backoffice_common.testing.plugin import SigningKey
+
     return SigningKey(stack.private_key.stem, private_pem, public_pem)
 
 
 def _b64(data: dict) -> str:
     import base64
+
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
 def _bad_tokens(real_key, operator_id):
     claims = {"sub": operator_id, "operator_id": operator_id, "role": "operator"}
     stranger = generate_signing_key(kid=real_key.kid)  # same kid, different key
-    now = int(dt.datetime.now(dt.timezone.utc).timestamp())
-    none_token = _b64({"alg": "none", "typ": "JWT", "kid": real_key.kid}) + "." + _b64(
-        {**claims, "aud": "backoffice", "iss": "backoffice-auth", "iat": now, "exp": now + 600, "type": "access"}) + "."
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+    none_token = (
+        _b64({"alg": "none", "typ": "JWT", "kid": real_key.kid})
+        + "."
+        + _b64(
+            {**claims, "aud": "backoffice", "iss": "backoffice-auth", "iat": now, "exp": now + 600, "type": "access"}
+        )
+        + "."
+    )
     valid = sign_access_token(real_key, **claims)
     head, body, signature = valid.split(".")
     tampered_claims = json.loads(jwt.utils.base64url_decode(body))
     tampered_claims["role"] = "operator"
     tampered_claims["operator_id"] = str(uuid.uuid4())
-    hs256 = jwt.encode({**claims, "aud": "backoffice", "iss": "backoffice-auth", "exp": now + 600},
-                       real_key.public_pem.encode()[:64], algorithm="HS256", headers={"kid": real_key.kid})
+    hs256 = jwt.encode(
+        {**claims, "aud": "backoffice", "iss": "backoffice-auth", "exp": now + 600},
+        real_key.public_pem.encode()[:64],
+        algorithm="HS256",
+        headers={"kid": real_key.kid},
+    )
     return {
         "garbage": "not-a-jwt",
         "signed by another key": sign_access_token(stranger, **claims),
@@ -68,10 +80,26 @@ def test_valid_token_signed_with_the_real_key_works(gw, real_key, operator):
     assert gw.get("/v1/operators/me", token=token).status_code == 200
 
 
-@pytest.mark.parametrize("case", ["garbage", "signed by another key", "unknown kid", "alg none",
-                                  "hs256 with the public key", "expired", "other audience", "other issuer",
-                                  "tampered payload", "no exp", "no iat", "no jti", "no role", "sub not a uuid",
-                                  "operator_id not a uuid"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "garbage",
+        "signed by another key",
+        "unknown kid",
+        "alg none",
+        "hs256 with the public key",
+        "expired",
+        "other audience",
+        "other issuer",
+        "tampered payload",
+        "no exp",
+        "no iat",
+        "no jti",
+        "no role",
+        "sub not a uuid",
+        "operator_id not a uuid",
+    ],
+)
 def test_bad_tokens_are_401(gw, real_key, operator, case):
     token = _bad_tokens(real_key, operator.id)[case]
     response = gw.get("/v1/operators/me", token=token)
@@ -101,6 +129,7 @@ def test_participant_tokens_cannot_use_the_back_office(gw, real_key):
 
 def test_service_tokens_are_not_access_tokens(gw, stack):
     from backoffice_common.internal import make_service_token
+
     token = make_service_token("dev-internal-token-secret-do-not-use-in-production", "auth")
     assert gw.get("/v1/operators/me", token=token).status_code == 401
 

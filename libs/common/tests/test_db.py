@@ -1,30 +1,49 @@
 """Pooled connections: no ping round trip per request, yet a connection the database dropped is never handed out,
 and a database that goes away mid-request costs that request a 503, then the service recovers."""
+
+import datetime as dt
+import decimal
 import json
 import time
 import uuid
 
 import pytest
-from flask import Blueprint
-import datetime as dt
-import decimal
-
-from sqlalchemy import (JSON, Boolean, DateTime, Integer, Numeric, String, Uuid, bindparam, cast, create_engine, event,
-                        func, literal, literal_column, select, text)
-from sqlalchemy.dialects.postgresql import JSONB
-
 from backoffice_common.config import CommonSettings
 from backoffice_common.db import db
 from backoffice_common.service import create_service_app
 from backoffice_common.testing.plugin import generate_signing_key
+from flask import Blueprint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Integer,
+    Numeric,
+    String,
+    Uuid,
+    bindparam,
+    cast,
+    create_engine,
+    event,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 
 @pytest.fixture
 def app(pg_admin_url):
     key = generate_signing_key()
     name = f"dbprobe-{uuid.uuid4().hex[:8]}"  # our connections, by application_name
-    settings = CommonSettings(app_env="test", service_name=name, database_url=pg_admin_url,
-                              jwt_public_keys=json.dumps({key.kid: key.public_pem}))
+    settings = CommonSettings(
+        app_env="test",
+        service_name=name,
+        database_url=pg_admin_url,
+        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
+    )
     app, _api = create_service_app(__name__, settings, title="probe")
     probe = Blueprint("probe", __name__)
 
@@ -72,8 +91,11 @@ def app(pg_admin_url):
 @pytest.fixture
 def statements(app):
     seen = []
-    event.listen(app.extensions["database"].engine, "before_cursor_execute",
-                 lambda conn, cursor, statement, *args: seen.append(statement))
+    event.listen(
+        app.extensions["database"].engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *args: seen.append(statement),
+    )
     return seen
 
 
@@ -89,8 +111,10 @@ def pings(app, monkeypatch):
 def _terminate_all(admin_url: str, application_name: str) -> None:
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        killed = connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                         "WHERE application_name = :n"), {"n": application_name}).all()
+        killed = connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :n"),
+            {"n": application_name},
+        ).all()
     admin.dispose()
     assert killed
     time.sleep(0.2)  # the backends' goodbye reaches our sockets
@@ -194,7 +218,7 @@ def test_read_one_gives_what_core_gives(app):
         with database.engine.connect() as connection:
             assert row == dict(connection.execute(_TYPED, {"factor": 21}).mappings().first())
         assert row["id"] == uuid.UUID("7d0f5f9e-3a43-4f65-9a37-1c1f4d8a9a10")
-        assert row["at"] == dt.datetime(2026, 4, 8, 10, 0, 1, 500000, tzinfo=dt.timezone.utc)
+        assert row["at"] == dt.datetime(2026, 4, 8, 10, 0, 1, 500000, tzinfo=dt.UTC)
         assert row["doc"] == {"a": [1, 2.5, None]} and row["plain_json"] == {"b": True}
         assert row["amount"] == decimal.Decimal("12.50") and row["n"] == 3 and row["yes"] is True
         assert row["nothing"] is None and row["product"] == 42 and row["anon_1"] is True
@@ -202,8 +226,11 @@ def test_read_one_gives_what_core_gives(app):
 
 
 def test_read_one_with_an_expanding_list_goes_through_core(app):
-    statement = select(func.count().label("n")).select_from(func.generate_series(1, 10).alias("g")).where(
-        literal_column("g").in_(bindparam("picked", expanding=True)))
+    statement = (
+        select(func.count().label("n"))
+        .select_from(func.generate_series(1, 10).alias("g"))
+        .where(literal_column("g").in_(bindparam("picked", expanding=True)))
+    )
     with app.app_context():
         assert app.extensions["database"].read_one(statement, {"picked": [2, 3, 99]}) == {"n": 2}
 
@@ -230,8 +257,10 @@ def test_read_one_prepares_its_statement_once_per_connection(app):
     client = app.test_client()
     client.get("/read")
     with app.app_context():
-        names = {row.name: row.statement for row in database.session.execute(
-            text("SELECT name, statement FROM pg_prepared_statements"))}
+        names = {
+            row.name: row.statement
+            for row in database.session.execute(text("SELECT name, statement FROM pg_prepared_statements"))
+        }
         database.session.rollback()
     ours = {name: sql for name, sql in names.items() if name.startswith("backoffice_read_")}
     assert any("statement_timestamp" in sql for sql in ours.values())
@@ -246,8 +275,11 @@ def test_a_prepared_read_survives_a_migration_of_its_columns(app, pg_admin_url):
         connection.execute(text(f"CREATE TABLE {table} (id integer PRIMARY KEY, v integer)"))
         connection.execute(text(f"INSERT INTO {table} VALUES (1, 41)"))
     try:
-        probe = select(literal_column("v").label("v")).select_from(text(table)).where(
-            literal_column("id") == bindparam("id", type_=Integer))
+        probe = (
+            select(literal_column("v").label("v"))
+            .select_from(text(table))
+            .where(literal_column("id") == bindparam("id", type_=Integer))
+        )
         database = app.extensions["database"]
         with app.app_context():
             assert database.read_one(probe, {"id": 1}) == {"v": 41}

@@ -1,15 +1,15 @@
 """The one error shape, from every kind of failure (design §3)."""
+
 import json
 
 import marshmallow as ma
 import pytest
-from flask.views import MethodView
-
 from backoffice_common.api import Blueprint, Schema, UtcDateTime
 from backoffice_common.config import CommonSettings
 from backoffice_common.errors import Conflict
 from backoffice_common.service import create_service_app
 from backoffice_common.testing.plugin import generate_signing_key
+from flask.views import MethodView
 
 
 class ThingSchema(Schema):
@@ -20,8 +20,12 @@ class ThingSchema(Schema):
 @pytest.fixture(scope="module")
 def client():
     key = generate_signing_key()
-    settings = CommonSettings(app_env="test", service_name="probe", jwt_public_keys=json.dumps({key.kid: key.public_pem}),
-                              database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none")
+    settings = CommonSettings(
+        app_env="test",
+        service_name="probe",
+        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
+        database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none",
+    )
     app, api = create_service_app(__name__, settings, title="probe")
     blp = Blueprint("things", __name__, url_prefix="/things")
 
@@ -41,9 +45,9 @@ def client():
 
 
 def test_any_unicode_text_postgresql_can_store_is_accepted(client):
-    name = "Zoë 摄影 \U0001F4F7 \u200b tab\t"  # an astral character is a surrogate *pair* in JSON: fine
+    name = "Zoë 摄影 \U0001f4f7 \u200b tab\t"  # an astral character is a surrogate *pair* in JSON: fine
     response = client.post("/things", data='{"name": "Zo\\u00eb \\ud83d\\udcf7"}', content_type="application/json")
-    assert response.status_code == 201 and response.json["name"] == "Zoë \U0001F4F7"
+    assert response.status_code == 201 and response.json["name"] == "Zoë \U0001f4f7"
     assert client.post("/things", json={"name": name}).json["name"] == name
 
 
@@ -53,20 +57,39 @@ def test_success_uses_camel_case_and_utc_millis(client):
     assert response.json == {"name": "a", "startsAt": "2026-04-08T12:00:00.123Z"}
 
 
-@pytest.mark.parametrize("kwargs, code, message, errors", [
-    ({"data": "{oops", "content_type": "application/json"}, 400, "The request body is not valid JSON.",
-     {"json": ["Invalid JSON body."]}),
-    ({"json": {"name": "a", "extra": 1}}, 422, "The request is invalid.", {"json": {"extra": ["Unknown field."]}}),
-    ({"json": {"name": "a", "startsAt": "2026-04-08T14:00:00"}}, 422, "The request is invalid.",
-     {"json": {"startsAt": ["Not a valid aware datetime."]}}),
-    ({"json": {"name": "taken"}}, 409, "That name is taken.", {}),
-    # PostgreSQL text cannot hold these; found by fuzzing: they were a 500 once they reached the database
-    ({"data": '{"name": "a\\u0000b"}', "content_type": "application/json"}, 422, "The request is invalid.",
-     {"json": {"name": ["Must not contain NUL or unpaired surrogate characters."]}}),
-    ({"data": '{"name": "a\\ud800b"}', "content_type": "application/json"}, 422, "The request is invalid.",
-     {"json": {"name": ["Must not contain NUL or unpaired surrogate characters."]}}),
-    ({"json": {"name": "boom"}}, 500, "Internal server error.", {}),
-])
+@pytest.mark.parametrize(
+    "kwargs, code, message, errors",
+    [
+        (
+            {"data": "{oops", "content_type": "application/json"},
+            400,
+            "The request body is not valid JSON.",
+            {"json": ["Invalid JSON body."]},
+        ),
+        ({"json": {"name": "a", "extra": 1}}, 422, "The request is invalid.", {"json": {"extra": ["Unknown field."]}}),
+        (
+            {"json": {"name": "a", "startsAt": "2026-04-08T14:00:00"}},
+            422,
+            "The request is invalid.",
+            {"json": {"startsAt": ["Not a valid aware datetime."]}},
+        ),
+        ({"json": {"name": "taken"}}, 409, "That name is taken.", {}),
+        # PostgreSQL text cannot hold these; found by fuzzing: they were a 500 once they reached the database
+        (
+            {"data": '{"name": "a\\u0000b"}', "content_type": "application/json"},
+            422,
+            "The request is invalid.",
+            {"json": {"name": ["Must not contain NUL or unpaired surrogate characters."]}},
+        ),
+        (
+            {"data": '{"name": "a\\ud800b"}', "content_type": "application/json"},
+            422,
+            "The request is invalid.",
+            {"json": {"name": ["Must not contain NUL or unpaired surrogate characters."]}},
+        ),
+        ({"json": {"name": "boom"}}, 500, "Internal server error.", {}),
+    ],
+)
 def test_failures_share_one_shape(client, kwargs, code, message, errors):
     response = client.post("/things", **kwargs)
     assert response.status_code == code
@@ -86,4 +109,3 @@ def test_unknown_route_and_method(client):
 def test_request_id_is_echoed_or_made(client):
     assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
     assert len(client.get("/healthz").headers["X-Request-ID"]) == 32
-

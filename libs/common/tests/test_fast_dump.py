@@ -1,4 +1,5 @@
 """Our Schema's shorter dump path gives exactly marshmallow's own output, whatever the field and the object."""
+
 import datetime as dt
 import decimal
 import uuid
@@ -7,10 +8,10 @@ from types import SimpleNamespace
 from unittest import mock
 
 import marshmallow as ma
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from backoffice_common import api
 from backoffice_common.api import Schema, UtcDateTime
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 class Ref(Schema):
@@ -51,16 +52,33 @@ def marshmallows_own(schema_class, obj, many=False, **options):
 texts = st.one_of(st.none(), st.text(max_size=5))
 uuids = st.one_of(st.none(), st.uuids())
 ref = st.fixed_dictionaries({"id": st.uuids(), "name": st.text(max_size=3)})
-moments = st.one_of(st.none(), st.datetimes(min_value=dt.datetime(2, 1, 1),  # UTC of year 1 at +02:00 underflows
-                                          timezones=st.just(dt.timezone(dt.timedelta(hours=2)))))
-record = st.fixed_dictionaries({}, optional={
-    "id": uuids, "name": texts, "count": st.one_of(st.none(), st.integers()), "ratio": st.floats(allow_nan=False),
-    "amount": st.decimals(allow_nan=False, allow_infinity=False, places=2),
-    "active": st.one_of(st.none(), st.booleans(), st.sampled_from(["true", "off", 0, 1, "maybe"])),
-    "created_at": moments, "owner": st.one_of(st.none(), ref), "refs": st.lists(ref, max_size=3),
-    "tags": st.lists(texts, max_size=3), "ids": st.lists(uuids, max_size=3),
-    "meta": st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
-    "other_name": texts, "with_default": st.integers(), "secret": texts})
+moments = st.one_of(
+    st.none(),
+    st.datetimes(
+        min_value=dt.datetime(2, 1, 1),  # UTC of year 1 at +02:00 underflows
+        timezones=st.just(dt.timezone(dt.timedelta(hours=2))),
+    ),
+)
+record = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": uuids,
+        "name": texts,
+        "count": st.one_of(st.none(), st.integers()),
+        "ratio": st.floats(allow_nan=False),
+        "amount": st.decimals(allow_nan=False, allow_infinity=False, places=2),
+        "active": st.one_of(st.none(), st.booleans(), st.sampled_from(["true", "off", 0, 1, "maybe"])),
+        "created_at": moments,
+        "owner": st.one_of(st.none(), ref),
+        "refs": st.lists(ref, max_size=3),
+        "tags": st.lists(texts, max_size=3),
+        "ids": st.lists(uuids, max_size=3),
+        "meta": st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+        "other_name": texts,
+        "with_default": st.integers(),
+        "secret": texts,
+    },
+)
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=200)
@@ -85,18 +103,27 @@ def test_sqlalchemy_rows_dump_as_marshmallow_dumps_them(item):
     from sqlalchemy.engine.result import SimpleResultMetaData
 
     item = {"count": 0, **item}  # a query selects its columns: none falls back to Row's own count()
-    row = Row(SimpleResultMetaData(list(item)), None, SimpleResultMetaData(list(item))._key_to_index,
-              tuple(item.values()))
+    row = Row(
+        SimpleResultMetaData(list(item)), None, SimpleResultMetaData(list(item))._key_to_index, tuple(item.values())
+    )
     assert Everything().dump(row) == marshmallows_own(Everything, row)
 
 
 def test_camel_case_keys_missing_keys_left_out_and_values_converted():
     when = dt.datetime(2026, 4, 8, 14, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     ident = uuid.UUID(int=1)
-    body = Everything().dump({"id": ident, "created_at": when, "count": 3, "owner": None,
-                              "amount": decimal.Decimal("1.50")})
-    assert body == {"id": str(ident), "createdAt": "2026-04-08T12:00:00.123Z", "count": 3, "owner": None,
-                    "amount": "1.50", "withDefault": 7, "computed": "computed"}
+    body = Everything().dump(
+        {"id": ident, "created_at": when, "count": 3, "owner": None, "amount": decimal.Decimal("1.50")}
+    )
+    assert body == {
+        "id": str(ident),
+        "createdAt": "2026-04-08T12:00:00.123Z",
+        "count": 3,
+        "owner": None,
+        "amount": "1.50",
+        "withDefault": 7,
+        "computed": "computed",
+    }
 
 
 def test_hooks_still_run():
@@ -127,7 +154,10 @@ class Narrowed(Schema):
 def test_narrowed_and_unusual_fields_dump_as_marshmallow_dumps_them():
     ref = {"id": uuid.UUID(int=1), "name": "n"}
     SHARED.dump(ref)  # the shared instance has dumped (and cached its plan) before the narrowed copies do
-    for obj in ({"only_id": ref, "refs_without_name": [ref, ref], "plucked": ref, "custom": "x", "items": ["a"]},
-                OrderedDict(only_id=ref, plucked=ref, items=["b"]), SimpleNamespace(only_id=ref, items=None)):
+    for obj in (
+        {"only_id": ref, "refs_without_name": [ref, ref], "plucked": ref, "custom": "x", "items": ["a"]},
+        OrderedDict(only_id=ref, plucked=ref, items=["b"]),
+        SimpleNamespace(only_id=ref, items=None),
+    ):
         assert Narrowed().dump(obj) == marshmallows_own(Narrowed, obj)
     assert Narrowed().dump({"only_id": ref, "items": []})["onlyId"] == {"id": str(ref["id"])}

@@ -1,12 +1,11 @@
 """The idioms every service shares (issue 10): one field error, one constraint mapping, one compensated unit of
 work, one internal-client factory, one way to reach a dependency, one clock."""
+
 import datetime as dt
 import json
 import uuid
 
 import pytest
-from sqlalchemy import text
-
 from backoffice_common.clock import utcnow
 from backoffice_common.config import CommonSettings
 from backoffice_common.db import UNIQUE_VIOLATION, change_elsewhere, constraint_errors, db, undo_on_rollback
@@ -14,13 +13,18 @@ from backoffice_common.errors import Conflict, ServiceUnavailable, Unprocessable
 from backoffice_common.internal import internal_client
 from backoffice_common.service import create_service_app, dependency, provide
 from backoffice_common.testing.plugin import generate_signing_key
+from sqlalchemy import text
 
 
 @pytest.fixture
 def app(pg_admin_url):
     key = generate_signing_key()
-    settings = CommonSettings(app_env="test", service_name="idioms", database_url=pg_admin_url,
-                              jwt_public_keys=json.dumps({key.kid: key.public_pem}))
+    settings = CommonSettings(
+        app_env="test",
+        service_name="idioms",
+        database_url=pg_admin_url,
+        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
+    )
     app, _api = create_service_app(__name__, settings, title="idioms")
     return app
 
@@ -113,11 +117,14 @@ def test_a_failing_commit_runs_the_undo(app, table):
     assert undone == ["peer restored"]
 
 
-@pytest.mark.parametrize("answer, undone", [
-    (Conflict("the email is taken there"), []),  # a clean refusal changed nothing there: nothing to undo
-    (ServiceUnavailable("no answer"), ["undo"]),  # it may have applied the change before the answer was lost
-    (None, ["undo"]),  # applied, then our own unit of work fails
-])
+@pytest.mark.parametrize(
+    "answer, undone",
+    [
+        (Conflict("the email is taken there"), []),  # a clean refusal changed nothing there: nothing to undo
+        (ServiceUnavailable("no answer"), ["undo"]),  # it may have applied the change before the answer was lost
+        (None, ["undo"]),  # applied, then our own unit of work fails
+    ],
+)
 def test_a_change_elsewhere_is_undone_unless_cleanly_refused(app, answer, undone):
     calls = []
 
@@ -146,14 +153,23 @@ def test_dependencies_are_reached_by_type(app):
 
 
 def test_internal_client_comes_from_the_settings():
-    settings = CommonSettings(app_env="test", service_name="commerce", projects_url="http://projects:8000/",
-                              internal_timeout_connect_s=0.5, internal_timeout_read_s=3)
+    settings = CommonSettings(
+        app_env="test",
+        service_name="commerce",
+        projects_url="http://projects:8000/",
+        internal_timeout_connect_s=0.5,
+        internal_timeout_read_s=3,
+    )
     client = internal_client(settings, "projects")
-    assert (client.base_url, client.name, client.caller, client.timeout) == ("http://projects:8000", "projects",
-                                                                            "commerce", (0.5, 3))
+    assert (client.base_url, client.name, client.caller, client.timeout) == (
+        "http://projects:8000",
+        "projects",
+        "commerce",
+        (0.5, 3),
+    )
     assert internal_client(settings, "auth", caller="commerce-worker").caller == "commerce-worker"
 
 
 def test_the_clock_is_utc_and_aware():
     now = utcnow()
-    assert now.tzinfo is dt.timezone.utc and abs((dt.datetime.now(dt.timezone.utc) - now).total_seconds()) < 1
+    assert now.tzinfo is dt.UTC and abs((dt.datetime.now(dt.UTC) - now).total_seconds()) < 1

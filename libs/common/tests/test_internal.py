@@ -1,12 +1,13 @@
 """Service tokens and the internal HTTP client against a real socket."""
+
 import http.server
 import threading
 import time
 
 import pytest
-
 from backoffice_common.errors import ServiceUnavailable, Unauthorized
 from backoffice_common.internal import InternalClient, make_service_token, verify_service_token
+
 from devstack import free_port
 
 
@@ -15,8 +16,9 @@ def test_service_token_round_trip():
     assert claims["iss"] == "auth" and claims["aud"] == "internal" and claims["exp"] - claims["iat"] == 300
 
 
-@pytest.mark.parametrize("token", [make_service_token("other" * 8, "auth"), make_service_token("s" * 40, "auth", ttl_s=3600),
-                                   "garbage"])
+@pytest.mark.parametrize(
+    "token", [make_service_token("other" * 8, "auth"), make_service_token("s" * 40, "auth", ttl_s=3600), "garbage"]
+)
 def test_bad_service_tokens(token):
     with pytest.raises(Unauthorized):
         verify_service_token(token, "s" * 40)

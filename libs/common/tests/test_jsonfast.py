@@ -1,4 +1,5 @@
 """orjson behind Flask's JSON provider gives what Flask's own provider gave; log records are JSON lines."""
+
 import dataclasses
 import datetime as dt
 import decimal
@@ -8,11 +9,11 @@ import logging
 import uuid
 
 import pytest
+from backoffice_common.jsonfast import JsonLineFormatter, OrjsonProvider
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
-from hypothesis import given, strategies as st
-
-from backoffice_common.jsonfast import JsonLineFormatter, OrjsonProvider
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 @dataclasses.dataclass
@@ -30,12 +31,12 @@ def providers():
 VALUES = {
     "plain": {"b": 1, "a": [1.5, None, True, "x"], "c": {"z": 0, "y": -3}},
     "unicode": {"name": "Zoë – 東京", "emoji": "📷"},
-    "datetime": {"at": dt.datetime(2026, 4, 8, 12, 0, 1, 123000, tzinfo=dt.timezone.utc)},
+    "datetime": {"at": dt.datetime(2026, 4, 8, 12, 0, 1, 123000, tzinfo=dt.UTC)},
     "date": {"on": dt.date(2026, 4, 8)},
     "uuid": {"id": uuid.UUID("7d0f5f9e-3a43-4f65-9a37-1c1f4d8a9a10")},
     "decimal": {"amount": decimal.Decimal("12.50")},
     "dataclass": {"point": Point(3, "p")},
-    "big int": {"n": 2 ** 80},
+    "big int": {"n": 2**80},
     "int keys": {1: "a", 2: "b"},
     "top-level list": [{"b": 2, "a": 1}],
 }
@@ -51,8 +52,11 @@ def test_keys_sorted_and_compact_like_flask(providers):
     fast, default, app = providers
     value = {"b": 1, "a": {"d": 2, "c": [1, 2]}}
     with app.app_context():
-        assert fast.response(value).get_data() == default.response(value).get_data() == (
-            b'{"a":{"c":[1,2],"d":2},"b":1}\n')
+        assert (
+            fast.response(value).get_data()
+            == default.response(value).get_data()
+            == (b'{"a":{"c":[1,2],"d":2},"b":1}\n')
+        )
     assert fast.response(value).mimetype == "application/json"
 
 
@@ -62,9 +66,13 @@ def test_unserializable_still_fails(providers):
         fast.dumps({"x": object()})
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text()
-                    | st.floats(allow_nan=False, allow_infinity=False),
-                    lambda children: st.lists(children) | st.dictionaries(st.text(), children), max_leaves=20))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=False, allow_infinity=False),
+        lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+        max_leaves=20,
+    )
+)
 def test_any_json_value_round_trips_like_flask(value):
     app = Flask(__name__)
     fast, default = OrjsonProvider(app), DefaultJSONProvider(app)
@@ -93,8 +101,11 @@ def _line(record_call) -> dict:
 
 
 def test_log_lines_carry_the_fields_and_extras():
-    entry = _line(lambda log: log.info("hello %s", "you", extra={"status": 200, "at": dt.date(2026, 1, 2),
-                                                                  "service": "auth", "request_id": "r1"}))
+    entry = _line(
+        lambda log: log.info(
+            "hello %s", "you", extra={"status": 200, "at": dt.date(2026, 1, 2), "service": "auth", "request_id": "r1"}
+        )
+    )
     assert entry["message"] == "hello you" and entry["level"] == "INFO"
     assert entry["service"] == "auth" and entry["request_id"] == "r1"
     assert entry["status"] == 200 and entry["at"] == "2026-01-02"

@@ -1,10 +1,10 @@
 """Every request writes one JSON access line with its request id — the same line whichever way it is written."""
+
 import io
 import json
 import logging
 
 import pytest
-
 from backoffice_common import logs
 from backoffice_common.config import CommonSettings
 from backoffice_common.service import create_service_app
@@ -14,8 +14,12 @@ from backoffice_common.testing.plugin import generate_signing_key
 @pytest.fixture
 def app_and_stream():
     key = generate_signing_key()
-    settings = CommonSettings(app_env="test", service_name="probe", jwt_public_keys=json.dumps({key.kid: key.public_pem}),
-                              database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none")
+    settings = CommonSettings(
+        app_env="test",
+        service_name="probe",
+        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
+        database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none",
+    )
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     app, _api = create_service_app(__name__, settings, title="probe")  # configures logging: our handler alone
@@ -36,8 +40,9 @@ def test_the_short_way_writes_what_logging_writes(app_and_stream, monkeypatch):
     client = app.test_client()
     root = logging.getLogger()
     direct_writes = []
-    monkeypatch.setattr(logs, "_write_access_line", lambda *a, original=logs._write_access_line: (
-        direct_writes.append(1), original(*a)))
+    monkeypatch.setattr(
+        logs, "_write_access_line", lambda *a, original=logs._write_access_line: (direct_writes.append(1), original(*a))
+    )
     other = logging.StreamHandler(io.StringIO())
     test_handlers = root.handlers[:]  # pytest's own capture handlers, besides ours
     try:
@@ -49,8 +54,11 @@ def test_the_short_way_writes_what_logging_writes(app_and_stream, monkeypatch):
         root.handlers[:] = test_handlers
     assert direct_writes == [1]
     direct, logged = _lines(stream)
-    assert set(direct) == set(logged) == {"time", "level", "logger", "message", "service", "request_id", "method",
-                                          "path", "status", "duration_ms"}
+    assert (
+        set(direct)
+        == set(logged)
+        == {"time", "level", "logger", "message", "service", "request_id", "method", "path", "status", "duration_ms"}
+    )
     for entry, request_id in ((direct, "req-1"), (logged, "req-2")):
         assert entry["request_id"] == request_id and entry["service"] == "probe"
         assert (entry["level"], entry["logger"], entry["message"]) == ("INFO", "access", "request")

@@ -1,23 +1,26 @@
 """Request metrics by route template and the scrape-time collectors (metrics.py), in one process; the multiprocess
 mode under gunicorn is the end-to-end suite's (tests/e2e/test_metrics.py)."""
+
 import json
 
 import pytest
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.parser import text_string_to_metric_families
-
 from backoffice_common.config import CommonSettings
 from backoffice_common.metrics import add_scrape_collector
 from backoffice_common.service import create_service_app
 from backoffice_common.testing.plugin import generate_signing_key
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.parser import text_string_to_metric_families
 
 
 @pytest.fixture(scope="module")
 def app():
     key = generate_signing_key()
-    settings = CommonSettings(app_env="test", service_name="probe",
-                              jwt_public_keys=json.dumps({key.kid: key.public_pem}),
-                              database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none")
+    settings = CommonSettings(
+        app_env="test",
+        service_name="probe",
+        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
+        database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none",
+    )
     app, _api = create_service_app(__name__, settings, title="probe")
 
     @app.get("/things/<int:number>")
@@ -31,16 +34,23 @@ def app():
 def scrape(app) -> dict:
     response = app.test_client().get("/metrics")
     assert response.status_code == 200 and response.content_type.startswith("text/plain; version=")
-    return {(sample.name, frozenset(sample.labels.items())): sample.value
-            for family in text_string_to_metric_families(response.get_data(as_text=True)) for sample in family.samples}
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.get_data(as_text=True))
+        for sample in family.samples
+    }
 
 
 def test_requests_are_counted_under_the_route_template_never_the_path(app):
     client = app.test_client()
-    counted = ("http_requests_total", frozenset({"method": "GET", "route": "/things/<int:number>",
-                                                "status": "200"}.items()))
-    timed = ("http_request_duration_seconds_count",
-             frozenset({"method": "GET", "route": "/things/<int:number>"}.items()))
+    counted = (
+        "http_requests_total",
+        frozenset({"method": "GET", "route": "/things/<int:number>", "status": "200"}.items()),
+    )
+    timed = (
+        "http_request_duration_seconds_count",
+        frozenset({"method": "GET", "route": "/things/<int:number>"}.items()),
+    )
     before = scrape(app)
     assert client.get("/things/41").status_code == 200
     assert client.get("/things/42").status_code == 200

@@ -1,19 +1,23 @@
 """What create_service_app sets up for every request, at the least cost."""
+
 import json
 
 import pytest
-from flask import session
-
 from backoffice_common.config import CommonSettings
 from backoffice_common.service import create_service_app
 from backoffice_common.testing.plugin import generate_signing_key
+from flask import session
 
 
 @pytest.fixture(scope="module")
 def app():
     key = generate_signing_key()
-    settings = CommonSettings(app_env="test", service_name="probe", jwt_public_keys=json.dumps({key.kid: key.public_pem}),
-                              database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none")
+    settings = CommonSettings(
+        app_env="test",
+        service_name="probe",
+        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
+        database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none",
+    )
     app, _api = create_service_app(__name__, settings, title="probe")
     seen = []
 

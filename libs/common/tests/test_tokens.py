@@ -1,4 +1,5 @@
 """Access-token verification: every fault a 401 in the common shape, and one token parse per request."""
+
 import base64
 import datetime as dt
 import json
@@ -7,13 +8,12 @@ import uuid
 
 import jwt
 import pytest
-from flask.views import MethodView
-
 from backoffice_common.api import Blueprint
 from backoffice_common.config import CommonSettings
 from backoffice_common.service import create_service_app
 from backoffice_common.testing.plugin import generate_signing_key, sign_access_token
-from backoffice_common.tokens import OPERATOR, AccessTokens, PHOTOGRAPHER, current_identity, roles_required
+from backoffice_common.tokens import OPERATOR, PHOTOGRAPHER, AccessTokens, current_identity, roles_required
+from flask.views import MethodView
 
 KEY = generate_signing_key(kid="k1")
 OTHER_KEY = generate_signing_key(kid="k2")  # also trusted: tokens are verified with the key their kid names
@@ -21,9 +21,12 @@ OTHER_KEY = generate_signing_key(kid="k2")  # also trusted: tokens are verified 
 
 @pytest.fixture(scope="module")
 def client():
-    settings = CommonSettings(app_env="test", service_name="probe",
-                              jwt_public_keys=json.dumps({KEY.kid: KEY.public_pem, OTHER_KEY.kid: OTHER_KEY.public_pem}),
-                              database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none")
+    settings = CommonSettings(
+        app_env="test",
+        service_name="probe",
+        jwt_public_keys=json.dumps({KEY.kid: KEY.public_pem, OTHER_KEY.kid: OTHER_KEY.public_pem}),
+        database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none",
+    )
     app, api = create_service_app(__name__, settings, title="probe")
     blp = Blueprint("probe", __name__, url_prefix="/probe")
 
@@ -125,7 +128,7 @@ def test_leeway_of_five_seconds(client):
 
 
 def _now():
-    return int(dt.datetime.now(dt.timezone.utc).timestamp())
+    return int(dt.datetime.now(dt.UTC).timestamp())
 
 
 BAD_TOKENS = {
@@ -135,12 +138,29 @@ BAD_TOKENS = {
     "signed by another key under our kid": lambda: sign_access_token(generate_signing_key(kid=KEY.kid)),
     "unknown kid": lambda: sign_access_token(generate_signing_key(kid="who-knows")),
     "no kid": lambda: jwt.encode({"sub": str(uuid.uuid4())}, KEY.private_pem, algorithm="RS256"),
-    "alg none": lambda: _b64({"alg": "none", "typ": "JWT", "kid": KEY.kid}) + "." + _b64(
-        {"sub": str(uuid.uuid4()), "operator_id": str(uuid.uuid4()), "role": "operator", "aud": "backoffice",
-         "iss": "backoffice-auth", "iat": _now(), "exp": _now() + 600, "jti": "x"}) + ".",
+    "alg none": lambda: (
+        _b64({"alg": "none", "typ": "JWT", "kid": KEY.kid})
+        + "."
+        + _b64(
+            {
+                "sub": str(uuid.uuid4()),
+                "operator_id": str(uuid.uuid4()),
+                "role": "operator",
+                "aud": "backoffice",
+                "iss": "backoffice-auth",
+                "iat": _now(),
+                "exp": _now() + 600,
+                "jti": "x",
+            }
+        )
+        + "."
+    ),
     "hs256 with the public key": lambda: jwt.encode(
         {"sub": str(uuid.uuid4()), "aud": "backoffice", "iss": "backoffice-auth", "exp": _now() + 600},
-        KEY.public_pem.encode()[:64], algorithm="HS256", headers={"kid": KEY.kid}),
+        KEY.public_pem.encode()[:64],
+        algorithm="HS256",
+        headers={"kid": KEY.kid},
+    ),
     "other audience": lambda: sign_access_token(KEY, audience="internal"),
     "other issuer": lambda: sign_access_token(KEY, issuer="someone-else"),
     "not yet valid": lambda: sign_access_token(KEY, nbf=_now() + 600),
@@ -160,8 +180,12 @@ BAD_TOKENS = {
 def test_bad_tokens_are_401_in_the_common_shape(client, case):
     response = _get(client, BAD_TOKENS[case]())
     assert response.status_code == 401
-    assert response.json == {"code": 401, "status": "Unauthorized", "message": "The access token is invalid.",
-                             "errors": {}}
+    assert response.json == {
+        "code": 401,
+        "status": "Unauthorized",
+        "message": "The access token is invalid.",
+        "errors": {},
+    }
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
@@ -172,14 +196,17 @@ def test_tampered_payload_is_401(client):
     assert _get(client, f"{head}.{_b64(claims)}.{signature}").status_code == 401
 
 
-@pytest.mark.parametrize("header, message", [
-    (None, "Missing bearer token."),
-    ("", "Missing bearer token."),
-    ("Basic dXNlcjpwYXNz", "Missing bearer token."),
-    ("bearer abc", "Missing bearer token."),  # the scheme is matched as flask-jwt-extended matched it
-    ("Bearer", "The access token is invalid."),
-    ("Bearer a b", "The access token is invalid."),
-])
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        (None, "Missing bearer token."),
+        ("", "Missing bearer token."),
+        ("Basic dXNlcjpwYXNz", "Missing bearer token."),
+        ("bearer abc", "Missing bearer token."),  # the scheme is matched as flask-jwt-extended matched it
+        ("Bearer", "The access token is invalid."),
+        ("Bearer a b", "The access token is invalid."),
+    ],
+)
 def test_missing_or_malformed_header_is_401(client, header, message):
     response = client.get("/probe", headers={} if header is None else {"Authorization": header})
     assert response.status_code == 401
@@ -196,4 +223,5 @@ def test_roles(client):
     assert _get(client, sign_access_token(KEY, role="photographer")).status_code == 403
     assert _get(client, sign_access_token(KEY, role="participant")).json["code"] == 403
     assert _get(client, sign_access_token(KEY, role="photographer"), path="/probe/either").json == {
-        "role": "photographer"}
+        "role": "photographer"
+    }

@@ -1,13 +1,13 @@
 """Strict analytics filters (issue 9 item 11): each filter once, nothing unknown — parsed as the view parses them."""
+
 import uuid
 
 import pytest
+from analytics_service.analytics.schemas import REPEATED, AnalyticsQueryArgsSchema
 from flask import Flask
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import UnprocessableEntity
-
-from analytics_service.analytics.schemas import REPEATED, AnalyticsQueryArgsSchema
 
 A, B = uuid.uuid4(), uuid.uuid4()
 
@@ -17,18 +17,22 @@ def _parse(query: str):
         return FlaskParser().parse(AnalyticsQueryArgsSchema(), location="query", unknown=RAISE)
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("", {"project_ids": None, "photographer_ids": None}),
-    (f"projectIds={A}", {"project_ids": [A], "photographer_ids": None}),
-    (f"projectIds={A},{B}&photographerIds=", {"project_ids": [A, B], "photographer_ids": None}),
-    (f"photographerIds={B}%2C%20{A}", {"project_ids": None, "photographer_ids": [B, A]}),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("", {"project_ids": None, "photographer_ids": None}),
+        (f"projectIds={A}", {"project_ids": [A], "photographer_ids": None}),
+        (f"projectIds={A},{B}&photographerIds=", {"project_ids": [A, B], "photographer_ids": None}),
+        (f"photographerIds={B}%2C%20{A}", {"project_ids": None, "photographer_ids": [B, A]}),
+    ],
+)
 def test_the_documented_forms(query, expected):
     assert _parse(query) == expected
 
 
-@pytest.mark.parametrize("query", [f"projectIds={A}&projectIds={B}", f"projectIds={A}&projectIds={A}",
-                                   f"projectIds=&projectIds={A}"])
+@pytest.mark.parametrize(
+    "query", [f"projectIds={A}&projectIds={B}", f"projectIds={A}&projectIds={A}", f"projectIds=&projectIds={A}"]
+)
 def test_a_repeated_filter_is_refused(query):
     with pytest.raises(UnprocessableEntity) as refused:
         _parse(query)

@@ -1,33 +1,51 @@
 """The composition rules of GET /v1/analytics (design §7), without HTTP."""
+
 import uuid
 
 import pytest
-from marshmallow import ValidationError
-
 from analytics_service.analytics.rules import NO_SALES, compose, operator_analytics
 from analytics_service.analytics.schemas import AnalyticsQueryArgsSchema, AnalyticsSchema
+from marshmallow import ValidationError
 
 A, B, C = (str(uuid.uuid4()) for _ in range(3))
 
 PROJECTS = {
     "projects": [{"id": A, "name": "Alpha"}, {"id": B, "name": "Beta"}, {"id": C, "name": "Gamma"}],
-    "membersEnrolled": 12, "invited": 30, "photosUploaded": 400, "usersTagged": 9,
-    "photosByPhotographer": [{"photographerId": str(uuid.uuid4()), "name": "Ann", "photoCount": 300},
-                             {"photographerId": str(uuid.uuid4()), "name": "Bob", "photoCount": 100}],
+    "membersEnrolled": 12,
+    "invited": 30,
+    "photosUploaded": 400,
+    "usersTagged": 9,
+    "photosByPhotographer": [
+        {"photographerId": str(uuid.uuid4()), "name": "Ann", "photoCount": 300},
+        {"photographerId": str(uuid.uuid4()), "name": "Bob", "photoCount": 100},
+    ],
 }
-COMMERCE = {"purchasesMade": 5, "revenueInCents": 7000, "buyers": 4,
-            "projects": [{"projectId": B, "purchasesMade": 4, "revenueInCents": 6000},
-                         {"projectId": C, "purchasesMade": 1, "revenueInCents": 1000}]}
+COMMERCE = {
+    "purchasesMade": 5,
+    "revenueInCents": 7000,
+    "buyers": 4,
+    "projects": [
+        {"projectId": B, "purchasesMade": 4, "revenueInCents": 6000},
+        {"projectId": C, "purchasesMade": 1, "revenueInCents": 1000},
+    ],
+}
 
 
 def test_compose_fills_every_contract_figure():
     assert AnalyticsSchema().dump(compose(PROJECTS, COMMERCE)) == {
-        "kpis": {"membersEnrolled": 12, "revenueInCents": 7000, "photosUploaded": 400, "usersTagged": 9,
-                 "purchasesMade": 5},
+        "kpis": {
+            "membersEnrolled": 12,
+            "revenueInCents": 7000,
+            "photosUploaded": 400,
+            "usersTagged": 9,
+            "purchasesMade": 5,
+        },
         "photosByPhotographer": [{"name": "Ann", "photoCount": 300}, {"name": "Bob", "photoCount": 100}],
-        "revenueByProject": [{"projectName": "Beta", "purchasesMade": 4, "revenueInCents": 6000},
-                             {"projectName": "Gamma", "purchasesMade": 1, "revenueInCents": 1000},
-                             {"projectName": "Alpha", "purchasesMade": 0, "revenueInCents": 0}],
+        "revenueByProject": [
+            {"projectName": "Beta", "purchasesMade": 4, "revenueInCents": 6000},
+            {"projectName": "Gamma", "purchasesMade": 1, "revenueInCents": 1000},
+            {"projectName": "Alpha", "purchasesMade": 0, "revenueInCents": 0},
+        ],
         "conversionFunnel": {"invited": 30, "enrolled": 12, "tagged": 9, "purchased": 4},
     }
 
@@ -46,12 +64,22 @@ def test_commerce_is_asked_about_exactly_the_scope_and_not_at_all_when_it_is_emp
         return COMMERCE
 
     operator_id, photographers = uuid.uuid4(), [uuid.uuid4()]
-    operator_analytics(projects_stats=lambda *_: PROJECTS, commerce_stats=commerce, operator_id=operator_id,
-                       project_ids=None, photographer_ids=photographers)
+    operator_analytics(
+        projects_stats=lambda *_: PROJECTS,
+        commerce_stats=commerce,
+        operator_id=operator_id,
+        project_ids=None,
+        photographer_ids=photographers,
+    )
     assert asked == [(operator_id, [A, B, C], photographers)]
     empty = {**PROJECTS, "projects": []}
-    body = operator_analytics(projects_stats=lambda *_: empty, commerce_stats=commerce, operator_id=operator_id,
-                              project_ids=[uuid.uuid4()], photographer_ids=None)
+    body = operator_analytics(
+        projects_stats=lambda *_: empty,
+        commerce_stats=commerce,
+        operator_id=operator_id,
+        project_ids=[uuid.uuid4()],
+        photographer_ids=None,
+    )
     assert len(asked) == 1 and body.revenue_by_project == []
 
 

@@ -1,4 +1,5 @@
 """Plain functions that make rows, each with defaults a test overrides by keyword."""
+
 import uuid
 
 from auth_service.models import Account, OperatorProfile, Participant
@@ -11,8 +12,17 @@ def _email(kind: str) -> str:
 def make_operator(session, **overrides) -> Account:
     operator_id = overrides.pop("id", None) or uuid.uuid4()
     profile = overrides.pop("profile", None) or OperatorProfile(timezone="UTC", currency="EUR", locale="en")
-    account = Account(**{"id": operator_id, "operator_id": operator_id, "role": "operator", "name": "Studio",
-                         "email": _email("op"), "password_hash": "x", **overrides})
+    account = Account(
+        **{
+            "id": operator_id,
+            "operator_id": operator_id,
+            "role": "operator",
+            "name": "Studio",
+            "email": _email("op"),
+            "password_hash": "x",
+            **overrides,
+        }
+    )
     account.profile = profile
     session.add(account)
     session.flush()
@@ -20,8 +30,16 @@ def make_operator(session, **overrides) -> Account:
 
 
 def make_photographer(session, operator: Account, **overrides) -> Account:
-    account = Account(**{"operator_id": operator.id, "role": "photographer", "name": "Pat", "email": _email("ph"),
-                         "password_hash": "x", **overrides})
+    account = Account(
+        **{
+            "operator_id": operator.id,
+            "role": "photographer",
+            "name": "Pat",
+            "email": _email("ph"),
+            "password_hash": "x",
+            **overrides,
+        }
+    )
     session.add(account)
     session.flush()
     return account

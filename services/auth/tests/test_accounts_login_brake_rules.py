@@ -1,20 +1,21 @@
 """The login brake per email (issue 9 item 9), as functions on the real database."""
+
 import datetime as dt
 import threading
 import uuid
 from contextlib import contextmanager
 
 import pytest
+from auth_service.accounts import login_brake
+from auth_service.accounts import rules as accounts
+from auth_service.accounts.login_brake import LoginBrake
+from auth_service.models import LoginFailure
+from backoffice_common.errors import TooManyRequests, Unauthorized
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from auth_service.models import LoginFailure
-from auth_service.accounts import login_brake, rules as accounts
-from auth_service.accounts.login_brake import LoginBrake
-from backoffice_common.errors import TooManyRequests, Unauthorized
-
 BRAKE = LoginBrake(max_failures=3, window=dt.timedelta(minutes=15))
-NOW = dt.datetime(2026, 5, 1, 12, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 5, 1, 12, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -25,10 +26,12 @@ def unit_of_work(app, db_session):
 @pytest.fixture
 def attempt(unit_of_work):
     """``attempt(email, now=NOW, times=1)``: take login attempts as the login does, each in its own unit of work."""
+
     def take(email, now=NOW, times=1):
         for _ in range(times):
             with unit_of_work() as session:
                 login_brake.take_attempt(session=session, brake=BRAKE, email=email, now=now)
+
     return take
 
 
@@ -38,8 +41,9 @@ def _row(session, email):
 
 
 def _log_in(unit_of_work, passwords, email, password, now=NOW):
-    return accounts.log_in(unit_of_work=unit_of_work, passwords=passwords, brake=BRAKE, now=now, email=email,
-                           password=password)
+    return accounts.log_in(
+        unit_of_work=unit_of_work, passwords=passwords, brake=BRAKE, now=now, email=email, password=password
+    )
 
 
 def test_attempts_count_within_the_window_started_by_the_first(db_session, attempt):
@@ -83,8 +87,9 @@ def test_an_attempt_purges_finished_windows_of_other_emails(db_session, attempt)
 
 
 def test_log_in_brakes_right_and_wrong_passwords_alike(db_session, passwords, unit_of_work):
-    accounts.register_operator(session=db_session, passwords=passwords, name="A", email="a@example.com",
-                               password="password-1")
+    accounts.register_operator(
+        session=db_session, passwords=passwords, name="A", email="a@example.com", password="password-1"
+    )
     for email in ("a@example.com", "unknown@example.com"):
         for _ in range(3):
             with pytest.raises(Unauthorized):
@@ -98,8 +103,9 @@ def test_log_in_brakes_right_and_wrong_passwords_alike(db_session, passwords, un
 
 
 def test_a_successful_login_resets_the_count(db_session, passwords, unit_of_work):
-    accounts.register_operator(session=db_session, passwords=passwords, name="A", email="a@example.com",
-                               password="password-1")
+    accounts.register_operator(
+        session=db_session, passwords=passwords, name="A", email="a@example.com", password="password-1"
+    )
     for _ in range(2):
         with pytest.raises(Unauthorized):
             _log_in(unit_of_work, passwords, "a@example.com", "wrong-password")
@@ -116,10 +122,12 @@ def test_a_failed_login_leaves_its_attempt_counted(db_session, passwords, unit_o
 
 def _on_the_engine(engine):
     """A unit-of-work factory on the real engine (real commits: what concurrent requests see of each other)."""
+
     @contextmanager
     def unit():
         with Session(engine, expire_on_commit=False) as session, session.begin():
             yield session
+
     return unit
 
 
@@ -157,8 +165,7 @@ def test_concurrent_attempts_all_count(app):
     def take():
         for _ in range(5):
             with unit() as session:
-                login_brake.take_attempt(session=session, brake=brake, email=email,
-                                         now=dt.datetime.now(dt.timezone.utc))
+                login_brake.take_attempt(session=session, brake=brake, email=email, now=dt.datetime.now(dt.UTC))
 
     try:
         assert _concurrently(threads, take)[1] == []
@@ -176,8 +183,14 @@ def test_concurrent_wrong_passwords_get_no_more_guesses_than_the_brake_allows(ap
 
     def guess():
         try:
-            accounts.log_in(unit_of_work=unit, passwords=passwords, brake=BRAKE, email=email,
-                            password="wrong-password", now=dt.datetime.now(dt.timezone.utc))
+            accounts.log_in(
+                unit_of_work=unit,
+                passwords=passwords,
+                brake=BRAKE,
+                email=email,
+                password="wrong-password",
+                now=dt.datetime.now(dt.UTC),
+            )
         except (Unauthorized, TooManyRequests) as answer:
             return answer.status_code
 

@@ -1,9 +1,10 @@
 """Health checks, and a database that is down: 503 quickly, never a hang or a 500."""
+
 import time
 
 import pytest
-
 from auth_service.app import create_app
+
 from devstack import free_port
 
 
@@ -26,16 +27,21 @@ def test_database_down_is_503_everywhere(app_without_database, make_token):
     assert ready.status_code == 503 and ready.json["code"] == 503
     login = client.post("/v1/auth/login", json={"email": "a@example.com", "password": "password-1"})
     assert login.status_code == 503
-    assert login.json == {"code": 503, "status": "Service Unavailable",
-                          "message": "The database is unavailable; try again shortly.", "errors": {}}
+    assert login.json == {
+        "code": 503,
+        "status": "Service Unavailable",
+        "message": "The database is unavailable; try again shortly.",
+        "errors": {},
+    }
     me = client.get("/v1/operators/me", headers={"Authorization": f"Bearer {make_token()}"})
     assert me.status_code == 503
     assert time.monotonic() - started < 10
 
 
 def test_register_then_profile_via_the_app(client):
-    response = client.post("/v1/auth/register",
-                           json={"name": "A", "email": "unit@example.com", "password": "password-1"})
+    response = client.post(
+        "/v1/auth/register", json={"name": "A", "email": "unit@example.com", "password": "password-1"}
+    )
     assert response.status_code == 201
     me = client.get("/v1/operators/me", headers={"Authorization": f"Bearer {response.json['token']}"})
     assert me.status_code == 200 and me.json["email"] == "unit@example.com"

@@ -1,8 +1,8 @@
 """GET /v1/operators/me and the internal operator card: one prebuilt statement, the operator's own row only."""
+
 import uuid
 
 import pytest
-
 from auth_service.models import Account
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
@@ -10,8 +10,10 @@ from backoffice_common.internal import make_service_token
 
 @pytest.fixture
 def operator(client):
-    response = client.post("/v1/auth/register", json={"name": "Lumen", "email": "me@example.com",
-                                                      "password": "password-1", "timezone": "Europe/Paris"})
+    response = client.post(
+        "/v1/auth/register",
+        json={"name": "Lumen", "email": "me@example.com", "password": "password-1", "timezone": "Europe/Paris"},
+    )
     return response.json["token"]
 
 
@@ -30,8 +32,9 @@ def test_me_of_an_unknown_operator_is_404(client, make_token):
 
 def test_a_photographer_is_no_operator(client, db_session, operator, make_token):
     me = client.get("/v1/operators/me", headers={"Authorization": f"Bearer {operator}"}).json
-    photographer = Account(role="photographer", operator_id=uuid.UUID(me["id"]), name="P", email="p@example.com",
-                           password_hash="x")
+    photographer = Account(
+        role="photographer", operator_id=uuid.UUID(me["id"]), name="P", email="p@example.com", password_hash="x"
+    )
     db_session.add(photographer)
     db_session.flush()
     headers = {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'projects')}"}
@@ -48,9 +51,15 @@ def test_operator_card(client, operator):
 
 def test_patch_answers_what_get_shows(client, operator):
     headers = {"Authorization": f"Bearer {operator}"}
-    patched = client.patch("/v1/operators/me", headers=headers, json={
-        "name": "Lumen II", "locale": "fr_ca", "address": {"line1": "1 rue", "city": "Paris", "country": "FR"}})
+    patched = client.patch(
+        "/v1/operators/me",
+        headers=headers,
+        json={"name": "Lumen II", "locale": "fr_ca", "address": {"line1": "1 rue", "city": "Paris", "country": "FR"}},
+    )
     assert patched.status_code == 200
     assert patched.json == client.get("/v1/operators/me", headers=headers).json
     assert (patched.json["name"], patched.json["locale"], patched.json["address"]["country"]) == (
-        "Lumen II", "fr-CA", "FR")
+        "Lumen II",
+        "fr-CA",
+        "FR",
+    )

@@ -1,18 +1,19 @@
 """Issue 9 item 13 as a rule: an operator's currency is fixed once commerce holds a purchase of theirs (revenue
 would add amounts in two currencies); other fields stay patchable, and commerce is asked only when the
 currency would change."""
-import pytest
 
-from auth_service.models import OperatorProfile
+import pytest
 from auth_service.accounts import rules as accounts
+from auth_service.models import OperatorProfile
 from auth_service.operators import rules as profiles
 from backoffice_common.errors import Conflict, ServiceUnavailable
 
 
 @pytest.fixture
 def operator(db_session, passwords):
-    return accounts.register_operator(session=db_session, passwords=passwords, name="A", email="a@example.com",
-                                      password="password-1")
+    return accounts.register_operator(
+        session=db_session, passwords=passwords, name="A", email="a@example.com", password="password-1"
+    )
 
 
 class Commerce:
@@ -29,8 +30,9 @@ class Commerce:
 
 
 def _update(db_session, operator, commerce, **changes):
-    return profiles.update_operator(session=db_session, operator_id=operator.id, changes=changes,
-                                    has_purchases=commerce)
+    return profiles.update_operator(
+        session=db_session, operator_id=operator.id, changes=changes, has_purchases=commerce
+    )
 
 
 def test_a_new_currency_once_there_are_purchases_is_409_and_changes_nothing(db_session, operator):

@@ -1,4 +1,5 @@
 from auth_service.participants import rules as participants
+
 from services.auth.tests.factories import make_participant
 
 
@@ -12,5 +13,6 @@ def test_participant_signup_is_idempotent(db_session):
 def test_lookup_says_which_emails_are_participants(db_session):
     make_participant(db_session, email="g@example.com")
     assert participants.lookup(session=db_session, emails=["g@example.com", "h@example.com"]).registered == [
-        "g@example.com"]
+        "g@example.com"
+    ]
     assert participants.lookup(session=db_session, emails=[]).registered == []

@@ -1,5 +1,4 @@
 from backoffice_common.migrations import run_migrations
-
 from commerce_service.config import Settings
 from commerce_service.models import Base
 

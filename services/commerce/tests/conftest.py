@@ -10,12 +10,6 @@ from types import SimpleNamespace
 
 import pytest
 import requests
-from sqlalchemy import create_engine, delete
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
-
 from auth_service import models as auth_models
 from auth_service.app import create_app as create_auth_app
 from auth_service.config import Settings as AuthSettings
@@ -25,11 +19,17 @@ from backoffice_common.testing.plugin import create_migrated_database
 from commerce_service.app import create_app
 from commerce_service.clients.projects import ProjectRef, ProjectsClient
 from commerce_service.config import Settings
-from devstack import free_port
-from devstack.faults import TcpProxy
 from projects_service import models as projects_models
 from projects_service.app import create_app as create_projects_app
 from projects_service.config import Settings as ProjectsSettings
+from sqlalchemy import create_engine, delete
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from devstack import free_port
+from devstack.faults import TcpProxy
 from services.commerce.tests import factories as FACTORIES
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
@@ -60,26 +60,40 @@ class ProjectsService:
     def add(self, operator_id: uuid.UUID, name: str = "Summer Gala", status: str = "live") -> ProjectRef:
         project = ProjectRef(id=uuid.uuid4(), operator_id=operator_id, name=name, status=status)
         with Session(self.engine) as session, session.begin():
-            session.add(projects_models.Project(id=project.id, operator_id=operator_id, name=name, status=status,
-                                                type="private"))
+            session.add(
+                projects_models.Project(
+                    id=project.id, operator_id=operator_id, name=name, status=status, type="private"
+                )
+            )
         self.created.append(project.id)
         return project
 
     def add_member(self, project_id: uuid.UUID, participant_id: uuid.UUID) -> None:
         with Session(self.engine) as session, session.begin():
-            session.add(projects_models.Member(project_id=project_id, participant_id=participant_id,
-                                               email=f"{participant_id}@example.com"))
+            session.add(
+                projects_models.Member(
+                    project_id=project_id, participant_id=participant_id, email=f"{participant_id}@example.com"
+                )
+            )
 
     def add_photos(self, project_id: uuid.UUID, photographer_id: uuid.UUID, count: int = 1) -> list[uuid.UUID]:
         """``count`` ready photos of the project by this photographer (checkout needs no roster entry)."""
         ids = [uuid.uuid4() for _ in range(count)]
         with Session(self.engine) as session, session.begin():
             operator_id = session.get(projects_models.Project, project_id).operator_id
-            session.add_all(projects_models.Photo(
-                id=photo_id, project_id=project_id, photographer_id=photographer_id,
-                object_key=f"operators/{operator_id}/projects/{project_id}/photos/{photo_id}/photo.jpg",
-                filename="photo.jpg", content_type="image/jpeg", size_bytes=1024, status="ready")
-                for photo_id in ids)
+            session.add_all(
+                projects_models.Photo(
+                    id=photo_id,
+                    project_id=project_id,
+                    photographer_id=photographer_id,
+                    object_key=f"operators/{operator_id}/projects/{project_id}/photos/{photo_id}/photo.jpg",
+                    filename="photo.jpg",
+                    content_type="image/jpeg",
+                    size_bytes=1024,
+                    status="ready",
+                )
+                for photo_id in ids
+            )
         return ids
 
     def rename(self, project_id: uuid.UUID, name: str) -> None:
@@ -121,11 +135,23 @@ class AuthService:
     def add_operator(self, operator_id: uuid.UUID, currency: str = "EUR") -> None:
         """An operator account and its profile charging in ``currency`` (an existing one's currency is updated)."""
         with self.engine.begin() as connection:
-            connection.execute(insert(auth_models.Account).values(
-                id=operator_id, role="operator", operator_id=operator_id, name="Olga Operator",
-                email=f"{operator_id}@example.com", password_hash="!").on_conflict_do_nothing(index_elements=["id"]))
-            connection.execute(insert(auth_models.OperatorProfile).values(account_id=operator_id, currency=currency)
-                               .on_conflict_do_update(index_elements=["account_id"], set_={"currency": currency}))
+            connection.execute(
+                insert(auth_models.Account)
+                .values(
+                    id=operator_id,
+                    role="operator",
+                    operator_id=operator_id,
+                    name="Olga Operator",
+                    email=f"{operator_id}@example.com",
+                    password_hash="!",
+                )
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
+            connection.execute(
+                insert(auth_models.OperatorProfile)
+                .values(account_id=operator_id, currency=currency)
+                .on_conflict_do_update(index_elements=["account_id"], set_={"currency": currency})
+            )
 
 
 @pytest.fixture(scope="session")
@@ -133,9 +159,12 @@ def stripe_api_base(tmp_path_factory):
     """localstripe, the stateful Stripe fake, on a free loopback port for the whole session."""
     port = free_port()
     state = tmp_path_factory.mktemp("localstripe") / "state.pickle"
-    process = subprocess.Popen([sys.executable, "-m", "devstack.localstripe", "--port", str(port),
-                                "--state", str(state)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devstack.localstripe", "--port", str(port), "--state", str(state)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -167,20 +196,39 @@ def peers(pg_admin_url, signing_key):
     projects_server, projects_thread = _serve()
     auth_server, auth_thread = _serve()
     proxy = TcpProxy(free_port(), projects_server.port).start()
-    projects_server.app = create_projects_app(ProjectsSettings(
-        app_env="test", database_url=projects_url, internal_token_secret=INTERNAL_TOKEN_SECRET,
-        jwt_public_keys=public_keys, auth_url=f"http://127.0.0.1:{auth_server.port}"))
-    auth_server.app = create_auth_app(AuthSettings(
-        app_env="test", database_url=auth_url, internal_token_secret=INTERNAL_TOKEN_SECRET,
-        jwt_public_keys=public_keys, jwt_private_key=signing_key.private_pem, jwt_key_id=signing_key.kid,
-        argon2_time_cost=1, argon2_memory_kib=1024, projects_url=f"http://127.0.0.1:{projects_server.port}"))
+    projects_server.app = create_projects_app(
+        ProjectsSettings(
+            app_env="test",
+            database_url=projects_url,
+            internal_token_secret=INTERNAL_TOKEN_SECRET,
+            jwt_public_keys=public_keys,
+            auth_url=f"http://127.0.0.1:{auth_server.port}",
+        )
+    )
+    auth_server.app = create_auth_app(
+        AuthSettings(
+            app_env="test",
+            database_url=auth_url,
+            internal_token_secret=INTERNAL_TOKEN_SECRET,
+            jwt_public_keys=public_keys,
+            jwt_private_key=signing_key.private_pem,
+            jwt_key_id=signing_key.kid,
+            argon2_time_cost=1,
+            argon2_memory_kib=1024,
+            projects_url=f"http://127.0.0.1:{projects_server.port}",
+        )
+    )
     projects_thread.start()
     auth_thread.start()
     projects_engine, auth_engine = create_engine(projects_url), create_engine(auth_url)
-    yield SimpleNamespace(projects_url=f"http://127.0.0.1:{proxy.listen_port}",
-                          auth_url=f"http://127.0.0.1:{auth_server.port}",
-                          projects_proxy=proxy, projects_engine=projects_engine, auth_engine=auth_engine,
-                          projects_app=projects_server.app)
+    yield SimpleNamespace(
+        projects_url=f"http://127.0.0.1:{proxy.listen_port}",
+        auth_url=f"http://127.0.0.1:{auth_server.port}",
+        projects_proxy=proxy,
+        projects_engine=projects_engine,
+        auth_engine=auth_engine,
+        projects_app=projects_server.app,
+    )
     proxy.stop()
     for server in (projects_server, auth_server):
         server.shutdown()
@@ -193,11 +241,19 @@ def peers(pg_admin_url, signing_key):
 
 @pytest.fixture(scope="session")
 def app(database_url, signing_key, stripe_api_base, peers):
-    return create_app(Settings(app_env="test", database_url=database_url, projects_url=peers.projects_url,
-                               auth_url=peers.auth_url, internal_token_secret=INTERNAL_TOKEN_SECRET,
-                               stripe_api_base=stripe_api_base, stripe_secret_key="sk_test_unit",
-                               stripe_webhook_secret=STRIPE_WEBHOOK_SECRET,
-                               jwt_public_keys=json.dumps({signing_key.kid: signing_key.public_pem})))
+    return create_app(
+        Settings(
+            app_env="test",
+            database_url=database_url,
+            projects_url=peers.projects_url,
+            auth_url=peers.auth_url,
+            internal_token_secret=INTERNAL_TOKEN_SECRET,
+            stripe_api_base=stripe_api_base,
+            stripe_secret_key="sk_test_unit",
+            stripe_webhook_secret=STRIPE_WEBHOOK_SECRET,
+            jwt_public_keys=json.dumps({signing_key.kid: signing_key.public_pem}),
+        )
+    )
 
 
 @pytest.fixture

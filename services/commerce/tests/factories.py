@@ -4,14 +4,14 @@ client says, not on the peer's database — the end-to-end suite covers the real
 
 Loaded by conftest, which hands these out as fixtures (``--import-mode=importlib`` puts no test folder on the path).
 """
+
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.orm import Session
-
 from commerce_service.clients.projects import CheckoutFacts, ProjectRef
 from commerce_service.models import Discount, PricingRule, PromoCode, Purchase, PurchaseItem
+from sqlalchemy.orm import Session
 
 
 class StandInProjects:
@@ -46,30 +46,51 @@ class StandInProjects:
     def get_project(self, project_id: uuid.UUID) -> ProjectRef | None:
         return self.projects.get(project_id)
 
-    def checkout_facts(self, project_id: uuid.UUID, participant_id: uuid.UUID,
-                       photo_ids: list[uuid.UUID]) -> CheckoutFacts | None:
+    def checkout_facts(
+        self, project_id: uuid.UUID, participant_id: uuid.UUID, photo_ids: list[uuid.UUID]
+    ) -> CheckoutFacts | None:
         project = self.projects.get(project_id)
         if project is None:
             return None
         ready = self.photos[project_id]
-        return CheckoutFacts(project=project, member=(project_id, participant_id) in self.members,
-                             photographers={photo_id: ready[photo_id] for photo_id in photo_ids if photo_id in ready})
+        return CheckoutFacts(
+            project=project,
+            member=(project_id, participant_id) in self.members,
+            photographers={photo_id: ready[photo_id] for photo_id in photo_ids if photo_id in ready},
+        )
 
     def forget(self, project_id: uuid.UUID) -> None:
         pass  # nothing cached
 
 
 def make_pricing_rule(session: Session, **overrides) -> PricingRule:
-    rule = PricingRule(**{"id": uuid.uuid4(), "operator_id": uuid.uuid4(), "project_id": None,
-                          "price_per_photo_cents": 500, "is_active": True, **overrides})
+    rule = PricingRule(
+        **{
+            "id": uuid.uuid4(),
+            "operator_id": uuid.uuid4(),
+            "project_id": None,
+            "price_per_photo_cents": 500,
+            "is_active": True,
+            **overrides,
+        }
+    )
     session.add(rule)
     session.flush()
     return rule
 
 
 def make_discount(session: Session, **overrides) -> Discount:
-    discount = Discount(**{"id": uuid.uuid4(), "operator_id": uuid.uuid4(), "name": "Ten off", "type": "percentage",
-                           "value": 10, "is_active": True, **overrides})
+    discount = Discount(
+        **{
+            "id": uuid.uuid4(),
+            "operator_id": uuid.uuid4(),
+            "name": "Ten off",
+            "type": "percentage",
+            "value": 10,
+            "is_active": True,
+            **overrides,
+        }
+    )
     session.add(discount)
     session.flush()
     return discount
@@ -79,28 +100,58 @@ def make_promo_code(session: Session, **overrides) -> PromoCode:
     if "discount_id" not in overrides:
         operator_id = overrides.setdefault("operator_id", uuid.uuid4())
         overrides["discount_id"] = make_discount(session, operator_id=operator_id).id
-    promo_code = PromoCode(**{"id": uuid.uuid4(), "operator_id": uuid.uuid4(), "code": "TEN", "times_used": 0,
-                              "is_active": True, **overrides})
+    promo_code = PromoCode(
+        **{
+            "id": uuid.uuid4(),
+            "operator_id": uuid.uuid4(),
+            "code": "TEN",
+            "times_used": 0,
+            "is_active": True,
+            **overrides,
+        }
+    )
     session.add(promo_code)
     session.flush()
     return promo_code
 
 
-def make_purchase(session: Session, *, shares: list[int] | None = None, photographer_id: uuid.UUID | None = None,
-                  **overrides) -> Purchase:
+def make_purchase(
+    session: Session, *, shares: list[int] | None = None, photographer_id: uuid.UUID | None = None, **overrides
+) -> Purchase:
     """A purchase (pending, 500 EUR for one photo unless overridden) and one item per share of its total."""
     total = overrides.get("total_cents", 500)
-    purchase = Purchase(**{
-        "id": uuid.uuid4(), "operator_id": uuid.uuid4(), "project_id": uuid.uuid4(), "project_name": "Gala",
-        "participant_id": uuid.uuid4(), "participant_email": "p@example.com", "participant_name": "P",
-        "status": "pending", "photo_count": len(shares) if shares else 1, "price_per_photo_cents": total,
-        "subtotal_cents": total, "discount_applied_cents": 0, "total_cents": total, "currency": "EUR",
-        **overrides})
+    purchase = Purchase(
+        **{
+            "id": uuid.uuid4(),
+            "operator_id": uuid.uuid4(),
+            "project_id": uuid.uuid4(),
+            "project_name": "Gala",
+            "participant_id": uuid.uuid4(),
+            "participant_email": "p@example.com",
+            "participant_name": "P",
+            "status": "pending",
+            "photo_count": len(shares) if shares else 1,
+            "price_per_photo_cents": total,
+            "subtotal_cents": total,
+            "discount_applied_cents": 0,
+            "total_cents": total,
+            "currency": "EUR",
+            **overrides,
+        }
+    )
     session.add(purchase)
     session.flush()
     if shares is not None:
-        session.add_all([PurchaseItem(purchase_id=purchase.id, photo_id=uuid.uuid4(),
-                                      photographer_id=photographer_id or uuid.uuid4(), share_cents=share)
-                         for share in shares])
+        session.add_all(
+            [
+                PurchaseItem(
+                    purchase_id=purchase.id,
+                    photo_id=uuid.uuid4(),
+                    photographer_id=photographer_id or uuid.uuid4(),
+                    share_cents=share,
+                )
+                for share in shares
+            ]
+        )
         session.flush()
     return purchase

@@ -1,13 +1,14 @@
 """The projects client: ownership answers, their short cache, and a projects service that is down."""
+
 import uuid
 
 import pytest
-from flask import request, request_started
-
 from backoffice_common.config import DEV_INTERNAL_SECRET as INTERNAL_TOKEN_SECRET  # as the peers in conftest
 from backoffice_common.errors import ServiceUnavailable
 from backoffice_common.internal import InternalClient
 from commerce_service.clients.projects import LOOKUP_MAX, ProjectsClient, TtlCache
+from flask import request, request_started
+
 from devstack import free_port
 
 
@@ -25,8 +26,9 @@ def calls(peers):
 
 
 def client_for(url: str, **kw) -> ProjectsClient:
-    return ProjectsClient(InternalClient(url, name="projects", secret=INTERNAL_TOKEN_SECRET, caller="commerce",
-                                         retries=0), **kw)
+    return ProjectsClient(
+        InternalClient(url, name="projects", secret=INTERNAL_TOKEN_SECRET, caller="commerce", retries=0), **kw
+    )
 
 
 def test_answers_are_cached(peers, projects, calls):
@@ -36,8 +38,12 @@ def test_answers_are_cached(peers, projects, calls):
     unknown = uuid.uuid4()
     for _ in range(3):
         project = client.get_project(known.id)
-        assert (project.id, project.operator_id, project.name, project.status) == (known.id, operator_id, "Gala",
-                                                                                   "live")
+        assert (project.id, project.operator_id, project.name, project.status) == (
+            known.id,
+            operator_id,
+            "Gala",
+            "live",
+        )
         assert client.get_project(unknown) is None
     assert calls == [f"/internal/projects/{known.id}", f"/internal/projects/{unknown}"]
     client.forget(known.id)

@@ -1,8 +1,8 @@
 """Stripe settings: safe placeholders in dev and test, refused in prod."""
-import pytest
-from pydantic import ValidationError
 
+import pytest
 from commerce_service.config import Settings
+from pydantic import ValidationError
 
 PROD = {"app_env": "prod", "internal_token_secret": "x" * 40, "jwt_public_keys": "{}"}
 
@@ -11,16 +11,22 @@ def test_dev_runs_on_placeholders():
     assert Settings(app_env="dev").stripe_secret_key.startswith("sk_test_")
 
 
-@pytest.mark.parametrize("stripe, refused", [
-    ({}, "STRIPE_SECRET_KEY"),
-    ({"stripe_secret_key": "changeme", "stripe_webhook_secret": "whsec_real"}, "STRIPE_SECRET_KEY"),
-    ({"stripe_secret_key": "sk_live_real"}, "STRIPE_WEBHOOK_SECRET"),
-    ({"stripe_secret_key": "sk_live_real", "stripe_webhook_secret": "secret"}, "STRIPE_WEBHOOK_SECRET"),
-    # a public or guessable signing secret lets anyone mark a purchase paid: whsec_ and 24+ random characters
-    ({"stripe_secret_key": "sk_live_real", "stripe_webhook_secret": "whsec_dev"}, "STRIPE_WEBHOOK_SECRET"),
-    ({"stripe_secret_key": "sk_live_real", "stripe_webhook_secret": "whsec_" + "a" * 23}, "STRIPE_WEBHOOK_SECRET"),
-    ({"stripe_secret_key": "sk_live_real", "stripe_webhook_secret": "whsec_" + "a b" * 12}, "STRIPE_WEBHOOK_SECRET"),
-])
+@pytest.mark.parametrize(
+    "stripe, refused",
+    [
+        ({}, "STRIPE_SECRET_KEY"),
+        ({"stripe_secret_key": "changeme", "stripe_webhook_secret": "whsec_real"}, "STRIPE_SECRET_KEY"),
+        ({"stripe_secret_key": "sk_live_real"}, "STRIPE_WEBHOOK_SECRET"),
+        ({"stripe_secret_key": "sk_live_real", "stripe_webhook_secret": "secret"}, "STRIPE_WEBHOOK_SECRET"),
+        # a public or guessable signing secret lets anyone mark a purchase paid: whsec_ and 24+ random characters
+        ({"stripe_secret_key": "sk_live_real", "stripe_webhook_secret": "whsec_dev"}, "STRIPE_WEBHOOK_SECRET"),
+        ({"stripe_secret_key": "sk_live_real", "stripe_webhook_secret": "whsec_" + "a" * 23}, "STRIPE_WEBHOOK_SECRET"),
+        (
+            {"stripe_secret_key": "sk_live_real", "stripe_webhook_secret": "whsec_" + "a b" * 12},
+            "STRIPE_WEBHOOK_SECRET",
+        ),
+    ],
+)
 def test_prod_refuses_placeholders(stripe, refused):
     with pytest.raises(ValidationError, match=refused):
         Settings(**PROD, **stripe)

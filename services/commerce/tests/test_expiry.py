@@ -1,6 +1,7 @@
 """The worker's sweep of stale pending purchases (services/expiry.py), on real PostgreSQL and localstripe: no
 PaymentIntent → failed; an intent → cancelled at Stripe and failed, or paid when it had succeeded; fresh
 purchases, purchases a webhook moved meanwhile and undecided intents are left alone."""
+
 import datetime as dt
 import json
 import os
@@ -13,16 +14,16 @@ from contextlib import contextmanager
 
 import pytest
 import stripe
-from pydantic import ValidationError
-from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.orm import Session
-
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
 from commerce_service.clients.payments import Payments
 from commerce_service.config import Settings
 from commerce_service.models import PromoCode, PromoCodeRedemption, Purchase
 from commerce_service.purchases.expiry import expire_stale_purchases
+from pydantic import ValidationError
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import Session
+
 from devstack import stripe_events
 
 STRIPE_WEBHOOK_SECRET = "whsec_unit_test_secret"  # what conftest gives the app
@@ -38,11 +39,20 @@ def shop(client, projects, auth, operator, operator_id):
     assert client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 500}, headers=operator).status_code == 201
     participant = {"id": str(uuid.uuid4()), "email": "guest@example.com", "name": "Guest"}
     projects.add_member(project.id, uuid.UUID(participant["id"]))
-    discount = client.post("/v1/discounts", json={"name": "Ten", "type": "percentage", "value": 10},
-                           headers=operator).json
+    discount = client.post(
+        "/v1/discounts", json={"name": "Ten", "type": "percentage", "value": 10}, headers=operator
+    ).json
     code = client.post("/v1/promo-codes", json={"code": "TEN", "discountId": discount["id"]}, headers=operator).json
-    return type("Shop", (), {"project": project, "participant": participant, "code_id": uuid.UUID(code["id"]),
-                             "photos": projects.add_photos(project.id, uuid.uuid4(), 3)})
+    return type(
+        "Shop",
+        (),
+        {
+            "project": project,
+            "participant": participant,
+            "code_id": uuid.UUID(code["id"]),
+            "photos": projects.add_photos(project.id, uuid.uuid4(), 3),
+        },
+    )
 
 
 @pytest.fixture
@@ -54,6 +64,7 @@ def unit_of_work(app, db_session):
     def unit():
         with database.session_factory() as session, session.begin():
             yield session
+
     return unit
 
 
@@ -64,22 +75,31 @@ def payments(provided) -> Payments:
 
 @pytest.fixture
 def sweep(unit_of_work, payments):
-    return lambda payments=payments: expire_stale_purchases(unit_of_work=unit_of_work, payments=payments,
-                                                            older_than=TTL)
+    return lambda payments=payments: expire_stale_purchases(
+        unit_of_work=unit_of_work, payments=payments, older_than=TTL
+    )
 
 
 def _checkout(client, shop, promo=True) -> dict:
-    response = client.post("/internal/checkout", headers=SERVICE, json={
-        "projectId": str(shop.project.id), "participant": shop.participant,
-        "photoIds": [str(photo) for photo in shop.photos], **({"promoCode": "TEN"} if promo else {})})
+    response = client.post(
+        "/internal/checkout",
+        headers=SERVICE,
+        json={
+            "projectId": str(shop.project.id),
+            "participant": shop.participant,
+            "photoIds": [str(photo) for photo in shop.photos],
+            **({"promoCode": "TEN"} if promo else {}),
+        },
+    )
     assert response.status_code == 201, response.json
     assert response.json["status"] == "pending" and response.json["appliedPromoCode"] == ("TEN" if promo else None)
     return response.json
 
 
 def _age(db_session, purchase, by=dt.timedelta(hours=2), **values):
-    db_session.execute(update(Purchase).where(Purchase.id == uuid.UUID(purchase["id"]))
-                       .values(created_at=func.now() - by, **values))
+    db_session.execute(
+        update(Purchase).where(Purchase.id == uuid.UUID(purchase["id"])).values(created_at=func.now() - by, **values)
+    )
     db_session.flush()
 
 
@@ -89,10 +109,14 @@ def _purchase(db_session, purchase) -> Purchase:
 
 def _promo_uses(db_session, shop, purchase) -> tuple[int, int]:
     """(the code's times_used, the purchase's redemptions)."""
-    times_used = db_session.scalar(select(PromoCode.times_used).where(PromoCode.id == shop.code_id)
-                                   .execution_options(populate_existing=True))
-    redemptions = db_session.scalar(select(func.count()).select_from(PromoCodeRedemption)
-                                    .where(PromoCodeRedemption.purchase_id == uuid.UUID(purchase["id"])))
+    times_used = db_session.scalar(
+        select(PromoCode.times_used).where(PromoCode.id == shop.code_id).execution_options(populate_existing=True)
+    )
+    redemptions = db_session.scalar(
+        select(func.count())
+        .select_from(PromoCodeRedemption)
+        .where(PromoCodeRedemption.purchase_id == uuid.UUID(purchase["id"]))
+    )
     return times_used, redemptions
 
 
@@ -103,8 +127,9 @@ def _stripe(stripe_api_base) -> stripe.StripeClient:
 def _pay(stripe_api_base, purchase) -> None:
     """The participant pays with a test card (localstripe: attach the card, then confirm)."""
     stripe_client = _stripe(stripe_api_base)
-    card = stripe_client.v1.payment_methods.create(params={"type": "card", "card": {
-        "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
+    card = stripe_client.v1.payment_methods.create(
+        params={"type": "card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}
+    )
     stripe_client.v1.payment_intents.update(purchase["stripePaymentIntentId"], params={"payment_method": card.id})
     assert stripe_client.v1.payment_intents.confirm(purchase["stripePaymentIntentId"]).status == "succeeded"
 
@@ -118,19 +143,18 @@ def test_a_purchase_without_a_payment_intent_fails_and_gives_its_promo_use_back(
     assert _promo_uses(db_session, shop, purchase) == (0, 0)
 
 
-def test_a_payment_intent_is_cancelled_at_stripe_and_the_purchase_fails(client, db_session, shop, sweep,
-                                                                        stripe_api_base):
+def test_a_payment_intent_is_cancelled_at_stripe_and_the_purchase_fails(
+    client, db_session, shop, sweep, stripe_api_base
+):
     purchase = _checkout(client, shop)
     _age(db_session, purchase)
     assert sweep() == 1
     assert _purchase(db_session, purchase).status == "failed"
     assert _promo_uses(db_session, shop, purchase) == (0, 0)
-    assert _stripe(stripe_api_base).v1.payment_intents.retrieve(
-        purchase["stripePaymentIntentId"]).status == "canceled"
+    assert _stripe(stripe_api_base).v1.payment_intents.retrieve(purchase["stripePaymentIntentId"]).status == "canceled"
 
 
-def test_a_payment_intent_that_succeeded_makes_the_purchase_paid(client, db_session, shop, sweep,
-                                                                 stripe_api_base):
+def test_a_payment_intent_that_succeeded_makes_the_purchase_paid(client, db_session, shop, sweep, stripe_api_base):
     """The webhook was lost: Stripe refuses the cancel, and the intent says it succeeded."""
     purchase = _checkout(client, shop)
     _pay(stripe_api_base, purchase)
@@ -140,10 +164,17 @@ def test_a_payment_intent_that_succeeded_makes_the_purchase_paid(client, db_sess
     assert _promo_uses(db_session, shop, purchase) == (1, 1)  # the use taken at checkout stays
 
 
-@pytest.mark.parametrize("changed", [{"discount_applied_cents": 151, "total_cents": 1349},
-                                     {"discount_applied_cents": 149, "total_cents": 1351}, {"currency": "CHF"}])
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"discount_applied_cents": 151, "total_cents": 1349},
+        {"discount_applied_cents": 149, "total_cents": 1351},
+        {"currency": "CHF"},
+    ],
+)
 def test_a_payment_intent_that_succeeded_for_another_amount_leaves_the_purchase_pending(
-        client, db_session, shop, sweep, stripe_api_base, caplog, changed):
+    client, db_session, shop, sweep, stripe_api_base, caplog, changed
+):
     """What the webhook refuses, the sweeper refuses: Stripe says succeeded, but not for this purchase's total in
     its currency. Nothing moves, the error is logged, and the purchase goes to the back of the queue."""
     purchase = _checkout(client, shop)
@@ -156,7 +187,8 @@ def test_a_payment_intent_that_succeeded_for_another_amount_leaves_the_purchase_
     assert _promo_uses(db_session, shop, purchase) == (1, 1)
     errors = [record for record in caplog.records if record.levelname == "ERROR"]
     assert [record.getMessage() for record in errors] == [
-        "stripe payment does not match its purchase: the purchase does not move"]
+        "stripe payment does not match its purchase: the purchase does not move"
+    ]
     assert (errors[0].amount_received, errors[0].currency) == (1350, "eur")
 
 
@@ -174,17 +206,22 @@ def test_fresh_pending_purchases_are_left_alone(client, db_session, shop, sweep,
     assert sweep() == 0
     assert _purchase(db_session, purchase).status == "pending"
     assert _promo_uses(db_session, shop, purchase) == (1, 1)
-    assert _stripe(stripe_api_base).v1.payment_intents.retrieve(
-        purchase["stripePaymentIntentId"]).status == "requires_payment_method"
+    assert (
+        _stripe(stripe_api_base).v1.payment_intents.retrieve(purchase["stripePaymentIntentId"]).status
+        == "requires_payment_method"
+    )
 
 
-@pytest.mark.parametrize("event_type, paid_at_stripe, status, uses", [
-    ("payment_intent.succeeded", False, "paid", (1, 1)),  # then the cancel goes through: not failed over it
-    ("payment_intent.payment_failed", True, "failed", (0, 0)),  # then Stripe says succeeded: not paid over it
-])
-def test_a_purchase_a_webhook_moved_meanwhile_is_left_alone(client, db_session, shop, sweep, payments,
-                                                            stripe_api_base, event_type, paid_at_stripe, status,
-                                                            uses):
+@pytest.mark.parametrize(
+    "event_type, paid_at_stripe, status, uses",
+    [
+        ("payment_intent.succeeded", False, "paid", (1, 1)),  # then the cancel goes through: not failed over it
+        ("payment_intent.payment_failed", True, "failed", (0, 0)),  # then Stripe says succeeded: not paid over it
+    ],
+)
+def test_a_purchase_a_webhook_moved_meanwhile_is_left_alone(
+    client, db_session, shop, sweep, payments, stripe_api_base, event_type, paid_at_stripe, status, uses
+):
     """The webhook lands between the claim and the outcome: the outcome is not applied over it."""
     purchase = _checkout(client, shop)
     if paid_at_stripe:
@@ -193,8 +230,9 @@ def test_a_purchase_a_webhook_moved_meanwhile_is_left_alone(client, db_session, 
 
     class WebhookFirst:
         def cancel_payment_intent(self, intent_id):
-            payload, headers = stripe_events.signed(stripe_events.intent_event(event_type, purchase),
-                                                    STRIPE_WEBHOOK_SECRET)
+            payload, headers = stripe_events.signed(
+                stripe_events.intent_event(event_type, purchase), STRIPE_WEBHOOK_SECRET
+            )
             assert client.post("/v1/webhooks/stripe", data=payload, headers=headers).status_code == 200
             return payments.cancel_payment_intent(intent_id)
 
@@ -206,8 +244,9 @@ def test_a_purchase_a_webhook_moved_meanwhile_is_left_alone(client, db_session, 
     assert _promo_uses(db_session, shop, purchase) == uses
 
 
-def test_undecided_intents_and_an_unreachable_stripe_leave_purchases_for_the_next_round(client, db_session, shop,
-                                                                                        sweep):
+def test_undecided_intents_and_an_unreachable_stripe_leave_purchases_for_the_next_round(
+    client, db_session, shop, sweep
+):
     processing, no_intent = _checkout(client, shop), _checkout(client, shop, promo=False)
     _age(db_session, processing)
     _age(db_session, no_intent, by=dt.timedelta(hours=3), stripe_payment_intent_id=None)
@@ -220,10 +259,14 @@ def test_undecided_intents_and_an_unreachable_stripe_leave_purchases_for_the_nex
             return {"id": intent_id, "status": "processing", "amount_received": 0, "currency": "eur"}
 
     assert sweep(Processing()) == 1
-    assert (_purchase(db_session, processing).status, _purchase(db_session, no_intent).status) == (
-        "pending", "failed")
-    unreachable = Payments(secret_key="sk_test_unit", api_base="http://127.0.0.1:9", webhook_secret="whsec_x",
-                           connect_timeout=0.5, read_timeout=0.5)
+    assert (_purchase(db_session, processing).status, _purchase(db_session, no_intent).status) == ("pending", "failed")
+    unreachable = Payments(
+        secret_key="sk_test_unit",
+        api_base="http://127.0.0.1:9",
+        webhook_secret="whsec_x",
+        connect_timeout=0.5,
+        read_timeout=0.5,
+    )
     assert sweep(unreachable) == 0
     assert _purchase(db_session, processing).status == "pending"
     assert _promo_uses(db_session, shop, processing) == (1, 1)
@@ -247,20 +290,16 @@ def test_undecided_intents_go_to_the_back_of_the_queue(client, db_session, shop,
 
     assert sweep_one() == 0  # the oldest is looked at first, and is still undecided
     assert sweep_one() == 1  # then the one behind it
-    assert (_purchase(db_session, processing).status, _purchase(db_session, no_intent).status) == (
-        "pending", "failed")
+    assert (_purchase(db_session, processing).status, _purchase(db_session, no_intent).status) == ("pending", "failed")
 
 
-def test_a_stopping_worker_leaves_the_stripe_calls_for_next_time(client, db_session, shop, unit_of_work,
-                                                                  payments):
+def test_a_stopping_worker_leaves_the_stripe_calls_for_next_time(client, db_session, shop, unit_of_work, payments):
     with_intent, no_intent = _checkout(client, shop), _checkout(client, shop, promo=False)
     _age(db_session, with_intent)
     _age(db_session, no_intent, stripe_payment_intent_id=None)
-    moved = expire_stale_purchases(unit_of_work=unit_of_work, payments=payments, older_than=TTL,
-                                   stopping=lambda: True)
+    moved = expire_stale_purchases(unit_of_work=unit_of_work, payments=payments, older_than=TTL, stopping=lambda: True)
     assert moved == 1  # the one that needs no Stripe call is settled; the other waits
-    assert (_purchase(db_session, with_intent).status, _purchase(db_session, no_intent).status) == (
-        "pending", "failed")
+    assert (_purchase(db_session, with_intent).status, _purchase(db_session, no_intent).status) == ("pending", "failed")
 
 
 @pytest.fixture
@@ -270,8 +309,9 @@ def committed_stale_purchase(app, factories):
     purchase_id = uuid.uuid4()
     with Session(engine) as session, session.begin():
         factories.make_purchase(session, id=purchase_id)
-        session.execute(update(Purchase).where(Purchase.id == purchase_id)
-                        .values(created_at=func.now() - dt.timedelta(hours=2)))
+        session.execute(
+            update(Purchase).where(Purchase.id == purchase_id).values(created_at=func.now() - dt.timedelta(hours=2))
+        )
     yield purchase_id
     with Session(engine) as session, session.begin():
         session.execute(delete(Purchase).where(Purchase.id == purchase_id))
@@ -304,14 +344,27 @@ def test_a_purchase_locked_by_another_transaction_is_skipped(app, payments, comm
     assert _committed_status(engine, committed_stale_purchase) == "failed"
 
 
-def test_the_worker_process_sweeps_and_stops_on_sigterm(app, database_url, stripe_api_base,
-                                                         committed_stale_purchase, tmp_path):
-    env = {**os.environ, "APP_ENV": "test", "DATABASE_URL": database_url, "STRIPE_API_BASE": stripe_api_base,
-           "STRIPE_SECRET_KEY": "sk_test_unit", "SWEEP_INTERVAL_S": "0.2", "PENDING_PURCHASE_TTL_S": "3600"}
+def test_the_worker_process_sweeps_and_stops_on_sigterm(
+    app, database_url, stripe_api_base, committed_stale_purchase, tmp_path
+):
+    env = {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": database_url,
+        "STRIPE_API_BASE": stripe_api_base,
+        "STRIPE_SECRET_KEY": "sk_test_unit",
+        "SWEEP_INTERVAL_S": "0.2",
+        "PENDING_PURCHASE_TTL_S": "3600",
+    }
     log = tmp_path / "worker.log"  # a file, not a pipe: nobody reads a pipe while the worker runs
     with log.open("wb") as output:
-        worker = subprocess.Popen([sys.executable, "-m", "commerce_service.worker"], env=env, stdout=output,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "commerce_service.worker"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 20
         engine = app.extensions["database"].engine
@@ -325,8 +378,7 @@ def test_the_worker_process_sweeps_and_stops_on_sigterm(app, database_url, strip
             worker.kill()
             worker.wait()
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    assert {"worker started", "stale purchase expired", "worker stopped"} <= {
-        line["message"] for line in lines}
+    assert {"worker started", "stale purchase expired", "worker stopped"} <= {line["message"] for line in lines}
     assert all(line["service"] == "commerce-worker" for line in lines)
 
 

@@ -1,5 +1,6 @@
 """Checkout, Stripe webhooks, the operator's purchases and the analytics figures, through the app on real
 PostgreSQL, the real projects and auth services over HTTP, and a real Stripe fake (localstripe)."""
+
 import datetime as dt
 import threading
 import time
@@ -9,26 +10,44 @@ from contextlib import contextmanager
 import pytest
 import requests
 import stripe
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
-
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
-from commerce_service.models import (Discount, PricingRule, PromoCode, PromoCodeRedemption, Purchase, PurchaseItem,
-                                     StripeEvent)
 from commerce_service.clients.auth import AuthClient
 from commerce_service.clients.payments import Payments
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.discounts import rules as discounts
+from commerce_service.models import (
+    Discount,
+    PricingRule,
+    PromoCode,
+    PromoCodeRedemption,
+    Purchase,
+    PurchaseItem,
+    StripeEvent,
+)
 from commerce_service.pricing import rules as pricing_rules
 from commerce_service.promo_codes import rules as promo_codes
 from commerce_service.purchases import checkout as purchases
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
 from devstack import stripe_events
 
 STRIPE_WEBHOOK_SECRET = "whsec_unit_test_secret"  # what conftest gives the app
 SERVICE = {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'checkout')}"}
-ITEM_FIELDS = {"id", "status", "photoCount", "subtotalCents", "discountAppliedCents", "totalCents",
-               "appliedPromoCode", "stripePaymentIntentId", "createdAt", "project", "user"}
+ITEM_FIELDS = {
+    "id",
+    "status",
+    "photoCount",
+    "subtotalCents",
+    "discountAppliedCents",
+    "totalCents",
+    "appliedPromoCode",
+    "stripePaymentIntentId",
+    "createdAt",
+    "project",
+    "user",
+}
 
 
 @pytest.fixture
@@ -41,22 +60,32 @@ def shop(client, projects, auth, operator, operator_id):
     projects.add_member(project.id, uuid.UUID(participant["id"]))
     alice, bob = uuid.uuid4(), uuid.uuid4()
     photos = projects.add_photos(project.id, alice, 3) + projects.add_photos(project.id, bob, 2)
-    return type("Shop", (), {"project": project, "participant": participant, "photos": photos, "alice": alice,
-                             "bob": bob})
+    return type(
+        "Shop", (), {"project": project, "participant": participant, "photos": photos, "alice": alice, "bob": bob}
+    )
 
 
 def _checkout(client, shop, photos=None, participant=None, headers=None, **extra):
     photos = shop.photos[:3] if photos is None else photos
-    return client.post("/internal/checkout", headers={**SERVICE, **(headers or {})}, json={
-        "projectId": str(shop.project.id), "participant": participant or shop.participant,
-        "photoIds": [str(photo) for photo in photos], **extra})
+    return client.post(
+        "/internal/checkout",
+        headers={**SERVICE, **(headers or {})},
+        json={
+            "projectId": str(shop.project.id),
+            "participant": participant or shop.participant,
+            "photoIds": [str(photo) for photo in photos],
+            **extra,
+        },
+    )
 
 
 def _promo(client, operator, code="SUMMER10", value=10, **limits):
-    discount = client.post("/v1/discounts", json={"name": code, "type": "percentage", "value": value},
-                           headers=operator).json
-    response = client.post("/v1/promo-codes", json={"code": code, "discountId": discount["id"], **limits},
-                           headers=operator)
+    discount = client.post(
+        "/v1/discounts", json={"name": code, "type": "percentage", "value": value}, headers=operator
+    ).json
+    response = client.post(
+        "/v1/promo-codes", json={"code": code, "discountId": discount["id"], **limits}, headers=operator
+    )
     assert response.status_code == 201, response.json
     return response.json
 
@@ -71,39 +100,57 @@ def _webhook(client, event, **kw):
 
 
 def _refunded_at(db_session, purchase):
-    return db_session.scalar(select(Purchase.refunded_at).where(Purchase.id == uuid.UUID(purchase["id"]))
-                             .execution_options(populate_existing=True))
+    return db_session.scalar(
+        select(Purchase.refunded_at)
+        .where(Purchase.id == uuid.UUID(purchase["id"]))
+        .execution_options(populate_existing=True)
+    )
 
 
 def _status(db_session, purchase) -> str:
-    return db_session.scalar(select(Purchase.status).where(Purchase.id == uuid.UUID(purchase["id"]))
-                             .execution_options(populate_existing=True))
+    return db_session.scalar(
+        select(Purchase.status)
+        .where(Purchase.id == uuid.UUID(purchase["id"]))
+        .execution_options(populate_existing=True)
+    )
 
 
 class TestCheckout:
-    def test_creates_a_pending_purchase_and_a_payment_intent(self, client, db_session, shop, stripe_api_base,
-                                                             auth, operator_id):
+    def test_creates_a_pending_purchase_and_a_payment_intent(
+        self, client, db_session, shop, stripe_api_base, auth, operator_id
+    ):
         auth.add_operator(operator_id, currency="CHF")
         response = _checkout(client, shop)
         assert response.status_code == 201, response.json
         body = response.json
         assert set(body) == ITEM_FIELDS | {"downloads", "clientSecret"}
-        assert (body["status"], body["photoCount"], body["subtotalCents"], body["discountAppliedCents"],
-                body["totalCents"], body["appliedPromoCode"]) == ("pending", 3, 1500, 0, 1500, None)
+        assert (
+            body["status"],
+            body["photoCount"],
+            body["subtotalCents"],
+            body["discountAppliedCents"],
+            body["totalCents"],
+            body["appliedPromoCode"],
+        ) == ("pending", 3, 1500, 0, 1500, None)
         assert body["project"] == {"id": str(shop.project.id), "name": "Summer Gala"}
         assert body["user"] == shop.participant
         assert sorted(d["photoId"] for d in body["downloads"]) == sorted(str(p) for p in shop.photos[:3])
         assert body["stripePaymentIntentId"].startswith("pi_") and body["clientSecret"].startswith(
-            body["stripePaymentIntentId"])
-        intent = requests.get(f"{stripe_api_base}/v1/payment_intents/{body['stripePaymentIntentId']}",
-                              auth=("sk_test_unit", ""), timeout=5).json()
+            body["stripePaymentIntentId"]
+        )
+        intent = requests.get(
+            f"{stripe_api_base}/v1/payment_intents/{body['stripePaymentIntentId']}",
+            auth=("sk_test_unit", ""),
+            timeout=5,
+        ).json()
         assert (intent["amount"], intent["currency"], intent["metadata"]) == (1500, "chf", {"purchase_id": body["id"]})
         purchase = db_session.get(Purchase, uuid.UUID(body["id"]))
         assert (purchase.currency, purchase.price_per_photo_cents, purchase.project_name) == ("CHF", 500, "Summer Gala")
 
     def test_items_carry_photographers_and_shares_summing_to_the_total(self, client, db_session, shop, operator):
-        client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 333, "projectId": str(shop.project.id)},
-                    headers=operator)
+        client.post(
+            "/v1/pricing/rules", json={"pricePerPhotoCents": 333, "projectId": str(shop.project.id)}, headers=operator
+        )
         _promo(client, operator, value=10)
         body = _checkout(client, shop, photos=shop.photos, promoCode="summer10").json
         assert (body["subtotalCents"], body["discountAppliedCents"], body["totalCents"]) == (1665, 167, 1498)
@@ -111,20 +158,31 @@ class TestCheckout:
         assert sum(item.share_cents for item in items) == 1498
         assert sorted(item.share_cents for item in items) == [299, 299, 300, 300, 300]
         assert {item.photo_id: item.photographer_id for item in items} == {
-            photo: (shop.alice if i < 3 else shop.bob) for i, photo in enumerate(shop.photos)}
+            photo: (shop.alice if i < 3 else shop.bob) for i, photo in enumerate(shop.photos)
+        }
 
     def test_free_checkout_is_paid_at_once_without_a_payment_intent(self, client, shop, operator):
-        client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 0, "projectId": str(shop.project.id)},
-                    headers=operator)
+        client.post(
+            "/v1/pricing/rules", json={"pricePerPhotoCents": 0, "projectId": str(shop.project.id)}, headers=operator
+        )
         body = _checkout(client, shop).json
         assert (body["status"], body["totalCents"], body["stripePaymentIntentId"], body["clientSecret"]) == (
-            "paid", 0, None, None)
+            "paid",
+            0,
+            None,
+            None,
+        )
 
     def test_a_total_stripe_would_refuse_is_409_and_writes_nothing(self, client, db_session, shop, operator):
-        discount = client.post("/v1/discounts", json={"name": "Almost free", "type": "fixed", "value": 1460},
-                               headers=operator).json
-        assert client.post(f"/v1/projects/{shop.project.id}/discounts", json={"discountId": discount["id"]},
-                           headers=operator).status_code == 204
+        discount = client.post(
+            "/v1/discounts", json={"name": "Almost free", "type": "fixed", "value": 1460}, headers=operator
+        ).json
+        assert (
+            client.post(
+                f"/v1/projects/{shop.project.id}/discounts", json={"discountId": discount["id"]}, headers=operator
+            ).status_code
+            == 204
+        )
         response = _checkout(client, shop)  # 3 × 500 − 1460 = 40 cents
         assert response.status_code == 409
         assert "minimum of 50" in response.json["message"]
@@ -139,11 +197,15 @@ class TestCheckout:
         assert db_session.get(PromoCode, uuid.UUID(code["id"]), populate_existing=True).times_used == 1
         redemptions = db_session.scalars(select(PromoCodeRedemption)).all()
         assert [(r.purchase_id, r.participant_id) for r in redemptions] == [
-            (uuid.UUID(first["id"]), uuid.UUID(shop.participant["id"]))]
+            (uuid.UUID(first["id"]), uuid.UUID(shop.participant["id"]))
+        ]
 
     def test_refusals(self, client, projects, shop, operator_id):
-        unknown = client.post("/internal/checkout", headers=SERVICE, json={
-            "projectId": str(uuid.uuid4()), "participant": shop.participant, "photoIds": [str(shop.photos[0])]})
+        unknown = client.post(
+            "/internal/checkout",
+            headers=SERVICE,
+            json={"projectId": str(uuid.uuid4()), "participant": shop.participant, "photoIds": [str(shop.photos[0])]},
+        )
         assert unknown.status_code == 404
         stranger = {**shop.participant, "id": str(uuid.uuid4())}
         assert _checkout(client, shop, participant=stranger).status_code == 403
@@ -151,14 +213,20 @@ class TestCheckout:
         missing = uuid.uuid4()
         bad = _checkout(client, shop, photos=[shop.photos[0], foreign, missing])
         assert bad.status_code == 422
-        assert bad.json["errors"] == {"json": {"photoIds": [
-            f"Not ready photos of this project: {', '.join(sorted([str(foreign), str(missing)]))}"]}}
+        assert bad.json["errors"] == {
+            "json": {
+                "photoIds": [f"Not ready photos of this project: {', '.join(sorted([str(foreign), str(missing)]))}"]
+            }
+        }
         for status, code in (("draft", 409), ("archived", 409), ("closed", 201)):  # a closed one: its members buy
             project = projects.add(operator_id, status=status)
             projects.add_member(project.id, uuid.UUID(shop.participant["id"]))
             photo = projects.add_photos(project.id, shop.alice)[0]
-            response = client.post("/internal/checkout", headers=SERVICE, json={
-                "projectId": str(project.id), "participant": shop.participant, "photoIds": [str(photo)]})
+            response = client.post(
+                "/internal/checkout",
+                headers=SERVICE,
+                json={"projectId": str(project.id), "participant": shop.participant, "photoIds": [str(photo)]},
+            )
             assert response.status_code == code, response.json
             assert code == 201 or f"this one is {status}" in response.json["message"]
 
@@ -168,22 +236,35 @@ class TestCheckout:
         other_operator_project = projects.add(other_operator)
         projects.add_member(other_operator_project.id, uuid.UUID(shop.participant["id"]))
         photo = projects.add_photos(other_operator_project.id, shop.alice)[0]
-        response = client.post("/internal/checkout", headers=SERVICE, json={
-            "projectId": str(other_operator_project.id), "participant": shop.participant, "photoIds": [str(photo)]})
+        response = client.post(
+            "/internal/checkout",
+            headers=SERVICE,
+            json={
+                "projectId": str(other_operator_project.id),
+                "participant": shop.participant,
+                "photoIds": [str(photo)],
+            },
+        )
         assert response.status_code == 409 and "No price applies" in response.json["message"]
         assert db_session.scalar(select(func.count()).select_from(Purchase)) == 0
 
-    @pytest.mark.parametrize("photo_ids, message", [
-        ([], "Length must be between 1 and 500."),
-        (["same", "same"], "Must not repeat a photo."),
-        (["not-a-uuid"], None),
-        (["many"] * 501, "Length must be between 1 and 500."),
-    ])
+    @pytest.mark.parametrize(
+        "photo_ids, message",
+        [
+            ([], "Length must be between 1 and 500."),
+            (["same", "same"], "Must not repeat a photo."),
+            (["not-a-uuid"], None),
+            (["many"] * 501, "Length must be between 1 and 500."),
+        ],
+    )
     def test_photo_ids_validation(self, client, shop, photo_ids, message):
         same = str(uuid.uuid4())
         photo_ids = [same if p == "same" else str(uuid.uuid4()) if p == "many" else p for p in photo_ids]
-        response = client.post("/internal/checkout", headers=SERVICE, json={
-            "projectId": str(shop.project.id), "participant": shop.participant, "photoIds": photo_ids})
+        response = client.post(
+            "/internal/checkout",
+            headers=SERVICE,
+            json={"projectId": str(shop.project.id), "participant": shop.participant, "photoIds": photo_ids},
+        )
         assert response.status_code == 422
         assert "photoIds" in response.json["errors"]["json"]
         if message:
@@ -193,8 +274,9 @@ class TestCheckout:
         code = _promo(client, operator)
         payments = provided(Payments)
         working = payments.client
-        payments.client = stripe.StripeClient("sk_test_unit", base_addresses={"api": "http://127.0.0.1:9"},
-                                              max_network_retries=0)
+        payments.client = stripe.StripeClient(
+            "sk_test_unit", base_addresses={"api": "http://127.0.0.1:9"}, max_network_retries=0
+        )
         try:
             response = _checkout(client, shop, promoCode="SUMMER10")
         finally:
@@ -222,8 +304,11 @@ class TestWebhooks:
         assert _webhook(client, refund).status_code == 200
         assert _status(db_session, purchase) == "refunded"
         # The same events again (redelivery), or late ones, change nothing.
-        for event in (succeeded, stripe_events.intent_event("payment_intent.succeeded", purchase),
-                      stripe_events.intent_event("payment_intent.payment_failed", purchase)):
+        for event in (
+            succeeded,
+            stripe_events.intent_event("payment_intent.succeeded", purchase),
+            stripe_events.intent_event("payment_intent.payment_failed", purchase),
+        ):
             assert _webhook(client, event).status_code == 200
             assert _status(db_session, purchase) == "refunded"
         assert db_session.scalar(select(func.count()).select_from(StripeEvent)) == 4
@@ -294,8 +379,11 @@ class TestWebhooks:
     def test_bad_signatures_are_400(self, client, db_session, shop, case):
         purchase = _checkout(client, shop).json
         event = stripe_events.intent_event("payment_intent.succeeded", purchase)
-        payload, headers = _signed(event, secret="whsec_other" if case == "wrong secret" else STRIPE_WEBHOOK_SECRET,
-                                   timestamp=int(time.time()) - 3600 if case == "stale" else None)
+        payload, headers = _signed(
+            event,
+            secret="whsec_other" if case == "wrong secret" else STRIPE_WEBHOOK_SECRET,
+            timestamp=int(time.time()) - 3600 if case == "stale" else None,
+        )
         if case == "missing":
             headers.pop("Stripe-Signature")
         if case == "tampered":
@@ -304,9 +392,9 @@ class TestWebhooks:
             payload, headers = _signed(event)
             payload = "nope"
             timestamp = headers["Stripe-Signature"].split(",")[0][2:]
-            headers["Stripe-Signature"] = (f"t={timestamp},v1="
-                                           + stripe.WebhookSignature._compute_signature(f"{timestamp}.nope",
-                                                                                        STRIPE_WEBHOOK_SECRET))
+            headers["Stripe-Signature"] = f"t={timestamp},v1=" + stripe.WebhookSignature._compute_signature(
+                f"{timestamp}.nope", STRIPE_WEBHOOK_SECRET
+            )
         response = client.post("/v1/webhooks/stripe", data=payload, headers=headers)
         assert response.status_code == 400
         assert set(response.json) == {"code", "status", "message", "errors"} and response.json["code"] == 400
@@ -322,13 +410,16 @@ class TestOperatorViews:
         assert listed.status_code == 200
         assert listed.json["total"] == 2 and (listed.json["page"], listed.json["limit"]) == (1, 50)
         assert [item["id"] for item in listed.json["items"]] == sorted(
-            [first["id"], second["id"]], reverse=True)  # same created_at (one test transaction): id decides
+            [first["id"], second["id"]], reverse=True
+        )  # same created_at (one test transaction): id decides
         assert all(set(item) == ITEM_FIELDS for item in listed.json["items"])
         projects.rename(shop.project.id, "Winter Ball")
         detail = client.get(f"/v1/purchases/{first['id']}", headers=operator)
         assert detail.status_code == 200
-        assert detail.json == {**{k: v for k, v in first.items() if k != "clientSecret"},
-                               "project": {"id": str(shop.project.id), "name": "Winter Ball"}}
+        assert detail.json == {
+            **{k: v for k, v in first.items() if k != "clientSecret"},
+            "project": {"id": str(shop.project.id), "name": "Winter Ball"},
+        }
         # projects down, or the project deleted: the name the purchase was made under.
         projects.down = True
         assert client.get(f"/v1/purchases/{first['id']}", headers=operator).json["project"]["name"] == "Summer Gala"
@@ -350,8 +441,11 @@ class TestOperatorViews:
             _webhook(client, stripe_events.intent_event("payment_intent.succeeded", purchase))
         other_project = projects.add(operator_id, name="Other")
         projects.add_member(other_project.id, uuid.UUID(shop.participant["id"]))
-        elsewhere = _checkout(client, type("S", (), {"project": other_project, "participant": shop.participant}),
-                              photos=projects.add_photos(other_project.id, shop.alice)).json
+        elsewhere = _checkout(
+            client,
+            type("S", (), {"project": other_project, "participant": shop.participant}),
+            photos=projects.add_photos(other_project.id, shop.alice),
+        ).json
         newest_first = sorted([p["id"] for p in made] + [elsewhere["id"]], reverse=True)
         page2 = client.get("/v1/purchases?page=2&limit=4", headers=operator).json
         assert (page2["total"], page2["page"], page2["limit"]) == (6, 2, 4)
@@ -365,9 +459,17 @@ class TestOperatorViews:
         both = client.get(f"/v1/purchases?projectId={shop.project.id}&status=pending", headers=operator).json
         assert both["total"] == 3
 
-    @pytest.mark.parametrize("query, field", [("page=0", "page"), ("limit=0", "limit"), ("limit=101", "limit"),
-                                              ("limit=x", "limit"), ("projectId=nope", "projectId"),
-                                              ("status=shipped", "status")])
+    @pytest.mark.parametrize(
+        "query, field",
+        [
+            ("page=0", "page"),
+            ("limit=0", "limit"),
+            ("limit=101", "limit"),
+            ("limit=x", "limit"),
+            ("projectId=nope", "projectId"),
+            ("status=shipped", "status"),
+        ],
+    )
     def test_bad_queries_are_422(self, client, operator, query, field):
         response = client.get(f"/v1/purchases?{query}", headers=operator)
         assert response.status_code == 422
@@ -375,6 +477,7 @@ class TestOperatorViews:
 
     def test_a_list_is_a_constant_number_of_statements(self, app, client, db_session, shop, operator):
         from sqlalchemy import event
+
         for photo in shop.photos:
             _checkout(client, shop, photos=[photo])
         engine = app.extensions["database"].engine
@@ -414,15 +517,24 @@ class TestStats:
         assert d["status"] == "pending"
 
         assert self._ask(client, operator_id, [shop.project.id, other.id]) == {
-            "purchasesMade": 2, "revenueInCents": 2500, "buyers": 2,
-            "projects": [{"projectId": str(shop.project.id), "purchasesMade": 2, "revenueInCents": 2500}]}
+            "purchasesMade": 2,
+            "revenueInCents": 2500,
+            "buyers": 2,
+            "projects": [{"projectId": str(shop.project.id), "purchasesMade": 2, "revenueInCents": 2500}],
+        }
         assert self._ask(client, operator_id, [shop.project.id], [shop.bob]) == {
-            "purchasesMade": 1, "revenueInCents": 500, "buyers": 1,
-            "projects": [{"projectId": str(shop.project.id), "purchasesMade": 1, "revenueInCents": 500}]}
+            "purchasesMade": 1,
+            "revenueInCents": 500,
+            "buyers": 1,
+            "projects": [{"projectId": str(shop.project.id), "purchasesMade": 1, "revenueInCents": 500}],
+        }
         assert self._ask(client, operator_id, [shop.project.id], [shop.alice, shop.bob])["revenueInCents"] == 2500
         assert self._ask(client, operator_id, [shop.project.id], [shop.alice]) == {
-            "purchasesMade": 2, "revenueInCents": 2000, "buyers": 2,
-            "projects": [{"projectId": str(shop.project.id), "purchasesMade": 2, "revenueInCents": 2000}]}
+            "purchasesMade": 2,
+            "revenueInCents": 2000,
+            "buyers": 2,
+            "projects": [{"projectId": str(shop.project.id), "purchasesMade": 2, "revenueInCents": 2000}],
+        }
         empty = {"purchasesMade": 0, "revenueInCents": 0, "buyers": 0, "projects": []}
         assert self._ask(client, operator_id, [other.id]) == empty
         assert self._ask(client, operator_id, []) == empty
@@ -443,26 +555,43 @@ class TestIdempotencyKey:
         """localstripe's PaymentIntents made for a purchase (it keeps them all; metadata names the purchase)."""
         found, after = [], None
         while True:
-            page = requests.get(f"{stripe_api_base}/v1/payment_intents", auth=("sk_test_unit", ""), timeout=5,
-                                params={"limit": 100, **({"starting_after": after} if after else {})}).json()
+            page = requests.get(
+                f"{stripe_api_base}/v1/payment_intents",
+                auth=("sk_test_unit", ""),
+                timeout=5,
+                params={"limit": 100, **({"starting_after": after} if after else {})},
+            ).json()
             found += [i for i in page["data"] if (i.get("metadata") or {}).get("purchase_id") == purchase_id]
             if not page["has_more"]:
                 return found
             after = page["data"][-1]["id"]
 
-    def test_a_repeat_answers_the_same_purchase_with_200(self, client, db_session, shop, operator,
-                                                         stripe_api_base):
+    def test_a_repeat_answers_the_same_purchase_with_200(self, client, db_session, shop, operator, stripe_api_base):
         code = _promo(client, operator)
         key = {"Idempotency-Key": f"checkout-{uuid.uuid4()}"}
-        first = client.post("/internal/checkout", headers={**SERVICE, **key}, json={
-            "projectId": str(shop.project.id), "participant": shop.participant,
-            "photoIds": [str(p) for p in shop.photos[:3]], "promoCode": " summer10 "})
+        first = client.post(
+            "/internal/checkout",
+            headers={**SERVICE, **key},
+            json={
+                "projectId": str(shop.project.id),
+                "participant": shop.participant,
+                "photoIds": [str(p) for p in shop.photos[:3]],
+                "promoCode": " summer10 ",
+            },
+        )
         assert first.status_code == 201, first.json
         assert first.json["appliedPromoCode"] == "SUMMER10" and first.json["clientSecret"]
         # The same request: the photos in another order, the code written another way.
-        repeat = client.post("/internal/checkout", headers={**SERVICE, **key}, json={
-            "projectId": str(shop.project.id), "participant": shop.participant,
-            "photoIds": [str(p) for p in reversed(shop.photos[:3])], "promoCode": "SUMMER10"})
+        repeat = client.post(
+            "/internal/checkout",
+            headers={**SERVICE, **key},
+            json={
+                "projectId": str(shop.project.id),
+                "participant": shop.participant,
+                "photoIds": [str(p) for p in reversed(shop.photos[:3])],
+                "promoCode": "SUMMER10",
+            },
+        )
         assert repeat.status_code == 200, repeat.json
         assert repeat.json == first.json  # the same purchase, and the same client secret, asked of Stripe again
         assert db_session.scalar(select(func.count()).select_from(Purchase)) == 1
@@ -479,8 +608,9 @@ class TestIdempotencyKey:
         assert paid.json == {**first.json, "status": "paid", "clientSecret": None}
 
     def test_a_free_purchase_and_an_unusable_code_repeat_too(self, client, db_session, projects, shop, operator):
-        client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 0, "projectId": str(shop.project.id)},
-                    headers=operator)
+        client.post(
+            "/v1/pricing/rules", json={"pricePerPhotoCents": 0, "projectId": str(shop.project.id)}, headers=operator
+        )
         key = {"Idempotency-Key": "k"}
         first = _checkout(client, shop, promoCode="NOSUCHCODE", headers=key)
         assert first.status_code == 201 and first.json["appliedPromoCode"] is None
@@ -494,8 +624,9 @@ class TestIdempotencyKey:
         assert db_session.scalar(select(func.count()).select_from(Purchase)) == 2
 
     @pytest.mark.parametrize("change", ["photos", "more photos", "promo code", "no promo code", "project"])
-    def test_the_key_of_another_request_is_409_and_writes_nothing(self, client, db_session, projects, shop,
-                                                                 operator, operator_id, change):
+    def test_the_key_of_another_request_is_409_and_writes_nothing(
+        self, client, db_session, projects, shop, operator, operator_id, change
+    ):
         code = _promo(client, operator)
         _promo(client, operator, code="OTHER5", value=5)
         key = {"Idempotency-Key": "same-key"}
@@ -508,21 +639,30 @@ class TestIdempotencyKey:
             other = type("S", (), {"project": elsewhere, "participant": shop.participant})
             response = _checkout(client, other, photos=photos, promoCode="SUMMER10", headers=key)
         else:
-            response = _checkout(client, shop, headers=key, **{
-                "photos": {"photos": shop.photos[1:4], "more photos": shop.photos}.get(change),
-                "promoCode": {"promo code": "OTHER5", "no promo code": None}.get(change, "SUMMER10")})
+            response = _checkout(
+                client,
+                shop,
+                headers=key,
+                **{
+                    "photos": {"photos": shop.photos[1:4], "more photos": shop.photos}.get(change),
+                    "promoCode": {"promo code": "OTHER5", "no promo code": None}.get(change, "SUMMER10"),
+                },
+            )
         assert response.status_code == 409
         assert response.json["message"] == "This Idempotency-Key was used for a different checkout."
         assert db_session.scalar(select(func.count()).select_from(Purchase)) == 1
         assert db_session.get(PromoCode, uuid.UUID(code["id"]), populate_existing=True).times_used == 1
         assert db_session.scalar(select(func.count()).select_from(PromoCodeRedemption)) == 1
 
-    @pytest.mark.parametrize("value, message", [
-        ("", "Length must be between 1 and 255."),
-        ("k" * 256, "Length must be between 1 and 255."),
-        ("clé", "Must be printable ASCII characters."),
-        ("a\x01b", "Must be printable ASCII characters."),
-    ])
+    @pytest.mark.parametrize(
+        "value, message",
+        [
+            ("", "Length must be between 1 and 255."),
+            ("k" * 256, "Length must be between 1 and 255."),
+            ("clé", "Must be printable ASCII characters."),
+            ("a\x01b", "Must be printable ASCII characters."),
+        ],
+    )
     def test_a_bad_key_is_422_and_writes_nothing(self, client, db_session, shop, value, message):
         response = _checkout(client, shop, headers={"Idempotency-Key": value})
         assert response.status_code == 422, response.json
@@ -537,8 +677,9 @@ class TestIdempotencyKey:
     def test_a_checkout_stripe_failed_leaves_its_key_free_for_the_retry(self, app, provided, client, db_session, shop):
         payments = provided(Payments)
         working = payments.client
-        payments.client = stripe.StripeClient("sk_test_unit", base_addresses={"api": "http://127.0.0.1:9"},
-                                              max_network_retries=0)
+        payments.client = stripe.StripeClient(
+            "sk_test_unit", base_addresses={"api": "http://127.0.0.1:9"}, max_network_retries=0
+        )
         try:
             assert _checkout(client, shop, headers={"Idempotency-Key": "retry-me"}).status_code == 503
         finally:
@@ -553,8 +694,9 @@ class TestIdempotencyKey:
         assert _checkout(client, shop, headers=key).status_code == 201
         payments = provided(Payments)
         working = payments.client
-        payments.client = stripe.StripeClient("sk_test_unit", base_addresses={"api": "http://127.0.0.1:9"},
-                                              max_network_retries=0)
+        payments.client = stripe.StripeClient(
+            "sk_test_unit", base_addresses={"api": "http://127.0.0.1:9"}, max_network_retries=0
+        )
         try:
             response = _checkout(client, shop, headers=key)
         finally:
@@ -580,14 +722,26 @@ class TestConcurrentFirstTries:
         participant = {"id": uuid.uuid4(), "email": "guest@example.com", "name": "Guest"}
         projects.add_member(project.id, participant["id"])
         with Session(engine) as session, session.begin():
-            pricing_rules.create_rule(session=session, projects=None, operator_id=operator_id,
-                                      price_per_photo_cents=500)
-            discount_id = discounts.create_discount(session=session, operator_id=operator_id, name="D",
-                                                    type="percentage", value=10).id
-            code_id = promo_codes.create_promo_code(session=session, operator_id=operator_id, code="RACE10",
-                                                    discount_id=discount_id).id
-        yield type("Shop", (), {"engine": engine, "project": project, "participant": participant, "code_id": code_id,
-                                "photos": projects.add_photos(project.id, uuid.uuid4(), 2)})
+            pricing_rules.create_rule(
+                session=session, projects=None, operator_id=operator_id, price_per_photo_cents=500
+            )
+            discount_id = discounts.create_discount(
+                session=session, operator_id=operator_id, name="D", type="percentage", value=10
+            ).id
+            code_id = promo_codes.create_promo_code(
+                session=session, operator_id=operator_id, code="RACE10", discount_id=discount_id
+            ).id
+        yield type(
+            "Shop",
+            (),
+            {
+                "engine": engine,
+                "project": project,
+                "participant": participant,
+                "code_id": code_id,
+                "photos": projects.add_photos(project.id, uuid.uuid4(), 2),
+            },
+        )
         with Session(engine) as session, session.begin():
             session.execute(delete(Purchase).where(Purchase.operator_id == operator_id))
             for model in (PricingRule, PromoCode, Discount):
@@ -622,10 +776,18 @@ class TestConcurrentFirstTries:
         def attempt(i):
             try:
                 answers[i] = purchases.checkout(
-                    unit_of_work=unit_of_work, projects=provided(ProjectsClient), auth=AuthAtTheStartLine(),
-                    payments=provided(Payments), project_id=shop.project.id, participant=shop.participant,
-                    photo_ids=shop.photos, promo_code=promo_code, idempotency_key="race-key",
-                    key_ttl=dt.timedelta(hours=24), now=dt.datetime.now(dt.timezone.utc))
+                    unit_of_work=unit_of_work,
+                    projects=provided(ProjectsClient),
+                    auth=AuthAtTheStartLine(),
+                    payments=provided(Payments),
+                    project_id=shop.project.id,
+                    participant=shop.participant,
+                    photo_ids=shop.photos,
+                    promo_code=promo_code,
+                    idempotency_key="race-key",
+                    key_ttl=dt.timedelta(hours=24),
+                    now=dt.datetime.now(dt.UTC),
+                )
             except Exception as exc:  # noqa: BLE001 — any failure fails the test below
                 answers[i] = exc
 
@@ -645,10 +807,16 @@ class TestConcurrentFirstTries:
         with Session(shop.engine) as session:
             stored = session.scalars(select(Purchase).where(Purchase.participant_id == shop.participant["id"])).all()
             assert [(p.id, p.idempotency_key) for p in stored] == [(winner.id, "race-key")]
-            assert session.scalar(select(func.count()).select_from(PurchaseItem)
-                                  .where(PurchaseItem.purchase_id == winner.id)) == 2
+            assert (
+                session.scalar(
+                    select(func.count()).select_from(PurchaseItem).where(PurchaseItem.purchase_id == winner.id)
+                )
+                == 2
+            )
             assert session.get(PromoCode, shop.code_id).times_used == (1 if promo_code else 0)
-            assert session.scalar(select(func.count()).select_from(PromoCodeRedemption)
-                                  .where(PromoCodeRedemption.promo_code_id == shop.code_id)) == (
-                1 if promo_code else 0)
+            assert session.scalar(
+                select(func.count())
+                .select_from(PromoCodeRedemption)
+                .where(PromoCodeRedemption.promo_code_id == shop.code_id)
+            ) == (1 if promo_code else 0)
         assert len(TestIdempotencyKey._intents(stripe_api_base, str(winner.id))) == 1

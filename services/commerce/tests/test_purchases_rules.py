@@ -1,4 +1,5 @@
 """Purchase rules as plain functions: shares of a total, and which webhook events move a purchase where."""
+
 import itertools
 import random
 import uuid
@@ -6,12 +7,12 @@ from fractions import Fraction
 
 import pytest
 from backoffice_common.errors import Conflict
-from hypothesis import given, strategies as st
-
 from commerce_service.models import PURCHASE_STATUSES
 from commerce_service.purchases.checkout import apportion, check_amounts
 from commerce_service.purchases.status import EVENT_STATUSES, next_status
 from commerce_service.purchases.webhooks import payment_intent_of
+from hypothesis import given
+from hypothesis import strategies as st
 
 weights = st.dictionaries(st.uuids(), st.integers(0, 10_000), min_size=1, max_size=60)
 
@@ -43,13 +44,15 @@ def test_equal_photos_split_the_left_over_cents_by_photo_id():
     assert apportion(5, {}) == {}
 
 
-MOVES = {("pending", "payment_intent.succeeded"): "paid",
-         ("pending", "payment_intent.payment_failed"): "failed",
-         ("pending", "payment_intent.canceled"): "failed",
-         ("failed", "payment_intent.succeeded"): "paid",
-         ("paid", "charge.refunded"): "refunded",
-         ("pending", "charge.refunded"): "refunded",
-         ("failed", "charge.refunded"): "refunded"}
+MOVES = {
+    ("pending", "payment_intent.succeeded"): "paid",
+    ("pending", "payment_intent.payment_failed"): "failed",
+    ("pending", "payment_intent.canceled"): "failed",
+    ("failed", "payment_intent.succeeded"): "paid",
+    ("paid", "charge.refunded"): "refunded",
+    ("pending", "charge.refunded"): "refunded",
+    ("failed", "charge.refunded"): "refunded",
+}
 EVENTS = [*EVENT_STATUSES, "charge.succeeded", "payment_intent.created", "customer.created"]
 
 
@@ -66,18 +69,32 @@ def test_a_purchase_never_moves_backwards():
 
 
 def test_payment_intent_named_by_events():
-    assert payment_intent_of({"type": "payment_intent.succeeded",
-                              "data": {"object": {"id": "pi_1", "metadata": {"purchase_id": "p"}}}}) == ("pi_1", "p")
-    assert payment_intent_of({"type": "charge.refunded",
-                              "data": {"object": {"id": "ch_1", "payment_intent": "pi_2"}}}) == ("pi_2", None)
-    assert payment_intent_of({"type": "charge.refunded",
-                              "data": {"object": {"payment_intent": {"id": "pi_3"}}}}) == ("pi_3", None)
+    assert payment_intent_of(
+        {"type": "payment_intent.succeeded", "data": {"object": {"id": "pi_1", "metadata": {"purchase_id": "p"}}}}
+    ) == ("pi_1", "p")
+    assert payment_intent_of(
+        {"type": "charge.refunded", "data": {"object": {"id": "ch_1", "payment_intent": "pi_2"}}}
+    ) == ("pi_2", None)
+    assert payment_intent_of({"type": "charge.refunded", "data": {"object": {"payment_intent": {"id": "pi_3"}}}}) == (
+        "pi_3",
+        None,
+    )
     assert payment_intent_of({"type": "payment_intent.succeeded"}) == (None, None)
 
 
-@pytest.mark.parametrize("subtotal, total, refused", [
-    (0, 0, False), (1000, 0, False), (1000, 50, False), (1000, 49, True), (1, 1, True),
-    (99_999_999, 99_999_999, False), (100_000_000, 0, True), (200_000_000, 50, True)])
+@pytest.mark.parametrize(
+    "subtotal, total, refused",
+    [
+        (0, 0, False),
+        (1000, 0, False),
+        (1000, 50, False),
+        (1000, 49, True),
+        (1, 1, True),
+        (99_999_999, 99_999_999, False),
+        (100_000_000, 0, True),
+        (200_000_000, 50, True),
+    ],
+)
 def test_amounts_stripe_can_take(subtotal, total, refused):
     if refused:
         with pytest.raises(Conflict):

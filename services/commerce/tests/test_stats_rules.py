@@ -6,14 +6,14 @@ only a repair would do (items added to a paid purchase, a purchase deleted). The
 and the purchase list's totals must equal a plain recount, for several scopes and photographer sets, and
 ``rollups_rebuild()`` must find nothing to change.
 """
+
 import random
 import uuid
 
 import pytest
-from sqlalchemy import text
-
 from commerce_service.models import Purchase, PurchaseItem
 from commerce_service.stats.rules import purchase_stats
+from sqlalchemy import text
 
 MOVES = {"pending": ["paid", "failed"], "paid": ["refunded"], "failed": ["paid"], "refunded": []}
 
@@ -43,17 +43,37 @@ class History:
         rng = self.rng
         photos = rng.randint(1, 4)
         total = rng.choice([0, 500, 1200, 999]) if status == "paid" else rng.choice([500, 1200, 999])
-        purchase = Purchase(id=uuid.uuid4(), operator_id=operator, project_id=rng.choice(self.projects[operator]),
-                            project_name="P", participant_id=rng.choice(self.buyers), participant_email="b@x.io",
-                            participant_name="B", status=status, photo_count=photos, price_per_photo_cents=0,
-                            subtotal_cents=total, discount_applied_cents=0, total_cents=total, currency="EUR")
+        purchase = Purchase(
+            id=uuid.uuid4(),
+            operator_id=operator,
+            project_id=rng.choice(self.projects[operator]),
+            project_name="P",
+            participant_id=rng.choice(self.buyers),
+            participant_email="b@x.io",
+            participant_name="B",
+            status=status,
+            photo_count=photos,
+            price_per_photo_cents=0,
+            subtotal_cents=total,
+            discount_applied_cents=0,
+            total_cents=total,
+            currency="EUR",
+        )
         self.session.add(purchase)
         self.session.flush()
         shares = [total // photos] * photos
         shares[0] += total - sum(shares)
-        self.session.add_all([PurchaseItem(purchase_id=purchase.id, photo_id=uuid.uuid4(),
-                                           photographer_id=rng.choice(self.photographers), share_cents=share)
-                              for share in shares])
+        self.session.add_all(
+            [
+                PurchaseItem(
+                    purchase_id=purchase.id,
+                    photo_id=uuid.uuid4(),
+                    photographer_id=rng.choice(self.photographers),
+                    share_cents=share,
+                )
+                for share in shares
+            ]
+        )
 
     def step(self) -> None:
         s, rng = self.session, self.rng
@@ -68,8 +88,14 @@ class History:
                 purchase.status = rng.choice(MOVES[purchase.status])
         elif action == "extra_item":
             purchase = rng.choice(existing)
-            s.add(PurchaseItem(purchase_id=purchase.id, photo_id=uuid.uuid4(),
-                               photographer_id=rng.choice(self.photographers), share_cents=0))
+            s.add(
+                PurchaseItem(
+                    purchase_id=purchase.id,
+                    photo_id=uuid.uuid4(),
+                    photographer_id=rng.choice(self.photographers),
+                    share_cents=0,
+                )
+            )
         elif action == "delete":
             s.delete(rng.choice(existing))
         s.flush()
@@ -82,17 +108,30 @@ class History:
             scopes = [projects, rng.sample(projects, k=rng.randint(1, len(projects))), [projects[0], uuid.uuid4()]]
             for scope in scopes:
                 for photographers in (None, rng.sample(self.photographers, k=2), self.photographers[:1]):
-                    figures = purchase_stats(session=s, operator_id=operator, project_ids=scope,
-                                             photographer_ids=photographers)
-                    expected = s.execute(text(RECOUNT), {"operator": operator, "scope": scope,
-                                                         "photographers": photographers}).one()
-                    assert (figures.purchases_made, figures.revenue_in_cents, figures.buyers) == \
-                        (expected.purchases, expected.revenue, expected.buyers), (scope, photographers)
+                    figures = purchase_stats(
+                        session=s, operator_id=operator, project_ids=scope, photographer_ids=photographers
+                    )
+                    expected = s.execute(
+                        text(RECOUNT), {"operator": operator, "scope": scope, "photographers": photographers}
+                    ).one()
+                    assert (figures.purchases_made, figures.revenue_in_cents, figures.buyers) == (
+                        expected.purchases,
+                        expected.revenue,
+                        expected.buyers,
+                    ), (scope, photographers)
                     assert sum(row.purchases_made for row in figures.projects) == expected.purchases
-            counts = dict(s.execute(text("SELECT status, sum(purchases) FROM purchase_counts "
-                                         "WHERE operator_id = :o GROUP BY status"), {"o": operator}).all())
-            recounted = dict(s.execute(text("SELECT status, count(*) FROM purchases WHERE operator_id = :o "
-                                            "GROUP BY status"), {"o": operator}).all())
+            counts = dict(
+                s.execute(
+                    text("SELECT status, sum(purchases) FROM purchase_counts WHERE operator_id = :o GROUP BY status"),
+                    {"o": operator},
+                ).all()
+            )
+            recounted = dict(
+                s.execute(
+                    text("SELECT status, count(*) FROM purchases WHERE operator_id = :o GROUP BY status"),
+                    {"o": operator},
+                ).all()
+            )
             assert {k: v for k, v in counts.items() if v} == recounted
         assert s.execute(text("SELECT rollups_rebuild()")).scalar() == 0
 
@@ -110,8 +149,9 @@ def test_rebuild_repairs_rollups_and_is_then_a_no_op(db_session):
     history = History(db_session, random.Random(7))
     for _ in range(150):
         history.step()
-    db_session.execute(text("DELETE FROM sales_ledger WHERE purchase_id IN "
-                            "(SELECT purchase_id FROM sales_ledger LIMIT 3)"))
+    db_session.execute(
+        text("DELETE FROM sales_ledger WHERE purchase_id IN (SELECT purchase_id FROM sales_ledger LIMIT 3)")
+    )
     db_session.execute(text("UPDATE purchase_counts SET purchases = purchases + 2"))
     db_session.execute(text("UPDATE operator_sales SET buyers = 0"))
     db_session.execute(text("DELETE FROM buyers"))

@@ -1,5 +1,4 @@
 from backoffice_common.migrations import run_migrations
-
 from projects_service.config import Settings
 from projects_service.models import Base
 

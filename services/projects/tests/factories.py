@@ -1,4 +1,5 @@
 """Rows for service tests: plain functions, each ``make_x(session, **overrides)``, flushed and returned."""
+
 from __future__ import annotations
 
 import uuid
@@ -34,7 +35,13 @@ def make_member(session, project: Project, **overrides) -> Member:
 
 def make_photo(session, project: Project, photographer: Photographer, **overrides) -> Photo:
     photo_id = overrides.pop("id", None) or uuid.uuid4()
-    fields = {"object_key": f"{project.id}/{photo_id}", "filename": "a.jpg", "content_type": "image/jpeg",
-              "size_bytes": 1, "status": "ready"}
-    return _flushed(session, Photo(id=photo_id, project_id=project.id, photographer_id=photographer.id,
-                                   **{**fields, **overrides}))
+    fields = {
+        "object_key": f"{project.id}/{photo_id}",
+        "filename": "a.jpg",
+        "content_type": "image/jpeg",
+        "size_bytes": 1,
+        "status": "ready",
+    }
+    return _flushed(
+        session, Photo(id=photo_id, project_id=project.id, photographer_id=photographer.id, **{**fields, **overrides})
+    )

@@ -1,5 +1,6 @@
 """Invite mail over TLS verifies the server (issue 9 item 7): a real aiosmtpd server with a certificate from a
 throw-away CA, reached through the real SmtpSender, for both SMTPS and STARTTLS."""
+
 from __future__ import annotations
 
 import ssl
@@ -7,11 +8,11 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+from projects_service.clients.smtp import SmtpSender
 
 from devstack import free_port
 from devstack.pki import make_test_pki, server_context
 from devstack.smtp_sink import Collector
-from projects_service.clients.smtp import SmtpSender
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +32,9 @@ def tls_server(request, pki):
             controller = Controller(collector, hostname="127.0.0.1", port=port, ssl_context=context)
             url = f"smtps://127.0.0.1:{port}"
         else:
-            controller = Controller(collector, hostname="127.0.0.1", port=port, tls_context=context,
-                                    require_starttls=True)
+            controller = Controller(
+                collector, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True
+            )
             url = f"smtp://127.0.0.1:{port}?starttls"
         # The controller's own readiness probe speaks TLS without verifying; our sender must verify.
         controller.start()

@@ -1,29 +1,33 @@
 """The daily invite quota (issue 9): what is queued counts, per operator and UTC day; past it, nothing is."""
+
 import datetime as dt
 import uuid
 
 import pytest
-from sqlalchemy import func, select
-
 from backoffice_common.errors import TooManyRequests
-from services.projects.tests.factories import make_project
 from projects_service.invites import rules as invites
 from projects_service.invites.rules import BulkInviteResult
 from projects_service.models import Invite, InviteQuota, OutboxMessage
+from sqlalchemy import func, select
 
-UTC = dt.timezone.utc
+from services.projects.tests.factories import make_project
+
+UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 TTL = dt.timedelta(days=14)
 
 
-@pytest.mark.parametrize("now, seconds", [
-    (dt.datetime(2026, 11, 28, 12, 0, tzinfo=UTC), 12 * 3600),
-    (dt.datetime(2026, 11, 28, 0, 0, tzinfo=UTC), 24 * 3600),
-    (dt.datetime(2026, 11, 28, 23, 59, 59, 500_000, tzinfo=UTC), 1),
-    (dt.datetime(2026, 11, 28, 23, 59, 59, 999_999, tzinfo=UTC), 1),
-    # Midnight is UTC's whatever the offset the time is given in.
-    (dt.datetime(2026, 11, 28, 23, 0, tzinfo=dt.timezone(dt.timedelta(hours=2))), 3 * 3600),
-])
+@pytest.mark.parametrize(
+    "now, seconds",
+    [
+        (dt.datetime(2026, 11, 28, 12, 0, tzinfo=UTC), 12 * 3600),
+        (dt.datetime(2026, 11, 28, 0, 0, tzinfo=UTC), 24 * 3600),
+        (dt.datetime(2026, 11, 28, 23, 59, 59, 500_000, tzinfo=UTC), 1),
+        (dt.datetime(2026, 11, 28, 23, 59, 59, 999_999, tzinfo=UTC), 1),
+        # Midnight is UTC's whatever the offset the time is given in.
+        (dt.datetime(2026, 11, 28, 23, 0, tzinfo=dt.timezone(dt.timedelta(hours=2))), 3 * 3600),
+    ],
+)
 def test_quota_resets_at_the_next_utc_midnight(now, seconds):
     assert invites.quota_resets_in(now) == seconds
 
@@ -33,8 +37,9 @@ def _take(session, operator_id, count, now=NOW, quota=10):
 
 
 def _used(session, operator_id):
-    return session.execute(select(InviteQuota.day, InviteQuota.invites)
-                           .where(InviteQuota.operator_id == operator_id)).one()
+    return session.execute(
+        select(InviteQuota.day, InviteQuota.invites).where(InviteQuota.operator_id == operator_id)
+    ).one()
 
 
 def test_counts_up_to_the_quota_and_refuses_a_request_that_would_pass_it(db_session):
@@ -77,14 +82,27 @@ def test_bulk_invite_counts_only_what_it_queues_and_queues_nothing_past_the_quot
     project_id = make_project(db_session, operator_id=operator_id).id
 
     def bulk(emails):
-        return invites.bulk_invite(session=db_session, operator_id=operator_id, project_id=project_id,
-                                   emails=emails, ttl=TTL, now=NOW, daily_quota=3)
+        return invites.bulk_invite(
+            session=db_session,
+            operator_id=operator_id,
+            project_id=project_id,
+            emails=emails,
+            ttl=TTL,
+            now=NOW,
+            daily_quota=3,
+        )
 
     assert bulk(["a@x.io", "b@x.io", "a@x.io"]) == BulkInviteResult(queued=2, skipped=1)
     assert bulk(["a@x.io", "b@x.io"]) == BulkInviteResult(queued=0, skipped=2)  # all skipped: allowed at any count
     with pytest.raises(invites.InviteQuotaExceeded):
         bulk(["c@x.io", "d@x.io"])
     assert db_session.scalar(select(func.count()).select_from(Invite).where(Invite.project_id == project_id)) == 2
-    assert db_session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.payload["projectId"].astext == str(project_id))) == 2
+    assert (
+        db_session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.payload["projectId"].astext == str(project_id))
+        )
+        == 2
+    )
     assert bulk(["c@x.io"]) == BulkInviteResult(queued=1, skipped=0)

@@ -4,17 +4,17 @@ import itertools
 import uuid
 
 import pytest
-from sqlalchemy import func, select
-
 from backoffice_common.errors import Conflict
-from services.projects.tests.factories import make_project
 from projects_service.invites import rules as invites
 from projects_service.invites.mail import render_invite
 from projects_service.invites.rules import BulkInviteResult
 from projects_service.models import Invite, Member, OutboxMessage
 from projects_service.projects import rules as projects
+from sqlalchemy import func, select
 
-NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.timezone.utc)
+from services.projects.tests.factories import make_project
+
+NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 TTL = dt.timedelta(days=14)
 QUOTA = 5000
 
@@ -35,15 +35,35 @@ def test_bulk_invite_skips_members_pending_and_repeats(db_session):
     operator_id, project_id = _project(db_session, "live")
     db_session.add(Member(project_id=project_id, participant_id=uuid.uuid4(), email="member@x.io"))
     db_session.flush()
-    first = invites.bulk_invite(session=db_session, operator_id=operator_id, project_id=project_id,
-                                emails=["a@x.io", "a@x.io", "member@x.io", "b@x.io"], ttl=TTL, now=NOW,
-                                daily_quota=QUOTA)
+    first = invites.bulk_invite(
+        session=db_session,
+        operator_id=operator_id,
+        project_id=project_id,
+        emails=["a@x.io", "a@x.io", "member@x.io", "b@x.io"],
+        ttl=TTL,
+        now=NOW,
+        daily_quota=QUOTA,
+    )
     assert first == BulkInviteResult(queued=2, skipped=2)
-    again = invites.bulk_invite(session=db_session, operator_id=operator_id, project_id=project_id,
-                                emails=["a@x.io", "c@x.io"], ttl=TTL, now=NOW + dt.timedelta(days=1), daily_quota=QUOTA)
+    again = invites.bulk_invite(
+        session=db_session,
+        operator_id=operator_id,
+        project_id=project_id,
+        emails=["a@x.io", "c@x.io"],
+        ttl=TTL,
+        now=NOW + dt.timedelta(days=1),
+        daily_quota=QUOTA,
+    )
     assert again == BulkInviteResult(queued=1, skipped=1)
-    after_expiry = invites.bulk_invite(session=db_session, operator_id=operator_id, project_id=project_id,
-                                       emails=["a@x.io"], ttl=TTL, now=NOW + TTL, daily_quota=QUOTA)
+    after_expiry = invites.bulk_invite(
+        session=db_session,
+        operator_id=operator_id,
+        project_id=project_id,
+        emails=["a@x.io"],
+        ttl=TTL,
+        now=NOW + TTL,
+        daily_quota=QUOTA,
+    )
     assert after_expiry == BulkInviteResult(queued=1, skipped=0)
     assert db_session.scalar(select(func.count()).select_from(Invite)) == 4
     messages = db_session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "email.invite")).all()
@@ -56,18 +76,42 @@ def test_bulk_invite_skips_members_pending_and_repeats(db_session):
 def test_no_invites_once_closed(db_session, status):
     operator_id, project_id = _project(db_session, "live")
     for step in {"closed": ["closed"], "archived": ["closed", "archived"]}[status]:
-        projects.change_status(session=db_session, operator_id=operator_id, project_id=project_id, status=step,
-                               join_base_url="http://x/join")
+        projects.change_status(
+            session=db_session,
+            operator_id=operator_id,
+            project_id=project_id,
+            status=step,
+            join_base_url="http://x/join",
+        )
     with pytest.raises(Conflict):
-        invites.bulk_invite(session=db_session, operator_id=operator_id, project_id=project_id, emails=["a@x.io"],
-                            ttl=TTL, now=NOW, daily_quota=QUOTA)
+        invites.bulk_invite(
+            session=db_session,
+            operator_id=operator_id,
+            project_id=project_id,
+            emails=["a@x.io"],
+            ttl=TTL,
+            now=NOW,
+            daily_quota=QUOTA,
+        )
 
 
 def test_invite_email_has_text_and_html_with_link_and_local_expiry():
-    payload = {"inviteId": "i-1", "projectId": "p-1", "operatorId": "o-1", "to": "guest@x.io", "token": "tok<&>",
-               "projectName": "Gala <2026>", "projectTimezone": None, "expiresAt": "2026-12-12T12:00:00+00:00"}
-    message = render_invite(payload=payload, operator={"name": "Lumen & Co", "timezone": "Europe/Paris"},
-                            join_base_url="https://app.example.com/join/", sender="Back Office <no-reply@x.io>")
+    payload = {
+        "inviteId": "i-1",
+        "projectId": "p-1",
+        "operatorId": "o-1",
+        "to": "guest@x.io",
+        "token": "tok<&>",
+        "projectName": "Gala <2026>",
+        "projectTimezone": None,
+        "expiresAt": "2026-12-12T12:00:00+00:00",
+    }
+    message = render_invite(
+        payload=payload,
+        operator={"name": "Lumen & Co", "timezone": "Europe/Paris"},
+        join_base_url="https://app.example.com/join/",
+        sender="Back Office <no-reply@x.io>",
+    )
     parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
     plain = parsed.get_body(("plain",)).get_content()
     html = parsed.get_body(("html",)).get_content()

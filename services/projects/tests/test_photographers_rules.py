@@ -1,10 +1,11 @@
 """A roster edit spans two services: auth's login first, then our row — both or neither (design §4)."""
+
 import pytest
 from backoffice_common.db import db
 from backoffice_common.errors import Conflict, ServiceUnavailable
+from projects_service.photographers import rules
 
 from services.projects.tests.factories import make_assignment, make_photographer, make_project
-from projects_service.photographers import rules
 
 
 class FakeAuth:
@@ -22,8 +23,13 @@ class FakeAuth:
 
 def _edit(auth, photographer, changes):
     with db.unit_of_work() as session:
-        return rules.update_photographer(session=session, auth=auth, operator_id=photographer.operator_id,
-                                         photographer_id=photographer.id, changes=changes)
+        return rules.update_photographer(
+            session=session,
+            auth=auth,
+            operator_id=photographer.operator_id,
+            photographer_id=photographer.id,
+            changes=changes,
+        )
 
 
 def test_an_edit_changes_auth_then_the_roster_and_answers_with_the_projects(db_session):

@@ -1,18 +1,19 @@
 """Races between two real transactions: a write that refers to a project being deleted must wait and
 answer 404, not trip the foreign key (a 500). These commit for real, so each test cleans up after itself."""
+
 import datetime as dt
 import threading
 import uuid
 
 import pytest
 from backoffice_common.errors import NotFound
+from projects_service.members import rules as members
+from projects_service.models import Assignment, Member, OutboxMessage, Photographer, Project
+from projects_service.projects import rules as projects
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.projects.tests.factories import make_photographer, make_project
-from projects_service.members import rules as members
-from projects_service.models import Assignment, Member, OutboxMessage, Photographer, Project
-from projects_service.projects import rules as projects
 
 TTL = dt.timedelta(minutes=15)
 
@@ -41,8 +42,7 @@ def _while_deleting(engine, operator_id, project_id, write):
     outcome = {}
     with Session(engine) as deleting:
         deleting.begin()
-        projects.delete_project(session=deleting, operator_id=operator_id, project_id=project_id,
-                                upload_url_ttl=TTL)
+        projects.delete_project(session=deleting, operator_id=operator_id, project_id=project_id, upload_url_ttl=TTL)
 
         def other():
             try:
@@ -62,8 +62,14 @@ def _while_deleting(engine, operator_id, project_id, write):
 
 def test_assigning_to_a_project_being_deleted_is_a_404(engine, operator_project):
     operator_id, project_id, photographer_id = operator_project
-    outcome = _while_deleting(engine, operator_id, project_id, lambda session: projects.assign_photographer(
-        session=session, operator_id=operator_id, project_id=project_id, photographer_id=photographer_id))
+    outcome = _while_deleting(
+        engine,
+        operator_id,
+        project_id,
+        lambda session: projects.assign_photographer(
+            session=session, operator_id=operator_id, project_id=project_id, photographer_id=photographer_id
+        ),
+    )
     assert isinstance(outcome.get("error"), NotFound)
     with Session(engine) as session:
         assert session.scalars(select(Assignment).where(Assignment.project_id == project_id)).all() == []
@@ -71,9 +77,18 @@ def test_assigning_to_a_project_being_deleted_is_a_404(engine, operator_project)
 
 def test_joining_a_project_being_deleted_is_a_404(engine, operator_project):
     operator_id, project_id, _ = operator_project
-    outcome = _while_deleting(engine, operator_id, project_id, lambda session: members.join_project(
-        session=session, project_id=project_id, participant_id=uuid.uuid4(), email="guest@example.com",
-        now=dt.datetime.now(dt.timezone.utc)))
+    outcome = _while_deleting(
+        engine,
+        operator_id,
+        project_id,
+        lambda session: members.join_project(
+            session=session,
+            project_id=project_id,
+            participant_id=uuid.uuid4(),
+            email="guest@example.com",
+            now=dt.datetime.now(dt.UTC),
+        ),
+    )
     assert isinstance(outcome.get("error"), NotFound)
     with Session(engine) as session:
         assert session.scalars(select(Member).where(Member.project_id == project_id)).all() == []

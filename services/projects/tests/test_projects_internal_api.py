@@ -1,4 +1,5 @@
 """What commerce asks of projects: the facts a checkout checks, and project names for a purchase list."""
+
 import uuid
 
 import pytest
@@ -24,29 +25,55 @@ def test_checkout_lookup(client, db_session, gala):
     other = make_project(db_session, operator_id=gala.project.operator_id, name="Other", type="public", status="live")
     foreign = make_photo(db_session, other, gala.photographer)
     asked = [photo.id for photo in gala.photos] + [foreign.id, uuid.uuid4()]
-    response = client.post(f"/internal/projects/{gala.project.id}/checkout-lookup", headers=SERVICE,
-                           json={"participantId": str(gala.member), "photoIds": [str(p) for p in asked]})
+    response = client.post(
+        f"/internal/projects/{gala.project.id}/checkout-lookup",
+        headers=SERVICE,
+        json={"participantId": str(gala.member), "photoIds": [str(p) for p in asked]},
+    )
     assert response.status_code == 200
     body = response.json
     assert sorted(body["photos"], key=lambda p: p["id"]) == sorted(
         [{"id": str(photo.id), "photographerId": str(gala.photographer.id)} for photo in gala.photos[:2]],
-        key=lambda p: p["id"])
+        key=lambda p: p["id"],
+    )
     assert {k: v for k, v in body.items() if k != "photos"} == {
-        "id": str(gala.project.id), "name": "Gala", "status": "live",
-        "operatorId": str(gala.project.operator_id), "member": True}
-    stranger = client.post(f"/internal/projects/{gala.project.id}/checkout-lookup", headers=SERVICE,
-                           json={"participantId": str(uuid.uuid4()), "photoIds": [str(gala.photos[0].id)]})
+        "id": str(gala.project.id),
+        "name": "Gala",
+        "status": "live",
+        "operatorId": str(gala.project.operator_id),
+        "member": True,
+    }
+    stranger = client.post(
+        f"/internal/projects/{gala.project.id}/checkout-lookup",
+        headers=SERVICE,
+        json={"participantId": str(uuid.uuid4()), "photoIds": [str(gala.photos[0].id)]},
+    )
     assert stranger.json["member"] is False
-    assert client.post(f"/internal/projects/{uuid.uuid4()}/checkout-lookup", headers=SERVICE,
-                       json={"participantId": str(gala.member), "photoIds": [str(uuid.uuid4())]}).status_code == 404
-    assert client.post(f"/internal/projects/{gala.project.id}/checkout-lookup", headers=SERVICE,
-                       json={"participantId": "x", "photoIds": []}).status_code == 422
+    assert (
+        client.post(
+            f"/internal/projects/{uuid.uuid4()}/checkout-lookup",
+            headers=SERVICE,
+            json={"participantId": str(gala.member), "photoIds": [str(uuid.uuid4())]},
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/internal/projects/{gala.project.id}/checkout-lookup",
+            headers=SERVICE,
+            json={"participantId": "x", "photoIds": []},
+        ).status_code
+        == 422
+    )
 
 
 def test_project_names(client, gala):
     unknown = uuid.uuid4()
-    response = client.post("/internal/projects/lookup", headers=SERVICE,
-                           json={"ids": [str(gala.project.id), str(unknown), str(gala.project.id)]})
+    response = client.post(
+        "/internal/projects/lookup",
+        headers=SERVICE,
+        json={"ids": [str(gala.project.id), str(unknown), str(gala.project.id)]},
+    )
     assert response.status_code == 200
     assert response.json == {"projects": [{"id": str(gala.project.id), "name": "Gala"}]}
     assert client.post("/internal/projects/lookup", headers=SERVICE, json={"ids": []}).json == {"projects": []}

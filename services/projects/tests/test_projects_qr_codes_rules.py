@@ -1,9 +1,9 @@
 """The QR code's PNG layout (design §10): exactly size×size pixels, whole-pixel modules, at least the quiet zone."""
+
 import struct
 
 import pytest
 import segno
-
 from backoffice_common.errors import Unprocessable
 from projects_service.projects import qr_codes
 

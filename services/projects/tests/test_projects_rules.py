@@ -3,12 +3,12 @@ import itertools
 import uuid
 
 import pytest
-from sqlalchemy import func, select
-
 from backoffice_common.errors import Conflict
-from services.projects.tests.factories import make_photographer, make_project
 from projects_service.models import OutboxMessage, Photo
 from projects_service.projects import rules as projects
+from sqlalchemy import func, select
+
+from services.projects.tests.factories import make_photographer, make_project
 
 STATUSES = ("draft", "live", "closed", "archived")
 ALLOWED = {("draft", "live"), ("live", "draft"), ("live", "closed"), ("closed", "archived")}
@@ -35,9 +35,17 @@ def _project_with_photos(session, count):
     photographer = make_photographer(session, operator_id=operator_id)
     project = make_project(session, operator_id=operator_id, name="P")
     for index in range(count):
-        session.add(Photo(project_id=project.id, photographer_id=photographer.id,
-                          object_key=f"k/{project.id}/{index:05d}", filename="a.jpg", content_type="image/jpeg",
-                          size_bytes=1, status="ready"))
+        session.add(
+            Photo(
+                project_id=project.id,
+                photographer_id=photographer.id,
+                object_key=f"k/{project.id}/{index:05d}",
+                filename="a.jpg",
+                content_type="image/jpeg",
+                size_bytes=1,
+                status="ready",
+            )
+        )
     session.flush()
     return operator_id, project.id
 
@@ -74,10 +82,16 @@ def test_delete_removes_pending_keys_again_after_their_upload_urls_expire(db_ses
 def test_delete_drops_unsent_invitation_emails_of_that_project_only(db_session):
     operator_id, project_id = _project_with_photos(db_session, 0)
     other_id = make_project(db_session, operator_id=operator_id, name="Other").id
-    db_session.add_all([OutboxMessage(kind="email.invite", payload={"projectId": str(project_id), "to": "a@x.io"}),
-                        OutboxMessage(kind="email.invite", payload={"projectId": str(other_id), "to": "b@x.io"})])
+    db_session.add_all(
+        [
+            OutboxMessage(kind="email.invite", payload={"projectId": str(project_id), "to": "a@x.io"}),
+            OutboxMessage(kind="email.invite", payload={"projectId": str(other_id), "to": "b@x.io"}),
+        ]
+    )
     db_session.flush()
     projects.delete_project(session=db_session, operator_id=operator_id, project_id=project_id, upload_url_ttl=TTL)
     left = db_session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-    assert [(m.kind, m.payload.get("to")) for m in left] == [("email.invite", "b@x.io"),
-                                                             ("commerce.project_deleted", None)]
+    assert [(m.kind, m.payload.get("to")) for m in left] == [
+        ("email.invite", "b@x.io"),
+        ("commerce.project_deleted", None),
+    ]

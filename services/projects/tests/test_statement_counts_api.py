@@ -1,4 +1,5 @@
 """The list endpoints cost a constant number of SQL statements, however many rows they return."""
+
 import uuid
 
 import pytest

@@ -5,37 +5,41 @@ removed; joins and leaves; invites sent and withdrawn; photos uploaded, made rea
 and removed — and then checks that (1) the analytics figures and the project list's counts equal a plain
 recount from the fact tables, for several scopes, and (2) ``rollups_rebuild()`` finds nothing to change.
 """
+
 import datetime as dt
 import random
 import uuid
 
 import pytest
-from sqlalchemy import text
-
 from projects_service.models import Assignment, Invite, Member, Photo, Photographer, PhotoTag, Project
 from projects_service.projects.listing import list_projects
 from projects_service.stats.rules import FORMER_PHOTOGRAPHER, project_stats
+from sqlalchemy import text
 
 RECOUNT = {
     "members_enrolled": "SELECT count(DISTINCT participant_id) FROM members WHERE project_id = ANY(:scope)",
     "invited": "SELECT count(DISTINCT email) FROM invites WHERE project_id = ANY(:scope)",
     "photos_uploaded": "SELECT count(*) FROM photos WHERE project_id = ANY(:scope) AND status = 'ready' "
-                       "AND (CAST(:photographers AS uuid[]) IS NULL OR photographer_id = ANY(:photographers))",
+    "AND (CAST(:photographers AS uuid[]) IS NULL OR photographer_id = ANY(:photographers))",
     "users_tagged": "SELECT count(DISTINCT t.participant_id) FROM photo_tags t JOIN photos p ON p.id = t.photo_id "
-                    "JOIN members m ON m.project_id = p.project_id AND m.participant_id = t.participant_id "
-                    "WHERE p.project_id = ANY(:scope) AND p.status = 'ready' "
-                    "AND (CAST(:photographers AS uuid[]) IS NULL OR p.photographer_id = ANY(:photographers))",
+    "JOIN members m ON m.project_id = p.project_id AND m.participant_id = t.participant_id "
+    "WHERE p.project_id = ANY(:scope) AND p.status = 'ready' "
+    "AND (CAST(:photographers AS uuid[]) IS NULL OR p.photographer_id = ANY(:photographers))",
 }
 
 
 def recount(session, scope, photographers):
     params = {"scope": scope, "photographers": photographers}
     figures = {name: session.execute(text(sql), params).scalar() for name, sql in RECOUNT.items()}
-    rows = session.execute(text(
-        "SELECT coalesce(r.name, :former) AS name, count(*) AS n FROM photos p "
-        "LEFT JOIN photographers r ON r.id = p.photographer_id WHERE p.project_id = ANY(:scope) "
-        "AND p.status = 'ready' AND (CAST(:photographers AS uuid[]) IS NULL OR p.photographer_id = ANY(:photographers)) "
-        "GROUP BY r.id, r.name"), {**params, "former": FORMER_PHOTOGRAPHER}).all()
+    rows = session.execute(
+        text(
+            "SELECT coalesce(r.name, :former) AS name, count(*) AS n FROM photos p "
+            "LEFT JOIN photographers r ON r.id = p.photographer_id WHERE p.project_id = ANY(:scope) "
+            "AND p.status = 'ready' AND (CAST(:photographers AS uuid[]) IS NULL OR p.photographer_id = ANY(:photographers)) "
+            "GROUP BY r.id, r.name"
+        ),
+        {**params, "former": FORMER_PHOTOGRAPHER},
+    ).all()
     figures["photos_by_photographer"] = sorted((row.name, row.n) for row in rows)
     return figures
 
@@ -59,21 +63,53 @@ class History:
     def step(self) -> None:
         s, rng = self.session, self.rng
         operator = rng.choice(self.operators)
-        action = rng.choice(["project", "project", "archive", "delete_project", "photographer", "unroster",
-                             "assign", "unassign", "join", "join", "join", "leave", "invite", "invite", "uninvite",
-                             "photo", "photo", "photo", "ready", "ready", "delete_photo", "tag", "tag", "tag",
-                             "untag"])
+        action = rng.choice(
+            [
+                "project",
+                "project",
+                "archive",
+                "delete_project",
+                "photographer",
+                "unroster",
+                "assign",
+                "unassign",
+                "join",
+                "join",
+                "join",
+                "leave",
+                "invite",
+                "invite",
+                "uninvite",
+                "photo",
+                "photo",
+                "photo",
+                "ready",
+                "ready",
+                "delete_photo",
+                "tag",
+                "tag",
+                "tag",
+                "untag",
+            ]
+        )
         project = self.pick(Project, operator_id=operator)
         if action == "project" or project is None:
-            s.add(Project(id=uuid.uuid4(), operator_id=operator, name=f"P{rng.randrange(1000)}",
-                          status=rng.choice(["draft", "live", "closed"])))
+            s.add(
+                Project(
+                    id=uuid.uuid4(),
+                    operator_id=operator,
+                    name=f"P{rng.randrange(1000)}",
+                    status=rng.choice(["draft", "live", "closed"]),
+                )
+            )
         elif action == "archive":
             project.status = "archived"
         elif action == "delete_project":
             s.delete(project)
         elif action == "photographer":
-            entry = Photographer(id=uuid.uuid4(), operator_id=operator, name=f"Ph{rng.randrange(100)}",
-                                 email=f"{uuid.uuid4()}@x.io")
+            entry = Photographer(
+                id=uuid.uuid4(), operator_id=operator, name=f"Ph{rng.randrange(100)}", email=f"{uuid.uuid4()}@x.io"
+            )
             s.add(entry)
             self.photographers_ever[operator].append(entry.id)
         elif action == "unroster":
@@ -98,17 +134,32 @@ class History:
             if member is not None:
                 s.delete(member)
         elif action == "invite":
-            s.add(Invite(project_id=project.id, email=rng.choice(self.emails), token_hash=uuid.uuid4().hex,
-                         expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)))
+            s.add(
+                Invite(
+                    project_id=project.id,
+                    email=rng.choice(self.emails),
+                    token_hash=uuid.uuid4().hex,
+                    expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+                )
+            )
         elif action == "uninvite":
             invite = self.pick(Invite, project_id=project.id)
             if invite is not None:
                 s.delete(invite)
         elif action == "photo":
             photographers = self.photographers_ever[operator] or [uuid.uuid4()]
-            s.add(Photo(id=uuid.uuid4(), project_id=project.id, photographer_id=rng.choice(photographers),
-                        object_key=f"k/{uuid.uuid4()}", filename="a.jpg", content_type="image/jpeg", size_bytes=1,
-                        status=rng.choice(["pending", "ready"])))
+            s.add(
+                Photo(
+                    id=uuid.uuid4(),
+                    project_id=project.id,
+                    photographer_id=rng.choice(photographers),
+                    object_key=f"k/{uuid.uuid4()}",
+                    filename="a.jpg",
+                    content_type="image/jpeg",
+                    size_bytes=1,
+                    status=rng.choice(["pending", "ready"]),
+                )
+            )
         elif action == "ready":
             photo = self.pick(Photo, project_id=project.id, status="pending")
             if photo is not None:
@@ -139,23 +190,29 @@ class History:
             ids = [p.id for p in projects]
             live = [p.id for p in projects if p.status != "archived"]
             some = rng.sample(ids, k=rng.randint(0, len(ids))) if ids else []
-            photographers = rng.sample(self.photographers_ever[operator],
-                                       k=min(2, len(self.photographers_ever[operator])))
+            photographers = rng.sample(
+                self.photographers_ever[operator], k=min(2, len(self.photographers_ever[operator]))
+            )
             for project_ids, scope in ((None, live), (some, some), (ids, ids)):
                 for narrowing in (None, photographers):
-                    figures = project_stats(session=s, operator_id=operator, project_ids=project_ids,
-                                            photographer_ids=narrowing)
+                    figures = project_stats(
+                        session=s, operator_id=operator, project_ids=project_ids, photographer_ids=narrowing
+                    )
                     expected = recount(s, scope, narrowing)
                     got = {name: getattr(figures, name) for name in RECOUNT}
-                    got["photos_by_photographer"] = sorted((row.name, row.photo_count)
-                                                           for row in figures.photos_by_photographer)
+                    got["photos_by_photographer"] = sorted(
+                        (row.name, row.photo_count) for row in figures.photos_by_photographer
+                    )
                     assert got == expected, (project_ids, narrowing)
             for row in list_projects(session=s, operator_id=operator):
-                assert (row.photographer_count, row.member_count, row.photo_count) == s.execute(text(
-                    "SELECT (SELECT count(*) FROM project_photographers WHERE project_id = :p), "
-                    "(SELECT count(*) FROM members WHERE project_id = :p), "
-                    "(SELECT count(*) FROM photos WHERE project_id = :p AND status = 'ready')"),
-                    {"p": row.id}).one()
+                assert (row.photographer_count, row.member_count, row.photo_count) == s.execute(
+                    text(
+                        "SELECT (SELECT count(*) FROM project_photographers WHERE project_id = :p), "
+                        "(SELECT count(*) FROM members WHERE project_id = :p), "
+                        "(SELECT count(*) FROM photos WHERE project_id = :p AND status = 'ready')"
+                    ),
+                    {"p": row.id},
+                ).one()
         assert s.execute(text("SELECT rollups_rebuild()")).scalar() == 0
 
 

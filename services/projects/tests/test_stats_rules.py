@@ -1,4 +1,5 @@
 """The projects side of analytics (design §7): scope, distinct people, ready photos, photographer narrowing."""
+
 import datetime as dt
 import uuid
 
@@ -14,9 +15,16 @@ def _project(session, operator_id, name, status="live"):
 
 
 def _photo(session, project, photographer_id, status="ready"):
-    photo = Photo(id=uuid.uuid4(), project_id=project.id, photographer_id=photographer_id,
-                  object_key=f"k/{uuid.uuid4()}", filename="a.jpg", content_type="image/jpeg", size_bytes=1,
-                  status=status)
+    photo = Photo(
+        id=uuid.uuid4(),
+        project_id=project.id,
+        photographer_id=photographer_id,
+        object_key=f"k/{uuid.uuid4()}",
+        filename="a.jpg",
+        content_type="image/jpeg",
+        size_bytes=1,
+        status=status,
+    )
     session.add(photo)
     session.flush()
     return photo
@@ -25,14 +33,16 @@ def _photo(session, project, photographer_id, status="ready"):
 def _world(session):
     """Two projects and an archived one for the operator, one for a stranger; people shared across projects."""
     operator_id = uuid.uuid4()
-    ann, bob = (Photographer(id=uuid.uuid4(), operator_id=operator_id, name=name, email=f"{uuid.uuid4()}@x.io")
-                for name in ("Ann", "Bob"))
+    ann, bob = (
+        Photographer(id=uuid.uuid4(), operator_id=operator_id, name=name, email=f"{uuid.uuid4()}@x.io")
+        for name in ("Ann", "Bob")
+    )
     session.add_all([ann, bob])
     alpha, beta = _project(session, operator_id, "Alpha"), _project(session, operator_id, "Beta")
     old = _project(session, operator_id, "Old", status="archived")
     foreign = _project(session, uuid.uuid4(), "Foreign")
     guest, other_guest = uuid.uuid4(), uuid.uuid4()
-    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     for project in (alpha, beta, old, foreign):  # the same person in every project counts once
         session.add(Member(project_id=project.id, participant_id=guest, email="g@x.io"))
         session.add(Invite(project_id=project.id, email="g@x.io", token_hash=uuid.uuid4().hex, expires_at=expires))
@@ -47,9 +57,13 @@ def _world(session):
     _photo(session, old, bob.id)
     for _ in range(2):  # photographers since removed from the roster: one "former" row between them
         _photo(session, alpha, uuid.uuid4())
-    session.add_all([PhotoTag(photo_id=ann_photos[0].id, participant_id=guest),
-                     PhotoTag(photo_id=ann_photos[3].id, participant_id=guest),
-                     PhotoTag(photo_id=bob_photo.id, participant_id=other_guest)])
+    session.add_all(
+        [
+            PhotoTag(photo_id=ann_photos[0].id, participant_id=guest),
+            PhotoTag(photo_id=ann_photos[3].id, participant_id=guest),
+            PhotoTag(photo_id=bob_photo.id, participant_id=other_guest),
+        ]
+    )
     session.flush()
     return operator_id, alpha, beta, old, foreign, ann, bob
 
@@ -58,30 +72,35 @@ def test_default_scope_is_every_non_archived_project(db_session):
     operator_id, alpha, beta, *_ = _world(db_session)
     figures = project_stats(session=db_session, operator_id=operator_id, project_ids=None, photographer_ids=None)
     assert [(p.id, p.name) for p in figures.projects] == [(alpha.id, "Alpha"), (beta.id, "Beta")]
-    assert (figures.members_enrolled, figures.invited, figures.photos_uploaded, figures.users_tagged) == \
-        (2, 3, 7, 2)
-    assert [(row.name, row.photo_count) for row in figures.photos_by_photographer] == \
-        [("Ann", 4), (FORMER_PHOTOGRAPHER, 2), ("Bob", 1)]
+    assert (figures.members_enrolled, figures.invited, figures.photos_uploaded, figures.users_tagged) == (2, 3, 7, 2)
+    assert [(row.name, row.photo_count) for row in figures.photos_by_photographer] == [
+        ("Ann", 4),
+        (FORMER_PHOTOGRAPHER, 2),
+        ("Bob", 1),
+    ]
 
 
 def test_named_projects_include_archived_and_ignore_strangers(db_session):
     operator_id, alpha, beta, old, foreign, ann, bob = _world(db_session)
-    figures = project_stats(session=db_session, operator_id=operator_id, project_ids=[old.id, foreign.id, uuid.uuid4()],
-                            photographer_ids=None)
+    figures = project_stats(
+        session=db_session,
+        operator_id=operator_id,
+        project_ids=[old.id, foreign.id, uuid.uuid4()],
+        photographer_ids=None,
+    )
     assert [(p.id, p.name) for p in figures.projects] == [(old.id, "Old")]
-    assert (figures.members_enrolled, figures.invited, figures.photos_uploaded, figures.users_tagged) == \
-        (1, 1, 1, 0)
+    assert (figures.members_enrolled, figures.invited, figures.photos_uploaded, figures.users_tagged) == (1, 1, 1, 0)
 
 
 def test_photographers_narrow_photos_and_tags_but_not_people_enrolled(db_session):
     operator_id, alpha, beta, old, foreign, ann, bob = _world(db_session)
     figures = project_stats(session=db_session, operator_id=operator_id, project_ids=None, photographer_ids=[bob.id])
-    assert (figures.members_enrolled, figures.invited, figures.photos_uploaded, figures.users_tagged) == \
-        (2, 3, 1, 1)
+    assert (figures.members_enrolled, figures.invited, figures.photos_uploaded, figures.users_tagged) == (2, 3, 1, 1)
     assert [(row.name, row.photo_count) for row in figures.photos_by_photographer] == [("Bob", 1)]
 
 
 def test_nothing_in_scope(db_session):
     figures = project_stats(session=db_session, operator_id=uuid.uuid4(), project_ids=None, photographer_ids=None)
-    assert figures == ProjectStats(projects=[], members_enrolled=0, invited=0, photos_uploaded=0, users_tagged=0,
-                                   photos_by_photographer=[])
+    assert figures == ProjectStats(
+        projects=[], members_enrolled=0, invited=0, photos_uploaded=0, users_tagged=0, photos_by_photographer=[]
+    )

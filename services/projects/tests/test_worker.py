@@ -1,15 +1,16 @@
 """The outbox worker: backoff between attempts, and a failed message kept for later."""
+
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
-
 from projects_service import worker
 from projects_service.models import OutboxMessage
+from sqlalchemy import select
 
 
-@pytest.mark.parametrize("attempts, low, high", [(1, 0.5, 1.0), (2, 1.0, 2.0), (5, 8.0, 16.0), (30, 150.0, 300.0),
-                                                  (10_000, 150.0, 300.0)])
+@pytest.mark.parametrize(
+    "attempts, low, high", [(1, 0.5, 1.0), (2, 1.0, 2.0), (5, 8.0, 16.0), (30, 150.0, 300.0), (10_000, 150.0, 300.0)]
+)
 def test_backoff_doubles_with_jitter_and_a_cap(attempts, low, high):
     for _ in range(50):
         delay = worker.backoff(attempts, base_s=1.0, max_s=300.0).total_seconds()
@@ -28,13 +29,14 @@ def test_failed_messages_are_kept_and_retried_later(app, db_session):
         def __call__(self):
             return _Reusable(db_session)
 
-    drained = worker.drain_once(session_factory=_Factory(), handlers={"ok": seen.append, "boom": boom},
-                                base_s=60, max_s=60)
+    drained = worker.drain_once(
+        session_factory=_Factory(), handlers={"ok": seen.append, "boom": boom}, base_s=60, max_s=60
+    )
     assert drained == 2 and seen == [{}]
     left = db_session.scalars(select(OutboxMessage)).all()
     assert [(m.kind, m.attempts) for m in left] == [("boom", 1)]
     assert left[0].last_error == "RuntimeError: R2 is down"
-    assert left[0].next_attempt_at > dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=25)
+    assert left[0].next_attempt_at > dt.datetime.now(dt.UTC) + dt.timedelta(seconds=25)
     # not due yet: nothing is claimed
     assert worker.drain_once(session_factory=_Factory(), handlers={}, base_s=60, max_s=60) == 0
 

@@ -1,5 +1,6 @@
 """flask-smorest base classes, subclassed once here (style guide): the Api with
 our error shape, the Blueprint, and a camelCase Schema that refuses unknown fields."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -86,8 +87,11 @@ _MISSING = ma.missing
 def _value_converter(field: ma.fields.Field):
     """A function of a non-None value giving what ``field._serialize`` would, or None when there is none."""
     kind = type(field)
-    if (kind.get_value is not ma.fields.Field.get_value or kind.serialize is not ma.fields.Field.serialize
-            or not field._CHECK_ATTRIBUTE):
+    if (
+        kind.get_value is not ma.fields.Field.get_value
+        or kind.serialize is not ma.fields.Field.serialize
+        or not field._CHECK_ATTRIBUTE
+    ):
         return None  # a field that fetches or serializes its own way: marshmallow's path
     serialize = kind._serialize
     if serialize in (ma.fields.String._serialize, ma.fields.UUID._serialize):
@@ -100,8 +104,12 @@ def _value_converter(field: ma.fields.Field):
         return utc_text  # (a converter only sees values that are not None)
     if isinstance(field, ma.fields.Nested):
         nested = field.schema
-        if (serialize is ma.fields.Nested._serialize and isinstance(nested, Schema)
-                and not nested._hooks[PRE_DUMP] and not nested._hooks[POST_DUMP]):
+        if (
+            serialize is ma.fields.Nested._serialize
+            and isinstance(nested, Schema)
+            and not nested._hooks[PRE_DUMP]
+            and not nested._hooks[POST_DUMP]
+        ):
             # What Nested._serialize → Schema.dump come to for one of ours without dump hooks.
             dump, many = nested._serialize, bool(nested.many or field.many)
             return lambda value: dump(value, many=many)
@@ -153,7 +161,7 @@ def _dump_plan(schema: ma.Schema):
 def utc_text(value: dt.datetime) -> str:
     """A moment as every answer writes it (design §3): UTC with milliseconds and ``Z``."""
     # isoformat is C code: "…T12:00:00.123+00:00" → "…T12:00:00.123Z"
-    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 class UtcDateTime(ma.fields.AwareDateTime):
@@ -163,7 +171,7 @@ class UtcDateTime(ma.fields.AwareDateTime):
         return None if value is None else utc_text(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(dt.timezone.utc)
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(dt.UTC)
 
 
 class Email(ma.fields.Email):

@@ -4,6 +4,7 @@ Every service subclasses :class:`CommonSettings`. Dev defaults are safe to run
 locally; outside ``dev``/``test`` the settings refuse placeholder secrets so a
 misconfigured deployment fails at boot rather than at the first request.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,4 +74,3 @@ class CommonSettings(BaseSettings):
             for path in sorted(Path(self.jwt_public_keys_dir).glob("*.pem")):
                 pems[path.stem] = path.read_text()
         return {kid: load_pem_public_key(pem.encode()) for kid, pem in pems.items()}
-

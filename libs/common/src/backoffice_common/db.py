@@ -3,6 +3,7 @@
 Domain code only adds and flushes; the view commits once through
 ``db.unit_of_work()`` (or rolls back on any error).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -143,11 +144,18 @@ class _DriverStatement:
         compiled = statement.compile(dialect=dialect)
         self.compiled = compiled
         result_columns = getattr(compiled, "_result_columns", None)  # what Core's results are keyed by
-        runnable = (dialect.paramstyle == "pyformat" and result_columns is not None
-                    and not compiled.post_compile_params and not compiled.literal_execute_params)
+        runnable = (
+            dialect.paramstyle == "pyformat"
+            and result_columns is not None
+            and not compiled.post_compile_params
+            and not compiled.literal_execute_params
+        )
         self.sql = compiled.string if runnable else None
-        self.bind_processors = {name: process for bind, name in compiled.bind_names.items()
-                                if (process := bind.type.dialect_impl(dialect).bind_processor(dialect))}
+        self.bind_processors = {
+            name: process
+            for bind, name in compiled.bind_names.items()
+            if (process := bind.type.dialect_impl(dialect).bind_processor(dialect))
+        }
         self.name = f"backoffice_read_{next(_statement_names)}"
         order: list[str] = []
 
@@ -186,15 +194,17 @@ class _DriverStatement:
             row = cursor.fetchone()
             processors = self.processors  # (another thread may reset the shared one meanwhile)
             if processors is None:
-                processors = self.processors = [kind.result_processor(dialect, column[1])
-                                                for kind, column in zip(self.types, cursor.description)]
+                processors = self.processors = [
+                    kind.result_processor(dialect, column[1]) for kind, column in zip(self.types, cursor.description)
+                ]
             cursor.close()
         except driver_error as error:
             lost = dialect.is_disconnect(error, connection, cursor)
             if lost:
                 fairy.invalidate(error)
-            raise exc.DBAPIError.instance(self.sql, values, error, driver_error, connection_invalidated=lost,
-                                          dialect=dialect) from error
+            raise exc.DBAPIError.instance(
+                self.sql, values, error, driver_error, connection_invalidated=lost, dialect=dialect
+            ) from error
         finally:
             # Whatever went wrong, a connection goes back to the pool transactional, as the sessions expect it.
             if fairy.dbapi_connection is connection and not connection.closed:
@@ -202,8 +212,9 @@ class _DriverStatement:
             fairy.close()
         if row is None:
             return None
-        return {key: value if process is None else process(value)
-                for key, process, value in zip(self.keys, processors, row)}
+        return {
+            key: value if process is None else process(value) for key, process, value in zip(self.keys, processors, row)
+        }
 
     def _run(self, fairy, cursor, values: dict, dbapi) -> None:
         if self.prepare is None:

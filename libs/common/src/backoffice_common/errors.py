@@ -4,13 +4,15 @@ Domain code raises these; one handler turns every failure — ours, Werkzeug's,
 webargs', flask-jwt-extended's, the database's, or an uncaught bug — into
 ``{"code", "status", "message", "errors"}``. Views never build error bodies.
 """
+
 from __future__ import annotations
 
 import logging
 from http import HTTPStatus
 
 from flask import Flask, jsonify
-from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ class Unprocessable(DomainError):
 
 class TooManyRequests(DomainError):
     """Raise with ``headers={"Retry-After": seconds}`` so a client knows when to come back."""
+
     status_code = 429
     default_message = "Too many requests; try again later."
 
@@ -63,9 +66,14 @@ class ServiceUnavailable(DomainError):
     default_message = "A dependency is unavailable; try again shortly."
 
 
-
-def field_error(field: str, message: str, *, error: type[DomainError] = Unprocessable, location: str = "json",
-                summary: str | None = None) -> DomainError:
+def field_error(
+    field: str,
+    message: str,
+    *,
+    error: type[DomainError] = Unprocessable,
+    location: str = "json",
+    summary: str | None = None,
+) -> DomainError:
     """A domain error about one input field, in the per-field shape ``{location: {field: [message]}}``.
 
     ``error`` picks the status (a 409 about a taken email is still about the ``email`` field); ``summary`` is the
@@ -78,6 +86,7 @@ def field_errors(messages: dict[str, list[str]], *, location: str = "json") -> U
     """A 422 about several input fields at once (a rule that checks fields together), in the shape schema errors
     have: ``{location: {field: [message, …]}}``."""
     return Unprocessable("The request is invalid.", errors={location: messages})
+
 
 def error_body(code: int, message: str, errors: dict | None = None) -> dict:
     return {"code": code, "status": HTTPStatus(code).phrase, "message": message, "errors": errors or {}}
@@ -95,7 +104,9 @@ def http_exception_body(error: HTTPException) -> tuple[dict, dict]:
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages") or {}
     message = data.get("message") or {
-        400: "The request body is not valid JSON." if errors.get("json") == ["Invalid JSON body."] else error.description,
+        400: "The request body is not valid JSON."
+        if errors.get("json") == ["Invalid JSON body."]
+        else error.description,
         422: "The request is invalid.",
     }.get(error.code, error.description)
     headers = dict(data.get("headers") or {})

@@ -1,4 +1,5 @@
 """Gunicorn settings every service shares; a service's gunicorn.conf.py imports these."""
+
 import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"

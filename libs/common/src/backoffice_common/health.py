@@ -1,4 +1,5 @@
 """``/healthz`` (the process is alive) and ``/readyz`` (its database answers)."""
+
 from flask import Blueprint
 
 from .db import db

@@ -1,6 +1,7 @@
 """Service-to-service calls (design §9): HS256 service tokens with ``aud=internal``,
 a guard for ``/internal/*`` views, and a pooled HTTP client that never hangs.
 """
+
 from __future__ import annotations
 
 import functools
@@ -42,8 +43,12 @@ def make_service_token(secret: str, issuer: str, ttl_s: int = SERVICE_TOKEN_TTL_
 def verify_service_token(token: str, secret: str) -> dict:
     try:
         claims = jwt.decode(
-            token, secret, algorithms=["HS256"], audience=INTERNAL_AUDIENCE,
-            options={"require": ["exp", "iat", "iss", "aud"]}, leeway=5,
+            token,
+            secret,
+            algorithms=["HS256"],
+            audience=INTERNAL_AUDIENCE,
+            options={"require": ["exp", "iat", "iss", "aud"]},
+            leeway=5,
         )
     except jwt.PyJWTError as exc:
         raise Unauthorized("A valid service token is required.") from exc
@@ -76,12 +81,17 @@ class UpstreamResponse:
         return self.response.json() if self.response.content else None
 
 
-def internal_client(settings, peer: str, *, caller: str | None = None) -> "InternalClient":
+def internal_client(settings, peer: str, *, caller: str | None = None) -> InternalClient:
     """The one way a service (or its worker) makes its client to a peer: the peer's ``<PEER>_URL``, the shared
     service-token secret and the timeouts, all from the caller's settings."""
-    return InternalClient(getattr(settings, f"{peer}_url"), name=peer, secret=settings.internal_token_secret,
-                          caller=caller or settings.service_name, connect_timeout=settings.internal_timeout_connect_s,
-                          read_timeout=settings.internal_timeout_read_s)
+    return InternalClient(
+        getattr(settings, f"{peer}_url"),
+        name=peer,
+        secret=settings.internal_token_secret,
+        caller=caller or settings.service_name,
+        connect_timeout=settings.internal_timeout_connect_s,
+        read_timeout=settings.internal_timeout_read_s,
+    )
 
 
 class InternalClient:
@@ -93,8 +103,17 @@ class InternalClient:
     are returned for the caller to interpret.
     """
 
-    def __init__(self, base_url: str, *, name: str, secret: str, caller: str, connect_timeout: float = 1.0,
-                 read_timeout: float = 5.0, retries: int = 2):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        name: str,
+        secret: str,
+        caller: str,
+        connect_timeout: float = 1.0,
+        read_timeout: float = 5.0,
+        retries: int = 2,
+    ):
         self.base_url = base_url.rstrip("/")
         self.name = name
         self.secret = secret
@@ -102,9 +121,16 @@ class InternalClient:
         self.timeout = (connect_timeout, read_timeout)
         self._token = ""
         self._token_exp = 0.0
-        retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=0.1,
-                      status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}),
-                      raise_on_status=False)
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            backoff_factor=0.1,
+            status_forcelist=(502, 503, 504),
+            allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}),
+            raise_on_status=False,
+        )
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=retry)
         self.session.mount("http://", adapter)
@@ -123,7 +149,9 @@ class InternalClient:
         if has_request_context() and "request_id" in g:
             headers["X-Request-ID"] = g.request_id
         try:
-            response = self.session.request(method, self.base_url + path, headers=headers, timeout=self.timeout, **kwargs)
+            response = self.session.request(
+                method, self.base_url + path, headers=headers, timeout=self.timeout, **kwargs
+            )
         except requests.RequestException as exc:
             raise ServiceUnavailable(f"The {self.name} service is unavailable; try again shortly.") from exc
         if response.status_code >= 500:

@@ -5,6 +5,7 @@ decimals as strings, dataclasses as objects — except that text is UTF-8 rather
 is ``application/json``, UTF-8 by definition). Anything orjson refuses (an integer beyond 64 bits, non-string
 keys) and any body orjson can't read goes through the standard library as before, so nothing new fails.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,7 +48,12 @@ class OrjsonProvider(DefaultJSONProvider):
 
 # What every LogRecord carries; anything else on a record came from ``extra=`` and is written out.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
-    "message", "asctime", "service", "request_id", "taskName"}
+    "message",
+    "asctime",
+    "service",
+    "request_id",
+    "taskName",
+}
 
 
 def _log_default(value):
@@ -58,7 +64,10 @@ def _log_default(value):
 
 def log_time(created: float) -> str:
     """A record's time as logging's default formatTime writes it: local "2026-12-01 22:34:37,844"."""
-    return "%s,%03d" % (time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created)), int((created - int(created)) * 1000))
+    return "%s,%03d" % (
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created)),
+        int((created - int(created)) * 1000),
+    )
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -67,9 +76,14 @@ class JsonLineFormatter(logging.Formatter):
     third of its cost: a record is written for every request)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": log_time(record.created), "level": record.levelname, "logger": record.name,
-                 "message": record.getMessage(), "service": getattr(record, "service", None),
-                 "request_id": getattr(record, "request_id", None)}
+        entry = {
+            "time": log_time(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "service": getattr(record, "service", None),
+            "request_id": getattr(record, "request_id", None),
+        }
         for key, value in record.__dict__.items():
             if key not in _RECORD_ATTRIBUTES:
                 entry[key] = value

@@ -3,6 +3,7 @@
 The gateway sets ``X-Request-ID``; a service called directly makes one up.
 It is echoed back, forwarded on internal calls, and stamped on every log line.
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,8 +66,12 @@ def init_request_id(app: Flask) -> None:
         if "request_id" in g:
             response.headers["X-Request-ID"] = g.request_id
             if access.isEnabledFor(logging.INFO):
-                fields = {"method": request.method, "path": request.path, "status": response.status_code,
-                          "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 2)}
+                fields = {
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 2),
+                }
                 handler = _sole_handler(access)
                 if handler is None:
                     access.info("request", extra=fields)
@@ -89,8 +94,17 @@ def _sole_handler(access: logging.Logger) -> _JsonLines | None:
 def _write_access_line(handler: _JsonLines, fields: dict) -> None:
     """The line ``access.info("request", extra=fields)`` writes, without building a LogRecord: the per-request line
     cost more than the rest of a one-row request's logging machinery put together."""
-    line = orjson.dumps({"time": log_time(time.time()), "level": "INFO", "logger": "access", "message": "request",
-                         "service": handler.service, "request_id": g.get("request_id"), **fields})
+    line = orjson.dumps(
+        {
+            "time": log_time(time.time()),
+            "level": "INFO",
+            "logger": "access",
+            "message": "request",
+            "service": handler.service,
+            "request_id": g.get("request_id"),
+            **fields,
+        }
+    )
     handler.acquire()
     try:
         handler.stream.write(line.decode() + handler.terminator)

@@ -7,6 +7,7 @@ set up by gunicorn_conf.py before any worker imports this) keeps each process's 
 ``/metrics`` is a plain Flask route on the service's own port, outside the API document: the gateway proxies only
 ``/v1/...``, so it is never reachable from outside.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,13 +21,23 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import Engine, event
 
-REQUESTS = Counter("http_requests_total", "Requests answered, by Flask route template, method and status.",
-                   ["method", "route", "status"])
+REQUESTS = Counter(
+    "http_requests_total",
+    "Requests answered, by Flask route template, method and status.",
+    ["method", "route", "status"],
+)
 # A handful of buckets around the bench's figures (most routes answer in a few ms; the 1 s fuzz budget at the top).
-LATENCY = Histogram("http_request_duration_seconds", "Time to answer a request, by route template and method.",
-                    ["method", "route"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
-POOL_IN_USE = Gauge("db_pool_connections_in_use", "Database connections checked out of the pool (all workers).",
-                    multiprocess_mode="livesum")
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "Time to answer a request, by route template and method.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+POOL_IN_USE = Gauge(
+    "db_pool_connections_in_use",
+    "Database connections checked out of the pool (all workers).",
+    multiprocess_mode="livesum",
+)
 _UNMATCHED = "<unmatched>"  # a 404 for a path no rule matches: never the raw path (unbounded label values)
 
 # (method, route, status) → the labelled children: labels() builds and looks up a key on every call.
@@ -53,8 +64,10 @@ def init_metrics(app: Flask, engine: Engine) -> None:
             key = (request.method, rule.rule if rule is not None else _UNMATCHED, response.status_code)
             children = _children.get(key)
             if children is None:
-                children = _children[key] = (REQUESTS.labels(key[0], key[1], str(key[2])),
-                                             LATENCY.labels(key[0], key[1]))
+                children = _children[key] = (
+                    REQUESTS.labels(key[0], key[1], str(key[2])),
+                    LATENCY.labels(key[0], key[1]),
+                )
             children[0].inc()
             children[1].observe(time.perf_counter() - started)
         return response

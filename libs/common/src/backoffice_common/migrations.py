@@ -1,5 +1,6 @@
 """The body of every service's Alembic ``env.py``: online migrations against
 ``DATABASE_URL`` (or the URL a test put in the Alembic config)."""
+
 from __future__ import annotations
 
 from alembic import context

@@ -1,4 +1,5 @@
 """What every service's SQLAlchemy models share: constraint names that migrations can rely on."""
+
 import datetime as dt
 
 from sqlalchemy import DateTime, MetaData, func
@@ -19,5 +20,6 @@ def naming_metadata() -> MetaData:
 
 class Timestamps:
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
-                                                    onupdate=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

@@ -9,6 +9,7 @@ Each service's migration creates its ``rollups_rebuild()`` SQL function from :cl
 :func:`rebuild_function_sql`; ``make stats-rebuild`` (:func:`main`) calls it on each database. The text of
 the function is fixed when the migration runs: a change here reaches a database through a new migration.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,11 +49,11 @@ def _merge_sql(rollup: Rollup) -> str:
   INSERT INTO {rollup.table} AS x ({keys}, {values})
     SELECT {keys}, {values} FROM rollup_want w
     WHERE NOT EXISTS (SELECT 1 FROM {rollup.table} x WHERE {same_key} AND {same_values})
-      AND (EXISTS (SELECT 1 FROM {rollup.table} x WHERE {same_key}) OR {rollup.is_present('w')})
+      AND (EXISTS (SELECT 1 FROM {rollup.table} x WHERE {same_key}) OR {rollup.is_present("w")})
     ON CONFLICT ({keys}) DO UPDATE SET {updates};
   GET DIAGNOSTICS n = ROW_COUNT;
   changed := changed + n;
-  DELETE FROM {rollup.table} x WHERE {rollup.is_present('x')}
+  DELETE FROM {rollup.table} x WHERE {rollup.is_present("x")}
     AND NOT EXISTS (SELECT 1 FROM rollup_want w WHERE {same_key});
   GET DIAGNOSTICS n = ROW_COUNT;
   changed := changed + n;

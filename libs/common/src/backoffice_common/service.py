@@ -1,6 +1,7 @@
 """The common steps of every service's app factory, in order:
 config → logging → request ids → database → metrics → tokens → Api → health → error handlers.
 """
+
 from __future__ import annotations
 
 from typing import TypeVar
@@ -17,7 +18,6 @@ from .jsonfast import OrjsonProvider
 from .logs import configure_logging, init_request_id
 from .metrics import init_metrics
 from .tokens import init_jwt
-
 
 T = TypeVar("T")
 _DEPENDENCIES = "backoffice_dependencies"
@@ -67,8 +67,12 @@ def create_service_app(import_name: str, settings, *, title: str) -> tuple[Flask
     database = Database(app, settings)
     init_metrics(app, database.engine)
     init_jwt(app, settings)
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
+    api = Api(
+        app,
+        spec_kwargs={
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}
+        },
+    )
     app.register_blueprint(health)
     register_error_handlers(app)
     return app, api

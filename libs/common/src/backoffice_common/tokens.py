@@ -12,6 +12,7 @@ only that exact token matches): a repeat costs a dict look-up and the expiry
 check instead of a parse and an RSA verification. flask-jwt-extended remains
 for auth's token *issuing*.
 """
+
 from __future__ import annotations
 
 import base64
@@ -50,8 +51,11 @@ def _is_uuid(value) -> bool:
 def _well_formed(claims: dict) -> bool:
     # A signature only says who issued the token; our own tokens always carry these claims (design §2),
     # so a token without them is refused here rather than failing later as a 500.
-    return (all(claims.get(name) is not None for name in REQUIRED_CLAIMS)
-            and _is_uuid(claims["sub"]) and _is_uuid(claims["operator_id"]))
+    return (
+        all(claims.get(name) is not None for name in REQUIRED_CLAIMS)
+        and _is_uuid(claims["sub"])
+        and _is_uuid(claims["operator_id"])
+    )
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,14 @@ class AccessTokens:
     def claims(self, token: str) -> dict:
         """The verified claims of ``token``; :class:`Unauthorized` (401) for any fault."""
         try:
-            claims = jwt.decode(token, self.key_for(_unverified_kid(token)), algorithms=ALGORITHMS,
-                                audience=self.audience, issuer=self.issuer, leeway=self.leeway)
+            claims = jwt.decode(
+                token,
+                self.key_for(_unverified_kid(token)),
+                algorithms=ALGORITHMS,
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+            )
         except jwt.ExpiredSignatureError:
             raise _unauthorized(_EXPIRED) from None
         except jwt.InvalidTokenError:
@@ -103,8 +113,9 @@ class AccessTokens:
             self._verified.pop(token, None)
             raise _unauthorized(_EXPIRED)
         claims = self.claims(token)
-        identity = Identity(account_id=uuid.UUID(claims["sub"]), role=claims["role"],
-                            operator_id=uuid.UUID(claims["operator_id"]))
+        identity = Identity(
+            account_id=uuid.UUID(claims["sub"]), role=claims["role"], operator_id=uuid.UUID(claims["operator_id"])
+        )
         if len(self._verified) >= self._remember:
             try:  # forget the oldest (threads may race here: then someone else did)
                 del self._verified[next(iter(self._verified))]

@@ -1,4 +1,5 @@
 """Field validators more than one service needs."""
+
 import zoneinfo
 from functools import lru_cache
 

@@ -1,4 +1,5 @@
 """What every background worker needs: its database engine, and a loop that stops cleanly on SIGTERM."""
+
 from __future__ import annotations
 
 import logging
@@ -15,10 +16,16 @@ log = logging.getLogger("worker")
 
 def worker_engine(settings, name: str) -> Engine:
     """A small pool with the services' timeouts, named in ``pg_stat_activity``."""
-    return create_engine(settings.database_url, pool_pre_ping=True, pool_size=2,
-                         connect_args={"connect_timeout": settings.db_connect_timeout_s,
-                                       "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
-                                       "application_name": name})
+    return create_engine(
+        settings.database_url,
+        pool_pre_ping=True,
+        pool_size=2,
+        connect_args={
+            "connect_timeout": settings.db_connect_timeout_s,
+            "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+            "application_name": name,
+        },
+    )
 
 
 def run_forever(name: str, settings, one_round: Callable[[Callable[[], bool]], bool], *, idle_s: float) -> None:

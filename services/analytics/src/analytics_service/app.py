@@ -10,7 +10,10 @@ from analytics_service.config import Settings
 def create_app(settings: Settings | None = None):
     settings = settings or Settings()
     app, api = create_service_app(__name__, settings, title="Back office — analytics")
-    provide(app, ProjectsClient(internal_client(settings, "projects")),
-            CommerceClient(internal_client(settings, "commerce")))
+    provide(
+        app,
+        ProjectsClient(internal_client(settings, "projects")),
+        CommerceClient(internal_client(settings, "commerce")),
+    )
     api.register_blueprint(analytics.blp)
     return app

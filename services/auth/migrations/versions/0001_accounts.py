@@ -3,6 +3,7 @@
 Revision ID: 0001
 Revises:
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -25,8 +26,12 @@ def upgrade() -> None:
         "accounts",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("role", sa.String(16), nullable=False),
-        sa.Column("operator_id", sa.Uuid(), sa.ForeignKey("accounts.id", ondelete="CASCADE",
-                  name="fk_accounts_operator_id_accounts"), nullable=False),
+        sa.Column(
+            "operator_id",
+            sa.Uuid(),
+            sa.ForeignKey("accounts.id", ondelete="CASCADE", name="fk_accounts_operator_id_accounts"),
+            nullable=False,
+        ),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("email", sa.String(320), nullable=False),
         sa.Column("password_hash", sa.String(255), nullable=False),
@@ -38,8 +43,12 @@ def upgrade() -> None:
     op.create_index("ix_accounts_operator_id", "accounts", ["operator_id"])
     op.create_table(
         "operator_profiles",
-        sa.Column("account_id", sa.Uuid(), sa.ForeignKey("accounts.id", ondelete="CASCADE",
-                  name="fk_operator_profiles_account_id_accounts"), nullable=False),
+        sa.Column(
+            "account_id",
+            sa.Uuid(),
+            sa.ForeignKey("accounts.id", ondelete="CASCADE", name="fk_operator_profiles_account_id_accounts"),
+            nullable=False,
+        ),
         sa.Column("address", postgresql.JSONB(), nullable=True),
         sa.Column("billing_address", postgresql.JSONB(), nullable=True),
         sa.Column("currency", sa.String(3), nullable=False),

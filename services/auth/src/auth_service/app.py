@@ -11,6 +11,7 @@ from auth_service.clients.commerce import CommerceClient
 from auth_service.clients.projects import ProjectsClient
 from auth_service.config import Settings
 from auth_service.operators import views as operators
+
 # Their routes are all internal: imported for what they put on internal.blp.
 from auth_service.participants import views as participants  # noqa: F401
 from auth_service.photographers import views as photographers  # noqa: F401
@@ -27,10 +28,14 @@ def create_app(settings: Settings | None = None):
     )
     provide(
         app,
-        Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
-                  parallelism=settings.argon2_parallelism),
-        LoginBrake(max_failures=settings.login_max_failures,
-                   window=dt.timedelta(seconds=settings.login_failure_window_s)),
+        Passwords(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        ),
+        LoginBrake(
+            max_failures=settings.login_max_failures, window=dt.timedelta(seconds=settings.login_failure_window_s)
+        ),
         ProjectsClient(internal_client(settings, "projects")),
         CommerceClient(internal_client(settings, "commerce")),
     )

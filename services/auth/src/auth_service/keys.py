@@ -2,6 +2,7 @@
 
 ``python -m auth_service.keys FOLDER [KID]`` — used by `make run` and the compose file.
 """
+
 from __future__ import annotations
 
 import sys
@@ -19,11 +20,15 @@ def ensure_signing_key(folder: Path, kid: str = "dev-1") -> tuple[Path, Path]:
         private_path.parent.mkdir(parents=True, exist_ok=True)
         public_dir.mkdir(parents=True, exist_ok=True)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        private_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                   serialization.NoEncryption()))
+        private_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         private_path.chmod(0o600)
-        (public_dir / f"{kid}.pem").write_bytes(key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        (public_dir / f"{kid}.pem").write_bytes(
+            key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
     return private_path, public_dir
 
 

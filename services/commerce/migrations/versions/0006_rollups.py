@@ -19,6 +19,7 @@ writers add up); ``rollups_rebuild()`` recounts them from the facts (run here to
 Revision ID: 0006
 Revises: 0005
 """
+
 import sqlalchemy as sa
 from alembic import op
 from backoffice_common.rollups import Rollup, rebuild_function_sql
@@ -44,36 +45,76 @@ PAID_SALES = """
     WHERE p.status = 'paid'"""
 
 ROLLUPS = (
-    Rollup("purchase_counts", ("operator_id", "project_id", "status"), ("purchases", "total_cents"), """
+    Rollup(
+        "purchase_counts",
+        ("operator_id", "project_id", "status"),
+        ("purchases", "total_cents"),
+        """
         SELECT operator_id, project_id, status, count(*)::int AS purchases, sum(total_cents)::bigint AS total_cents
-        FROM purchases GROUP BY operator_id, project_id, status"""),
-    Rollup("sales_ledger", ("purchase_id",), ("operator_id", "project_id", "participant_id", "photographers",
-                                              "shares"), PAID_SALES, present="true"),
-    Rollup("paid_sales", ("operator_id", "project_id", "photographers"), ("purchases",), """
+        FROM purchases GROUP BY operator_id, project_id, status""",
+    ),
+    Rollup(
+        "sales_ledger",
+        ("purchase_id",),
+        ("operator_id", "project_id", "participant_id", "photographers", "shares"),
+        PAID_SALES,
+        present="true",
+    ),
+    Rollup(
+        "paid_sales",
+        ("operator_id", "project_id", "photographers"),
+        ("purchases",),
+        """
         SELECT operator_id, project_id, photographers, count(*)::int AS purchases FROM sales_ledger
-        GROUP BY operator_id, project_id, photographers"""),
-    Rollup("photographer_sales", ("operator_id", "project_id", "photographer_id"), ("share_cents",), """
+        GROUP BY operator_id, project_id, photographers""",
+    ),
+    Rollup(
+        "photographer_sales",
+        ("operator_id", "project_id", "photographer_id"),
+        ("share_cents",),
+        """
         SELECT l.operator_id, l.project_id, s.photographer_id, sum(s.share)::bigint AS share_cents
         FROM sales_ledger l, unnest(l.photographers, l.shares) AS s(photographer_id, share)
-        GROUP BY l.operator_id, l.project_id, s.photographer_id"""),
-    Rollup("buyer_projects", ("operator_id", "project_id", "participant_id"), ("purchases",), """
+        GROUP BY l.operator_id, l.project_id, s.photographer_id""",
+    ),
+    Rollup(
+        "buyer_projects",
+        ("operator_id", "project_id", "participant_id"),
+        ("purchases",),
+        """
         SELECT operator_id, project_id, participant_id, count(*)::int AS purchases FROM sales_ledger
-        GROUP BY operator_id, project_id, participant_id"""),
-    Rollup("buyer_photographers", ("operator_id", "photographer_id", "project_id", "participant_id"),
-           ("purchases",), """
+        GROUP BY operator_id, project_id, participant_id""",
+    ),
+    Rollup(
+        "buyer_photographers",
+        ("operator_id", "photographer_id", "project_id", "participant_id"),
+        ("purchases",),
+        """
         SELECT l.operator_id, s.photographer_id, l.project_id, l.participant_id, count(*)::int AS purchases
         FROM sales_ledger l, unnest(l.photographers) AS s(photographer_id)
-        GROUP BY l.operator_id, s.photographer_id, l.project_id, l.participant_id"""),
-    Rollup("buyers", ("operator_id", "participant_id"), ("projects",), """
+        GROUP BY l.operator_id, s.photographer_id, l.project_id, l.participant_id""",
+    ),
+    Rollup(
+        "buyers",
+        ("operator_id", "participant_id"),
+        ("projects",),
+        """
         SELECT operator_id, participant_id, count(DISTINCT project_id)::int AS projects FROM sales_ledger
-        GROUP BY operator_id, participant_id"""),
-    Rollup("operator_sales", ("operator_id",), ("buyers",), """
-        SELECT operator_id, count(*)::int AS buyers FROM buyers WHERE projects > 0 GROUP BY operator_id"""),
+        GROUP BY operator_id, participant_id""",
+    ),
+    Rollup(
+        "operator_sales",
+        ("operator_id",),
+        ("buyers",),
+        """
+        SELECT operator_id, count(*)::int AS buyers FROM buyers WHERE projects > 0 GROUP BY operator_id""",
+    ),
 )
 # The rollups after sales_ledger are counted from it: the rebuild has just made it right.
 REBUILD = rebuild_function_sql(facts=FACTS, rollups=ROLLUPS)
 
-TRIGGERS = r"""
+TRIGGERS = (
+    r"""
 -- The list's counts: every purchase, by status.
 CREATE FUNCTION rollup_purchase_count(p purchases, delta integer) RETURNS void LANGUAGE sql AS $$
   INSERT INTO purchase_counts AS c (operator_id, project_id, status, purchases, total_cents)
@@ -121,7 +162,9 @@ DECLARE
   have sales_ledger%ROWTYPE;
   want sales_ledger%ROWTYPE;
 BEGIN
-  SELECT * INTO want FROM (""" + PAID_SALES + r""") paid WHERE paid.purchase_id = purchase;
+  SELECT * INTO want FROM ("""
+    + PAID_SALES
+    + r""") paid WHERE paid.purchase_id = purchase;
   SELECT * INTO have FROM sales_ledger WHERE purchase_id = purchase FOR UPDATE;
   IF have.purchase_id IS NOT DISTINCT FROM want.purchase_id AND have.operator_id IS NOT DISTINCT FROM want.operator_id
      AND have.project_id IS NOT DISTINCT FROM want.project_id
@@ -179,12 +222,21 @@ END $$;
 CREATE TRIGGER rollups AFTER INSERT OR UPDATE OR DELETE ON purchase_items
   FOR EACH ROW EXECUTE FUNCTION rollups_item_changed();
 """
+)
 
 
 def _counter(name: str, *keys: sa.Column, values: tuple[str, ...] = ("purchases",)) -> None:
-    op.create_table(name, *keys, *(sa.Column(value, sa.BigInteger() if value.endswith("_cents") else sa.Integer(),
-                                             server_default="0", nullable=False) for value in values),
-                    sa.PrimaryKeyConstraint(*(key.name for key in keys), name=f"pk_{name}"))
+    op.create_table(
+        name,
+        *keys,
+        *(
+            sa.Column(
+                value, sa.BigInteger() if value.endswith("_cents") else sa.Integer(), server_default="0", nullable=False
+            )
+            for value in values
+        ),
+        sa.PrimaryKeyConstraint(*(key.name for key in keys), name=f"pk_{name}"),
+    )
 
 
 def _uuid(name: str) -> sa.Column:
@@ -192,22 +244,44 @@ def _uuid(name: str) -> sa.Column:
 
 
 def upgrade() -> None:
-    _counter("purchase_counts", _uuid("operator_id"), _uuid("project_id"),
-             sa.Column("status", sa.String(16), nullable=False), values=("purchases", "total_cents"))
+    _counter(
+        "purchase_counts",
+        _uuid("operator_id"),
+        _uuid("project_id"),
+        sa.Column("status", sa.String(16), nullable=False),
+        values=("purchases", "total_cents"),
+    )
     op.create_table(
         "sales_ledger",
-        _uuid("purchase_id"), _uuid("operator_id"), _uuid("project_id"), _uuid("participant_id"),
+        _uuid("purchase_id"),
+        _uuid("operator_id"),
+        _uuid("project_id"),
+        _uuid("participant_id"),
         sa.Column("photographers", postgresql.ARRAY(sa.Uuid()), nullable=False),
         sa.Column("shares", postgresql.ARRAY(sa.BigInteger()), nullable=False),
         sa.PrimaryKeyConstraint("purchase_id", name="pk_sales_ledger"),
     )
-    _counter("paid_sales", _uuid("operator_id"), _uuid("project_id"),
-             sa.Column("photographers", postgresql.ARRAY(sa.Uuid()), nullable=False))
-    _counter("photographer_sales", _uuid("operator_id"), _uuid("project_id"), _uuid("photographer_id"),
-             values=("share_cents",))
+    _counter(
+        "paid_sales",
+        _uuid("operator_id"),
+        _uuid("project_id"),
+        sa.Column("photographers", postgresql.ARRAY(sa.Uuid()), nullable=False),
+    )
+    _counter(
+        "photographer_sales",
+        _uuid("operator_id"),
+        _uuid("project_id"),
+        _uuid("photographer_id"),
+        values=("share_cents",),
+    )
     _counter("buyer_projects", _uuid("operator_id"), _uuid("project_id"), _uuid("participant_id"))
-    _counter("buyer_photographers", _uuid("operator_id"), _uuid("photographer_id"), _uuid("project_id"),
-             _uuid("participant_id"))
+    _counter(
+        "buyer_photographers",
+        _uuid("operator_id"),
+        _uuid("photographer_id"),
+        _uuid("project_id"),
+        _uuid("participant_id"),
+    )
     _counter("buyers", _uuid("operator_id"), _uuid("participant_id"), values=("projects",))
     _counter("operator_sales", _uuid("operator_id"), values=("buyers",))
     op.execute(TRIGGERS)
@@ -219,9 +293,19 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER rollups ON purchase_items")
     op.execute("DROP TRIGGER rollups_update ON purchases")
     op.execute("DROP TRIGGER rollups_insert_delete ON purchases")
-    op.execute("DROP FUNCTION rollups_rebuild(), rollups_item_changed(), rollups_purchase_changed(), "
-               "rollup_settle_sale(uuid), rollup_sale(sales_ledger, integer), "
-               "rollup_purchase_count(purchases, integer)")
-    for table in ("operator_sales", "buyers", "buyer_photographers", "buyer_projects", "photographer_sales",
-                  "paid_sales", "sales_ledger", "purchase_counts"):
+    op.execute(
+        "DROP FUNCTION rollups_rebuild(), rollups_item_changed(), rollups_purchase_changed(), "
+        "rollup_settle_sale(uuid), rollup_sale(sales_ledger, integer), "
+        "rollup_purchase_count(purchases, integer)"
+    )
+    for table in (
+        "operator_sales",
+        "buyers",
+        "buyer_photographers",
+        "buyer_projects",
+        "photographer_sales",
+        "paid_sales",
+        "sales_ledger",
+        "purchase_counts",
+    ):
         op.drop_table(table)

@@ -6,6 +6,7 @@ move a refunded purchase could make.
 Revision ID: 0007
 Revises: 0006
 """
+
 import sqlalchemy as sa
 from alembic import op
 

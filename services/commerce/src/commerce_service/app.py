@@ -22,13 +22,25 @@ _INTERNAL_ROUTES = (pricing, purchases, stats, projects)
 def create_app(settings: Settings | None = None):
     settings = settings or Settings()
     app, api = create_service_app(__name__, settings, title="Back office — commerce")
-    provide(app,
-            ProjectsClient(internal_client(settings, "projects"), ttl_s=settings.project_cache_ttl_s,
-                           max_entries=settings.project_cache_max_entries),
-            AuthClient(internal_client(settings, "auth")),
-            Payments.from_settings(settings))
-    for blueprint in (pricing.blp, discounts.blp, discounts.links, promo_codes.blp, purchases.blp, purchases.webhooks,
-                      internal.blp):
+    provide(
+        app,
+        ProjectsClient(
+            internal_client(settings, "projects"),
+            ttl_s=settings.project_cache_ttl_s,
+            max_entries=settings.project_cache_max_entries,
+        ),
+        AuthClient(internal_client(settings, "auth")),
+        Payments.from_settings(settings),
+    )
+    for blueprint in (
+        pricing.blp,
+        discounts.blp,
+        discounts.links,
+        promo_codes.blp,
+        purchases.blp,
+        purchases.webhooks,
+        internal.blp,
+    ):
         api.register_blueprint(blueprint)
     add_scrape_collector(app, purchase_metrics.collect)
     return app

@@ -1,5 +1,6 @@
 """What the catalog's rules share (pricing rules, discounts, promo codes): validity windows, a request's field
 errors in webargs' shape, the constraints that decide a race for a period, and the operator's list statements."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,8 +22,7 @@ def window_errors(valid_from: dt.datetime | None, valid_until: dt.datetime | Non
 
 def in_window(item, at: dt.datetime) -> bool:
     """``valid_from`` inclusive, ``valid_until`` exclusive; None means unbounded."""
-    return ((item.valid_from is None or item.valid_from <= at)
-            and (item.valid_until is None or at < item.valid_until))
+    return (item.valid_from is None or item.valid_from <= at) and (item.valid_until is None or at < item.valid_until)
 
 
 def operator_listing(model, columns: tuple[str, ...]):
@@ -31,9 +31,11 @@ def operator_listing(model, columns: tuple[str, ...]):
     The statement is built once, and plain rows skip building ORM objects: both were most of a 50-item
     list's time (issue 8's profile). Returns ``list(session=, operator_id=)``.
     """
-    statement = (select(*(getattr(model, column) for column in columns))
-                 .where(model.operator_id == bindparam("operator_id"))
-                 .order_by(model.created_at.desc(), model.id.desc()))
+    statement = (
+        select(*(getattr(model, column) for column in columns))
+        .where(model.operator_id == bindparam("operator_id"))
+        .order_by(model.created_at.desc(), model.id.desc())
+    )
 
     def listed(*, session: Session, operator_id) -> list:
         return session.execute(statement, {"operator_id": operator_id}).all()

@@ -44,6 +44,8 @@ class Settings(CommonSettings):
             # Anyone who knows it can sign a payment_intent.succeeded and have a purchase marked paid.
             secret = self.stripe_webhook_secret
             if secret in _PLACEHOLDERS or not _WEBHOOK_SECRET.fullmatch(secret):
-                raise ValueError("STRIPE_WEBHOOK_SECRET must be a real webhook signing secret in prod "
-                                 "(whsec_ and at least 24 random characters)")
+                raise ValueError(
+                    "STRIPE_WEBHOOK_SECRET must be a real webhook signing secret in prod "
+                    "(whsec_ and at least 24 random characters)"
+                )
         return self

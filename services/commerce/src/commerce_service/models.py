@@ -2,8 +2,20 @@ import datetime as dt
 import uuid
 
 from backoffice_common.models import Timestamps, naming_metadata
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Computed, DateTime, ForeignKey, Index, Integer, String,
-                        Uuid, func, text)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Uuid,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, ExcludeConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -32,13 +44,20 @@ class PricingRule(Window, Timestamps, Base):
     __tablename__ = "pricing_rules"
     __table_args__ = (
         CheckConstraint("price_per_photo_cents >= 0", name="price_per_photo_cents"),
-        CheckConstraint("compare_at_price_cents IS NULL OR compare_at_price_cents > price_per_photo_cents",
-                        name="compare_at_price_cents"),
+        CheckConstraint(
+            "compare_at_price_cents IS NULL OR compare_at_price_cents > price_per_photo_cents",
+            name="compare_at_price_cents",
+        ),
         CheckConstraint("valid_from IS NULL OR valid_until IS NULL OR valid_from < valid_until", name="window"),
         # Two active rules of one scope may not overlap in time — decided by the database, so races can't slip by.
-        ExcludeConstraint(("operator_id", "="), ("scope_id", "="),
-                          (text("tstzrange(valid_from, valid_until, '[)')"), "&&"),
-                          name="ex_pricing_rules_active_window", using="gist", where=text("is_active")),
+        ExcludeConstraint(
+            ("operator_id", "="),
+            ("scope_id", "="),
+            (text("tstzrange(valid_from, valid_until, '[)')"), "&&"),
+            name="ex_pricing_rules_active_window",
+            using="gist",
+            where=text("is_active"),
+        ),
         Index("ix_pricing_rules_project_id", "project_id"),
     )
 
@@ -55,10 +74,13 @@ class Discount(Window, Timestamps, Base):
     __tablename__ = "discounts"
     __table_args__ = (
         CheckConstraint("type IN ('percentage', 'fixed', 'bundle')", name="type"),
-        CheckConstraint("(type = 'fixed' AND value >= 1) OR (type <> 'fixed' AND value BETWEEN 1 AND 100)",
-                        name="value"),
-        CheckConstraint("(type = 'bundle' AND bundle_min_photos >= 2) "
-                        "OR (type <> 'bundle' AND bundle_min_photos IS NULL)", name="bundle_min_photos"),
+        CheckConstraint(
+            "(type = 'fixed' AND value >= 1) OR (type <> 'fixed' AND value BETWEEN 1 AND 100)", name="value"
+        ),
+        CheckConstraint(
+            "(type = 'bundle' AND bundle_min_photos >= 2) OR (type <> 'bundle' AND bundle_min_photos IS NULL)",
+            name="bundle_min_photos",
+        ),
         CheckConstraint("valid_from IS NULL OR valid_until IS NULL OR valid_from < valid_until", name="window"),
     )
 
@@ -101,8 +123,9 @@ class ProjectDiscount(Base):
     __tablename__ = "project_discounts"
 
     project_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    discount_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("discounts.id", ondelete="RESTRICT"),
-                                                   primary_key=True, index=True)
+    discount_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("discounts.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
     operator_id: Mapped[uuid.UUID] = mapped_column(index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -111,14 +134,14 @@ class PromoCodeRedemption(Base):
     """One use of a promo code by a participant (written by checkout; counted for ``maxUsesPerUser``)."""
 
     __tablename__ = "promo_code_redemptions"
-    __table_args__ = (Index("ix_promo_code_redemptions_promo_code_id_participant_id", "promo_code_id",
-                            "participant_id"),)
+    __table_args__ = (
+        Index("ix_promo_code_redemptions_promo_code_id_participant_id", "promo_code_id", "participant_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     promo_code_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("promo_codes.id", ondelete="CASCADE"))
     participant_id: Mapped[uuid.UUID]
-    purchase_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("purchases.id", ondelete="CASCADE"),
-                                                          index=True)
+    purchase_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("purchases.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -143,17 +166,24 @@ class Purchase(Timestamps, Base):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'paid', 'failed', 'refunded')", name="status"),
         CheckConstraint("photo_count >= 1", name="photo_count"),
-        CheckConstraint("subtotal_cents >= 0 AND discount_applied_cents >= 0 "
-                        "AND total_cents = subtotal_cents - discount_applied_cents AND total_cents >= 0",
-                        name="amounts"),
+        CheckConstraint(
+            "subtotal_cents >= 0 AND discount_applied_cents >= 0 "
+            "AND total_cents = subtotal_cents - discount_applied_cents AND total_cents >= 0",
+            name="amounts",
+        ),
         # The operator's list: newest first, with a stable order among equal timestamps.
         Index("ix_purchases_operator_id_created_at_id", "operator_id", text("created_at DESC"), text("id DESC")),
         Index("ix_purchases_operator_id_project_id", "operator_id", "project_id"),
         # The worker's sweep of stale pending purchases, oldest first (services/expiry.py).
         Index("ix_purchases_pending_created_at", "created_at", postgresql_where=text("status = 'pending'")),
         # A checkout's Idempotency-Key names one purchase of the participant (the race of two first tries too).
-        Index("uq_purchases_participant_id_idempotency_key", "participant_id", "idempotency_key", unique=True,
-              postgresql_where=text("idempotency_key IS NOT NULL")),
+        Index(
+            "uq_purchases_participant_id_idempotency_key",
+            "participant_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -172,8 +202,9 @@ class Purchase(Timestamps, Base):
     total_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     applied_promo_code: Mapped[str | None] = mapped_column(String(32))
-    promo_code_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("promo_codes.id", ondelete="SET NULL"),
-                                                            index=True)
+    promo_code_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("promo_codes.id", ondelete="SET NULL"), index=True
+    )
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     # The checkout's Idempotency-Key, if it sent one (released when the payment could not even start), and the
     # promo code it asked for, normalised — with the project and the photos, what makes a repeat the same request.
@@ -187,8 +218,10 @@ class PurchaseItem(Base):
     """One photo of a purchase: who took it, and their share of the purchase's total."""
 
     __tablename__ = "purchase_items"
-    __table_args__ = (CheckConstraint("share_cents >= 0", name="share_cents"),
-                      Index("ix_purchase_items_photographer_id", "photographer_id"))
+    __table_args__ = (
+        CheckConstraint("share_cents >= 0", name="share_cents"),
+        Index("ix_purchase_items_photographer_id", "photographer_id"),
+    )
 
     purchase_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("purchases.id", ondelete="CASCADE"), primary_key=True)
     photo_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -208,6 +241,7 @@ class StripeEvent(Base):
 
 # Rollups (migration 0006): running totals that triggers keep current in the same transaction as the
 # purchases they count, and that `rollups_rebuild()` recounts. Python only reads them.
+
 
 class PurchaseCounts(Base):
     """Purchases and their totals per operator, project and status."""

@@ -1,4 +1,5 @@
 """Fields every domain's schemas share: JSON integers and booleans only, and amounts in cents."""
+
 from marshmallow import fields, validate
 
 MAX_CENTS = 100_000_000  # one million in the currency's main unit: a bound, so sums stay far from overflow

@@ -3,6 +3,7 @@
 Every ``SWEEP_INTERVAL_S`` it settles the purchases still pending ``PENDING_PURCHASE_TTL_S`` after checkout
 (purchases/expiry.py). Several may run: purchases are claimed with ``FOR UPDATE SKIP LOCKED``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +33,12 @@ def main() -> None:
     older_than = dt.timedelta(seconds=settings.pending_purchase_ttl_s)
 
     def sweep(stopping) -> bool:  # a full batch means more may be waiting: go again at once
-        return expire_stale_purchases(unit_of_work=unit_of_work, payments=payments, older_than=older_than,
-                                      limit=BATCH, stopping=stopping) >= BATCH
+        return (
+            expire_stale_purchases(
+                unit_of_work=unit_of_work, payments=payments, older_than=older_than, limit=BATCH, stopping=stopping
+            )
+            >= BATCH
+        )
 
     run_forever("commerce-worker", settings, sweep, idle_s=settings.sweep_interval_s)
 

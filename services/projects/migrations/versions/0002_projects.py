@@ -3,6 +3,7 @@
 Revision ID: 0002
 Revises: 0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -38,7 +39,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_projects"),
         sa.CheckConstraint("type IN ('private', 'public')", name="ck_projects_type"),
         sa.CheckConstraint("status IN ('draft', 'live', 'closed', 'archived')", name="ck_projects_status"),
-        sa.CheckConstraint("start_at IS NULL OR end_at IS NULL OR start_at <= end_at", name="ck_projects_dates_ordered"),
+        sa.CheckConstraint(
+            "start_at IS NULL OR end_at IS NULL OR start_at <= end_at", name="ck_projects_dates_ordered"
+        ),
     )
     # The operator's list: newest first, archived filtered.
     op.create_index("ix_projects_operator_id", "projects", ["operator_id", "created_at"])
@@ -48,10 +51,12 @@ def upgrade() -> None:
         sa.Column("photographer_id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("project_id", "photographer_id", name="pk_project_photographers"),
-        sa.ForeignKeyConstraint(["project_id"], ["projects.id"], ondelete="CASCADE",
-                                name="fk_project_photographers_project_id_projects"),
-        sa.ForeignKeyConstraint(["photographer_id"], ["photographers.id"],
-                                name="fk_project_photographers_photographer_id_photographers"),
+        sa.ForeignKeyConstraint(
+            ["project_id"], ["projects.id"], ondelete="CASCADE", name="fk_project_photographers_project_id_projects"
+        ),
+        sa.ForeignKeyConstraint(
+            ["photographer_id"], ["photographers.id"], name="fk_project_photographers_photographer_id_photographers"
+        ),
     )
     op.create_index("ix_project_photographers_photographer_id", "project_photographers", ["photographer_id"])
     op.create_table(
@@ -61,7 +66,9 @@ def upgrade() -> None:
         sa.Column("email", sa.String(320), nullable=False),
         sa.Column("joined_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("project_id", "participant_id", name="pk_members"),
-        sa.ForeignKeyConstraint(["project_id"], ["projects.id"], ondelete="CASCADE", name="fk_members_project_id_projects"),
+        sa.ForeignKeyConstraint(
+            ["project_id"], ["projects.id"], ondelete="CASCADE", name="fk_members_project_id_projects"
+        ),
     )
     op.create_index("ix_members_participant_id", "members", ["participant_id"])
     op.create_table(
@@ -77,7 +84,9 @@ def upgrade() -> None:
         *_timestamps(),
         sa.PrimaryKeyConstraint("id", name="pk_photos"),
         sa.UniqueConstraint("object_key", name="uq_photos_object_key"),
-        sa.ForeignKeyConstraint(["project_id"], ["projects.id"], ondelete="CASCADE", name="fk_photos_project_id_projects"),
+        sa.ForeignKeyConstraint(
+            ["project_id"], ["projects.id"], ondelete="CASCADE", name="fk_photos_project_id_projects"
+        ),
         sa.CheckConstraint("status IN ('pending', 'ready')", name="ck_photos_status"),
     )
     op.create_index("ix_photos_project_id", "photos", ["project_id", "status"])

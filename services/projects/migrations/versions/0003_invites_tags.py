@@ -3,6 +3,7 @@
 Revision ID: 0003
 Revises: 0002
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,7 +24,9 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_invites"),
         sa.UniqueConstraint("token_hash", name="uq_invites_token_hash"),
-        sa.ForeignKeyConstraint(["project_id"], ["projects.id"], ondelete="CASCADE", name="fk_invites_project_id_projects"),
+        sa.ForeignKeyConstraint(
+            ["project_id"], ["projects.id"], ondelete="CASCADE", name="fk_invites_project_id_projects"
+        ),
     )
     op.create_index("ix_invites_project_id", "invites", ["project_id", "created_at"])
     op.create_index("ix_invites_project_email", "invites", ["project_id", "email"])

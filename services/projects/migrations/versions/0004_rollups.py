@@ -21,6 +21,7 @@ figures at once (BEFORE DELETE), and its rows' own cascaded deletes then find no
 Revision ID: 0004
 Revises: 0003
 """
+
 import sqlalchemy as sa
 from alembic import op
 from backoffice_common.rollups import Rollup, rebuild_function_sql
@@ -33,30 +34,62 @@ depends_on = None
 FACTS = ("projects", "project_photographers", "members", "invites", "photos", "photo_tags")
 
 ROLLUPS = (
-    Rollup("project_counts", ("project_id",), ("photographers", "members", "ready_photos"), """
+    Rollup(
+        "project_counts",
+        ("project_id",),
+        ("photographers", "members", "ready_photos"),
+        """
         SELECT p.id AS project_id,
                (SELECT count(*) FROM project_photographers a WHERE a.project_id = p.id)::int AS photographers,
                (SELECT count(*) FROM members m WHERE m.project_id = p.id)::int AS members,
                (SELECT count(*) FROM photos f WHERE f.project_id = p.id AND f.status = 'ready')::int AS ready_photos
-        FROM projects p""", present="true"),
-    Rollup("photo_counts", ("project_id", "photographer_id"), ("ready",), """
+        FROM projects p""",
+        present="true",
+    ),
+    Rollup(
+        "photo_counts",
+        ("project_id", "photographer_id"),
+        ("ready",),
+        """
         SELECT project_id, photographer_id, count(*)::int AS ready FROM photos WHERE status = 'ready'
-        GROUP BY project_id, photographer_id"""),
-    Rollup("project_invitees", ("project_id", "email"), ("invites",), """
-        SELECT project_id, email, count(*)::int AS invites FROM invites GROUP BY project_id, email"""),
-    Rollup("tagged_members", ("project_id", "participant_id", "photographer_id"), ("ready_tags", "member"), """
+        GROUP BY project_id, photographer_id""",
+    ),
+    Rollup(
+        "project_invitees",
+        ("project_id", "email"),
+        ("invites",),
+        """
+        SELECT project_id, email, count(*)::int AS invites FROM invites GROUP BY project_id, email""",
+    ),
+    Rollup(
+        "tagged_members",
+        ("project_id", "participant_id", "photographer_id"),
+        ("ready_tags", "member"),
+        """
         SELECT p.project_id, t.participant_id, p.photographer_id, count(*)::int AS ready_tags,
                EXISTS (SELECT 1 FROM members m WHERE m.project_id = p.project_id
                        AND m.participant_id = t.participant_id) AS member
         FROM photo_tags t JOIN photos p ON p.id = t.photo_id WHERE p.status = 'ready'
-        GROUP BY p.project_id, t.participant_id, p.photographer_id""", present="r.ready_tags <> 0"),
-    Rollup("project_tagged", ("project_id", "participant_id"), ("ready_tags", "member"), """
+        GROUP BY p.project_id, t.participant_id, p.photographer_id""",
+        present="r.ready_tags <> 0",
+    ),
+    Rollup(
+        "project_tagged",
+        ("project_id", "participant_id"),
+        ("ready_tags", "member"),
+        """
         SELECT p.project_id, t.participant_id, count(*)::int AS ready_tags,
                EXISTS (SELECT 1 FROM members m WHERE m.project_id = p.project_id
                        AND m.participant_id = t.participant_id) AS member
         FROM photo_tags t JOIN photos p ON p.id = t.photo_id WHERE p.status = 'ready'
-        GROUP BY p.project_id, t.participant_id""", present="r.ready_tags <> 0"),
-    Rollup("scope_people", ("operator_id", "kind", "person"), ("projects",), """
+        GROUP BY p.project_id, t.participant_id""",
+        present="r.ready_tags <> 0",
+    ),
+    Rollup(
+        "scope_people",
+        ("operator_id", "kind", "person"),
+        ("projects",),
+        """
         SELECT p.operator_id, 'm'::char(1) AS kind, m.participant_id::text AS person, count(*)::int AS projects
           FROM members m JOIN projects p ON p.id = m.project_id GROUP BY 1, 2, 3
         UNION ALL
@@ -68,15 +101,21 @@ ROLLUPS = (
           WHERE EXISTS (SELECT 1 FROM photo_tags t JOIN photos f ON f.id = t.photo_id
                         WHERE f.project_id = m.project_id AND t.participant_id = m.participant_id
                           AND f.status = 'ready')
-          GROUP BY 1, 2, 3"""),
-    Rollup("operator_stats", ("operator_id",), ("members_enrolled", "invited", "users_tagged"), """
+          GROUP BY 1, 2, 3""",
+    ),
+    Rollup(
+        "operator_stats",
+        ("operator_id",),
+        ("members_enrolled", "invited", "users_tagged"),
+        """
         SELECT o.operator_id,
                count(*) FILTER (WHERE s.kind = 'm')::int AS members_enrolled,
                count(*) FILTER (WHERE s.kind = 'i')::int AS invited,
                count(*) FILTER (WHERE s.kind = 't')::int AS users_tagged
         FROM (SELECT DISTINCT operator_id FROM projects) o
         LEFT JOIN scope_people s ON s.operator_id = o.operator_id AND s.projects > 0
-        GROUP BY o.operator_id"""),  # after scope_people: the rebuild has just made that one right
+        GROUP BY o.operator_id""",
+    ),  # after scope_people: the rebuild has just made that one right
 )
 REBUILD = rebuild_function_sql(facts=FACTS, rollups=ROLLUPS)
 
@@ -282,8 +321,12 @@ def _per_project(table: str, *columns: sa.Column, key: tuple[str, ...]) -> None:
     """A rollup table keyed by project (its rows go with the project) and ``key``."""
     op.create_table(
         table,
-        sa.Column("project_id", sa.Uuid(), sa.ForeignKey("projects.id", ondelete="CASCADE",
-                                                         name=f"fk_{table}_project_id_projects"), nullable=False),
+        sa.Column(
+            "project_id",
+            sa.Uuid(),
+            sa.ForeignKey("projects.id", ondelete="CASCADE", name=f"fk_{table}_project_id_projects"),
+            nullable=False,
+        ),
         *columns,
         sa.PrimaryKeyConstraint("project_id", *key, name=f"pk_{table}"),
     )
@@ -292,19 +335,37 @@ def _per_project(table: str, *columns: sa.Column, key: tuple[str, ...]) -> None:
 def upgrade() -> None:
     member = sa.Column("member", sa.Boolean(), server_default="false", nullable=False)
     _per_project("project_counts", _count("photographers"), _count("members"), _count("ready_photos"), key=())
-    _per_project("photo_counts", sa.Column("photographer_id", sa.Uuid(), nullable=False), _count("ready"),
-                 key=("photographer_id",))
-    _per_project("project_invitees", sa.Column("email", sa.String(320), nullable=False), _count("invites"),
-                 key=("email",))
-    _per_project("tagged_members", sa.Column("participant_id", sa.Uuid(), nullable=False),
-                 sa.Column("photographer_id", sa.Uuid(), nullable=False), _count("ready_tags"), member,
-                 key=("participant_id", "photographer_id"))
+    _per_project(
+        "photo_counts",
+        sa.Column("photographer_id", sa.Uuid(), nullable=False),
+        _count("ready"),
+        key=("photographer_id",),
+    )
+    _per_project(
+        "project_invitees", sa.Column("email", sa.String(320), nullable=False), _count("invites"), key=("email",)
+    )
+    _per_project(
+        "tagged_members",
+        sa.Column("participant_id", sa.Uuid(), nullable=False),
+        sa.Column("photographer_id", sa.Uuid(), nullable=False),
+        _count("ready_tags"),
+        member,
+        key=("participant_id", "photographer_id"),
+    )
     # Narrowing by photographer reads their tagged members only, from the index alone.
-    op.create_index("ix_tagged_members_photographer_id", "tagged_members",
-                    ["photographer_id", "project_id", "participant_id"],
-                    postgresql_where=sa.text("ready_tags > 0 AND member"))
-    _per_project("project_tagged", sa.Column("participant_id", sa.Uuid(), nullable=False), _count("ready_tags"),
-                 member._copy(), key=("participant_id",))
+    op.create_index(
+        "ix_tagged_members_photographer_id",
+        "tagged_members",
+        ["photographer_id", "project_id", "participant_id"],
+        postgresql_where=sa.text("ready_tags > 0 AND member"),
+    )
+    _per_project(
+        "project_tagged",
+        sa.Column("participant_id", sa.Uuid(), nullable=False),
+        _count("ready_tags"),
+        member._copy(),
+        key=("participant_id",),
+    )
     op.create_table(
         "scope_people",
         sa.Column("operator_id", sa.Uuid(), nullable=False),
@@ -317,7 +378,9 @@ def upgrade() -> None:
     op.create_table(
         "operator_stats",
         sa.Column("operator_id", sa.Uuid(), nullable=False),
-        _count("members_enrolled"), _count("invited"), _count("users_tagged"),
+        _count("members_enrolled"),
+        _count("invited"),
+        _count("users_tagged"),
         sa.PrimaryKeyConstraint("operator_id", name="pk_operator_stats"),
     )
     op.execute(TRIGGERS)
@@ -331,10 +394,19 @@ def downgrade() -> None:
     for name in ("rollups_insert", "rollups_update", "rollups_delete"):
         op.execute(f"DROP TRIGGER IF EXISTS {name} ON photos")
         op.execute(f"DROP TRIGGER IF EXISTS {name} ON projects")
-    op.execute("DROP FUNCTION rollups_rebuild(), rollups_photo_changed(), rollup_photo(photos, integer), "
-               "rollups_tag_changed(), rollup_tags(uuid, uuid, uuid, uuid[], integer), rollups_invite_changed(), "
-               "rollups_member_changed(), rollups_assignment_changed(), rollups_project_deleting(), "
-               "rollups_project_inserted(), rollup_operator_of(uuid), rollup_people(uuid, char, text[], integer)")
-    for table in ("operator_stats", "scope_people", "project_tagged", "tagged_members", "project_invitees",
-                  "photo_counts", "project_counts"):
+    op.execute(
+        "DROP FUNCTION rollups_rebuild(), rollups_photo_changed(), rollup_photo(photos, integer), "
+        "rollups_tag_changed(), rollup_tags(uuid, uuid, uuid, uuid[], integer), rollups_invite_changed(), "
+        "rollups_member_changed(), rollups_assignment_changed(), rollups_project_deleting(), "
+        "rollups_project_inserted(), rollup_operator_of(uuid), rollup_people(uuid, char, text[], integer)"
+    )
+    for table in (
+        "operator_stats",
+        "scope_people",
+        "project_tagged",
+        "tagged_members",
+        "project_invitees",
+        "photo_counts",
+        "project_counts",
+    ):
         op.drop_table(table)

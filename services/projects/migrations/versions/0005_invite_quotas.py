@@ -6,6 +6,7 @@ count of invite rows: deleting a project (its invites cascade away) must not han
 Revision ID: 0005
 Revises: 0004
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -2,8 +2,21 @@ import datetime as dt
 import uuid
 
 from backoffice_common.models import Timestamps, naming_metadata
-from sqlalchemy import (CHAR, BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String,
-                        Text, func, text)
+from sqlalchemy import (
+    CHAR,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -72,8 +85,10 @@ class Member(Base):
 
 class Photo(Timestamps, Base):
     __tablename__ = "photos"
-    __table_args__ = (CheckConstraint("status IN ('pending', 'ready')", name="status"),
-                      Index("ix_photos_project_id", "project_id", "status"))
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'ready')", name="status"),
+        Index("ix_photos_project_id", "project_id", "status"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -94,8 +109,7 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict] = mapped_column(JSONB)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
-                                                         index=True)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -104,8 +118,10 @@ class Invite(Base):
     """An email-bound invitation to a project. Only a hash of its link token is stored."""
 
     __tablename__ = "invites"
-    __table_args__ = (Index("ix_invites_project_id", "project_id", "created_at"),
-                      Index("ix_invites_project_email", "project_id", "email"))
+    __table_args__ = (
+        Index("ix_invites_project_id", "project_id", "created_at"),
+        Index("ix_invites_project_email", "project_id", "email"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -139,6 +155,7 @@ class PhotoTag(Base):
 
 # Rollups (migration 0004): running totals that triggers keep current in the same transaction as the
 # facts they count, and that `rollups_rebuild()` recounts. Python only reads them.
+
 
 class ProjectCounts(Base):
     """Per project: photographers assigned, members, ready photos."""
@@ -175,8 +192,15 @@ class TaggedMembers(Base):
     """Tags of a project's participant on ready photos, by the photo's photographer."""
 
     __tablename__ = "tagged_members"
-    __table_args__ = (Index("ix_tagged_members_photographer_id", "photographer_id", "project_id", "participant_id",
-                            postgresql_where=text("ready_tags > 0 AND member")),)
+    __table_args__ = (
+        Index(
+            "ix_tagged_members_photographer_id",
+            "photographer_id",
+            "project_id",
+            "participant_id",
+            postgresql_where=text("ready_tags > 0 AND member"),
+        ),
+    )
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

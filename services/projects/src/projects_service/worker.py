@@ -4,6 +4,7 @@ Draining the outbox: at-least-once, with exponential backoff, safe with several 
 ``FOR UPDATE SKIP LOCKED`` and deleted in the same transaction that handled them, so a worker killed mid-batch
 leaves its rows for the next one (handlers are idempotent: deleting twice is harmless).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,13 +37,23 @@ def backoff(attempts: int, *, base_s: float, max_s: float) -> dt.timedelta:
     return dt.timedelta(seconds=delay * random.uniform(0.5, 1.0))
 
 
-def drain_once(*, session_factory: sessionmaker, handlers: dict[str, Handler], batch_size: int = 10,
-               base_s: float = 1.0, max_s: float = 300.0) -> int:
+def drain_once(
+    *,
+    session_factory: sessionmaker,
+    handlers: dict[str, Handler],
+    batch_size: int = 10,
+    base_s: float = 1.0,
+    max_s: float = 300.0,
+) -> int:
     """Handle up to ``batch_size`` due messages; returns how many were claimed."""
     with session_factory() as session, session.begin():
         messages = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.next_attempt_at <= func.now())
-            .order_by(OutboxMessage.id).limit(batch_size).with_for_update(skip_locked=True)).all()
+            select(OutboxMessage)
+            .where(OutboxMessage.next_attempt_at <= func.now())
+            .order_by(OutboxMessage.id)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        ).all()
         for message in messages:
             # Each message in its own savepoint: a failure while recording one message's
             # outcome can't undo the deletes of the messages already handled in this batch.
@@ -51,8 +62,9 @@ def drain_once(*, session_factory: sessionmaker, handlers: dict[str, Handler], b
     return len(messages)
 
 
-def _handle(session: Session, message: OutboxMessage, handlers: dict[str, Handler], *, base_s: float,
-            max_s: float) -> None:
+def _handle(
+    session: Session, message: OutboxMessage, handlers: dict[str, Handler], *, base_s: float, max_s: float
+) -> None:
     try:
         handlers[message.kind](message.payload)
     except Exception as exc:  # any failure: keep the message, try again later
@@ -60,8 +72,15 @@ def _handle(session: Session, message: OutboxMessage, handlers: dict[str, Handle
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         # Database time, like the `next_attempt_at <= now()` that claims it: worker clocks may drift.
         message.next_attempt_at = func.now() + backoff(message.attempts, base_s=base_s, max_s=max_s)
-        log.warning("outbox message failed", extra={"kind": message.kind, "outbox_id": message.id,
-                                                    "attempts": message.attempts, "error": message.last_error})
+        log.warning(
+            "outbox message failed",
+            extra={
+                "kind": message.kind,
+                "outbox_id": message.id,
+                "attempts": message.attempts,
+                "error": message.last_error,
+            },
+        )
         return
     session.delete(message)
 
@@ -73,8 +92,12 @@ def handlers_for(settings: Settings) -> dict[str, Handler]:
     return {
         "r2.delete_objects": lambda payload: storage.delete_objects(payload["keys"]),
         "commerce.project_deleted": lambda payload: commerce.project_deleted(payload["projectId"]),
-        "email.invite": InviteMailer(auth=auth, sender=SmtpSender(settings.smtp_url),
-                                     join_base_url=settings.join_base_url, mail_from=settings.mail_from),
+        "email.invite": InviteMailer(
+            auth=auth,
+            sender=SmtpSender(settings.smtp_url),
+            join_base_url=settings.join_base_url,
+            mail_from=settings.mail_from,
+        ),
     }
 
 
@@ -85,8 +108,16 @@ def main() -> None:
 
     def drain(_stopping) -> bool:  # something was handled: more may be due, go again at once
         # (a round is at most 50 messages, each bounded by its timeouts: it is not interrupted)
-        return drain_once(session_factory=session_factory, handlers=handlers, batch_size=50,
-                          base_s=settings.outbox_backoff_base_s, max_s=settings.outbox_backoff_max_s) > 0
+        return (
+            drain_once(
+                session_factory=session_factory,
+                handlers=handlers,
+                batch_size=50,
+                base_s=settings.outbox_backoff_base_s,
+                max_s=settings.outbox_backoff_max_s,
+            )
+            > 0
+        )
 
     run_forever("projects-worker", settings, drain, idle_s=settings.outbox_poll_s)
 

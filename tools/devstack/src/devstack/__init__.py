@@ -1,11 +1,14 @@
 """Local orchestration of the back office (dev, tests, benchmarks). Never imported by a service."""
+
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 SERVICES = ("auth", "projects", "commerce", "analytics")
 # Background workers: name → (the service whose settings they use, module to run).
-WORKERS = {"projects-worker": ("projects", "projects_service.worker"),
-           "commerce-worker": ("commerce", "commerce_service.worker")}
+WORKERS = {
+    "projects-worker": ("projects", "projects_service.worker"),
+    "commerce-worker": ("commerce", "commerce_service.worker"),
+}
 
 
 _HANDED_OUT: set[int] = set()

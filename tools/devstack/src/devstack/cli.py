@@ -1,4 +1,5 @@
 """`devstack run` (make run), `devstack stats-rebuild` (make stats-rebuild), `devstack smtp-sink`."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,16 +20,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run":
         from devstack.run import main as run
+
         return run()
     if args.command == "stats-rebuild":
         # Against make run's databases (it must be running); a service without rollups is skipped.
         from backoffice_common.rollups import main as rebuild
+
         from devstack import REPO_ROOT, SERVICES
         from devstack.postgres import Cluster
+
         cluster = Cluster(REPO_ROOT / ".data" / "pg", port=args.port)
         return rebuild([cluster.url(service) for service in SERVICES])
     if args.command == "smtp-sink":
         from devstack.smtp_sink import serve
+
         serve(args.dir, host=args.host, port=args.port)
     return 0
 

@@ -1,4 +1,5 @@
 """A small client for the /v1 surface, shared by the end-to-end tests and the benchmarks."""
+
 from __future__ import annotations
 
 import uuid
@@ -58,8 +59,9 @@ class Gateway:
     def delete(self, path, **kw):
         return self.request("DELETE", path, **kw)
 
-    def register_operator(self, name: str = "Studio", email: str | None = None, password: str = "correct-horse-1",
-                          **extra) -> Account:
+    def register_operator(
+        self, name: str = "Studio", email: str | None = None, password: str = "correct-horse-1", **extra
+    ) -> Account:
         email = email or f"op-{uuid.uuid4().hex[:12]}@example.com"
         response = self.post("/v1/auth/register", json={"name": name, "email": email, "password": password, **extra})
         assert response.status_code == 201, response.text
@@ -67,13 +69,16 @@ class Gateway:
         me = self.get("/v1/operators/me", token=token).json()
         return Account(id=me["id"], email=email, password=password, token=token, name=name)
 
-    def register_photographer(self, operator: Account, name: str = "Pat", email: str | None = None,
-                              password: str = "shutter-speed-1") -> Account:
+    def register_photographer(
+        self, operator: Account, name: str = "Pat", email: str | None = None, password: str = "shutter-speed-1"
+    ) -> Account:
         email = email or f"ph-{uuid.uuid4().hex[:12]}@example.com"
-        response = self.post("/v1/auth/register-photographer", token=operator.token,
-                             json={"name": name, "email": email, "password": password})
+        response = self.post(
+            "/v1/auth/register-photographer",
+            token=operator.token,
+            json={"name": name, "email": email, "password": password},
+        )
         assert response.status_code == 201, response.text
         login = self.post("/v1/auth/login", json={"email": email, "password": password})
         assert login.status_code == 200, login.text
-        return Account(id=response.json()["id"], email=email, password=password, token=login.json()["token"],
-                       name=name)
+        return Account(id=response.json()["id"], email=email, password=password, token=login.json()["token"], name=name)

@@ -1,5 +1,6 @@
 """A TCP proxy the tests can cut (outage) or turn into a black hole (a peer that hangs),
 so a dependency can fail without losing its state."""
+
 from __future__ import annotations
 
 import socket
@@ -14,7 +15,7 @@ class TcpProxy:
         self._connections: list[socket.socket] = []
         self._lock = threading.Lock()
 
-    def start(self) -> "TcpProxy":
+    def start(self) -> TcpProxy:
         self.mode = "forward"
         self._listen()
         return self

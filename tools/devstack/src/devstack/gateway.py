@@ -1,4 +1,5 @@
 """Render the gateway's nginx templates (the same files Docker renders with envsubst) and run nginx."""
+
 from __future__ import annotations
 
 import re
@@ -53,8 +54,11 @@ def render(out_dir: Path, variables: dict[str, str]) -> Path:
 def build_api_document(out_dir: Path) -> None:
     """What the gateway's Docker build does in its first stage: the merged API document and the docs page, from the
     services' code (in a process of its own: it builds each service's app)."""
-    subprocess.run([sys.executable, str(TEMPLATE_DIR / "openapi" / "build.py"), str(out_dir)], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, str(TEMPLATE_DIR / "openapi" / "build.py"), str(out_dir)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def trusted_proxies(addresses: str) -> str:

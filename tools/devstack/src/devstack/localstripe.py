@@ -7,6 +7,7 @@ atomically. And a PaymentIntent reports ``amount_received`` as Stripe's do (loca
 commerce checks it before calling a purchase paid, and a Refund takes Stripe's ``reason`` (localstripe refuses
 it). Everything else is localstripe as it ships.
 """
+
 from __future__ import annotations
 
 import argparse

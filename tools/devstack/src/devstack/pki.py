@@ -1,4 +1,5 @@
 """A throw-away certificate authority for tests of TLS clients: a CA and server certificates it signed."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,11 +18,17 @@ def _name(common_name: str) -> x509.Name:
 
 
 def _issue(subject_key, subject: str, issuer_key, issuer: str, *, ca: bool, names: list) -> x509.Certificate:
-    now = dt.datetime.now(dt.timezone.utc)
-    builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
-               .public_key(subject_key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(_name(issuer))
+        .public_key(subject_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
     if names:
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     return builder.sign(issuer_key, hashes.SHA256())
@@ -34,14 +41,18 @@ def make_test_pki(folder: Path) -> Path:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = _issue(ca_key, "Test CA", ca_key, "Test CA", ca=True, names=[])
     (folder / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    for name, san in (("right", x509.IPAddress(ipaddress.ip_address("127.0.0.1"))),
-                      ("wrong", x509.DNSName("mail.example.org"))):
+    for name, san in (
+        ("right", x509.IPAddress(ipaddress.ip_address("127.0.0.1"))),
+        ("wrong", x509.DNSName("mail.example.org")),
+    ):
         key = ec.generate_private_key(ec.SECP256R1())
         cert = _issue(key, name, ca_key, "Test CA", ca=False, names=[san])
         (folder / f"{name}.pem").write_bytes(
             cert.public_bytes(serialization.Encoding.PEM)
-            + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()))
+            + key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
     return folder
 
 

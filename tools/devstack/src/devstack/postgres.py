@@ -3,6 +3,7 @@
 PostgreSQL refuses to run as root; when we are root we run it as the
 ``postgres`` system user that Debian's package creates (or ``nobody``).
 """
+
 from __future__ import annotations
 
 import glob
@@ -75,15 +76,38 @@ class Cluster:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._chown(self.data_dir)
         os.chmod(self.data_dir, 0o700)
-        subprocess.run(self._cmd(str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-                                 "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"),
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            self._cmd(
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         self.socket_dir.mkdir(exist_ok=True)
         self._chown(self.socket_dir)
 
     def postgres_args(self) -> list[str]:
-        args = [str(self.bindir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
-                "-k", str(self.socket_dir), "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"]
+        args = [
+            str(self.bindir / "postgres"),
+            "-D",
+            str(self.data_dir),
+            "-p",
+            str(self.port),
+            "-k",
+            str(self.socket_dir),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "max_connections=300",
+        ]
         if self.fast:
             args += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
         return self._cmd(*args)
@@ -100,8 +124,9 @@ class Cluster:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
-                                 connect_timeout=1).close()
+                psycopg2.connect(
+                    host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", connect_timeout=1
+                ).close()
                 return
             except psycopg2.OperationalError:
                 if process is not None and process.poll() is not None:

@@ -4,6 +4,7 @@ PostgreSQL (a cluster in .data/pg), the four services (migrate, then gunicorn),
 the gateway on :3001 and the dev stand-ins (S3, Stripe, SMTP sink) — all under
 honcho. Ctrl-C or SIGTERM stops everything; the data stays for the next run.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,15 +15,26 @@ import subprocess
 import sys
 from pathlib import Path
 
+from auth_service.keys import ensure_signing_key
+
 from devstack import REPO_ROOT, SERVICES, WORKERS
 from devstack.gateway import nginx_command, render
-from auth_service.keys import ensure_signing_key
 from devstack.postgres import Cluster
 
 DATA = REPO_ROOT / ".data"
 RUN = REPO_ROOT / ".run"
-PORTS = {"gateway": 3001, "gateway_status": 3002, "auth": 5001, "projects": 5002, "commerce": 5003, "analytics": 5004,
-         "postgres": 5433, "s3": 5010, "stripe": 5011, "smtp": 1025}
+PORTS = {
+    "gateway": 3001,
+    "gateway_status": 3002,
+    "auth": 5001,
+    "projects": 5002,
+    "commerce": 5003,
+    "analytics": 5004,
+    "postgres": 5433,
+    "s3": 5010,
+    "stripe": 5011,
+    "smtp": 1025,
+}
 
 
 def _persistent_secrets() -> dict[str, str]:
@@ -48,14 +60,16 @@ def environment() -> tuple[dict[str, str], dict[str, str]]:
     """(environment for every process, stand-ins to start: name → command)."""
     env = {**_persistent_secrets(), **{k: v for k, v in os.environ.items()}}
     private_key, public_keys = ensure_signing_key(DATA / "keys")
-    env.update({
-        "APP_ENV": env.get("APP_ENV", "dev"),
-        "JWT_PUBLIC_KEYS_DIR": env.get("JWT_PUBLIC_KEYS_DIR", str(public_keys)),
-        "JWT_PRIVATE_KEY_FILE": env.get("JWT_PRIVATE_KEY_FILE", str(private_key)),
-        "JWT_KEY_ID": env.get("JWT_KEY_ID", private_key.stem),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "APP_ENV": env.get("APP_ENV", "dev"),
+            "JWT_PUBLIC_KEYS_DIR": env.get("JWT_PUBLIC_KEYS_DIR", str(public_keys)),
+            "JWT_PRIVATE_KEY_FILE": env.get("JWT_PRIVATE_KEY_FILE", str(private_key)),
+            "JWT_KEY_ID": env.get("JWT_KEY_ID", private_key.stem),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     for service in SERVICES:
         env.setdefault(f"{service.upper()}_URL", f"http://127.0.0.1:{PORTS[service]}")
     standins = {}
@@ -65,8 +79,10 @@ def environment() -> tuple[dict[str, str], dict[str, str]]:
     env.setdefault("S3_BUCKET", "backoffice-photos")
     if "STRIPE_API_BASE" not in os.environ:
         env["STRIPE_API_BASE"] = f"http://127.0.0.1:{PORTS['stripe']}"
-        standins["stripe"] = (f"python -m devstack.localstripe --port {PORTS['stripe']} "
-                              f"--state {shlex.quote(str(DATA / 'localstripe.pickle'))}")
+        standins["stripe"] = (
+            f"python -m devstack.localstripe --port {PORTS['stripe']} "
+            f"--state {shlex.quote(str(DATA / 'localstripe.pickle'))}"
+        )
     if "SMTP_URL" not in os.environ:
         env["SMTP_URL"] = f"smtp://127.0.0.1:{PORTS['smtp']}"
         standins["smtp"] = f"devstack smtp-sink --port {PORTS['smtp']} --dir {shlex.quote(str(DATA / 'mail'))}"
@@ -75,17 +91,25 @@ def environment() -> tuple[dict[str, str], dict[str, str]]:
 
 def procfile(cluster: Cluster, standins: dict[str, str]) -> str:
     gateway_dir = RUN / "gateway"
-    conf = render(gateway_dir, {
-        "GATEWAY_LISTEN": os.environ.get("GATEWAY_LISTEN", str(PORTS["gateway"])),
-        "GATEWAY_STATUS_LISTEN": os.environ.get("GATEWAY_STATUS_LISTEN", f"127.0.0.1:{PORTS['gateway_status']}"),
-        "GATEWAY_RUN_DIR": str(gateway_dir),
-        "GATEWAY_ACCESS_LOG": "/dev/stdout json_access",
-        **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{PORTS[name]}" for name in SERVICES},
-    })
-    lines = [f"{name}: env PORT={PORTS[name]} DATABASE_URL={cluster.url(name)} "
-             f"{shlex.quote(str(REPO_ROOT / 'services' / name / 'boot.sh'))}" for name in SERVICES]
-    lines += [f"{worker}: env DATABASE_URL={cluster.url(service)} python -m {module}"
-              for worker, (service, module) in WORKERS.items()]
+    conf = render(
+        gateway_dir,
+        {
+            "GATEWAY_LISTEN": os.environ.get("GATEWAY_LISTEN", str(PORTS["gateway"])),
+            "GATEWAY_STATUS_LISTEN": os.environ.get("GATEWAY_STATUS_LISTEN", f"127.0.0.1:{PORTS['gateway_status']}"),
+            "GATEWAY_RUN_DIR": str(gateway_dir),
+            "GATEWAY_ACCESS_LOG": "/dev/stdout json_access",
+            **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{PORTS[name]}" for name in SERVICES},
+        },
+    )
+    lines = [
+        f"{name}: env PORT={PORTS[name]} DATABASE_URL={cluster.url(name)} "
+        f"{shlex.quote(str(REPO_ROOT / 'services' / name / 'boot.sh'))}"
+        for name in SERVICES
+    ]
+    lines += [
+        f"{worker}: env DATABASE_URL={cluster.url(service)} python -m {module}"
+        for worker, (service, module) in WORKERS.items()
+    ]
     lines.append("gateway: " + shlex.join(nginx_command(conf)))
     lines += [f"{name}: {command}" for name, command in standins.items()]
     return "\n".join(lines) + "\n"

@@ -1,5 +1,6 @@
 """An SMTP server that accepts every message: dev keeps each as an .eml file a developer
 can open; tests and benchmarks read them from memory."""
+
 from __future__ import annotations
 
 import email
@@ -40,7 +41,7 @@ class SmtpSink:
         self.controller = Controller(self.collector, hostname=host, port=port)
         self.port = port
 
-    def start(self) -> "SmtpSink":
+    def start(self) -> SmtpSink:
         self.controller.start()
         return self
 

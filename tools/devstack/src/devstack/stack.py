@@ -4,6 +4,7 @@ The services start through their own ``boot.sh`` (migrate, then gunicorn) and
 the gateway through the real nginx templates — exactly what ``make run`` and
 Docker run; only ports and a few test-friendly settings differ.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from auth_service.keys import ensure_signing_key
 
 from devstack import REPO_ROOT, SERVICES, WORKERS, free_port
 from devstack.faults import TcpProxy
 from devstack.gateway import nginx_command, render
-from devstack.smtp_sink import SmtpSink
-from auth_service.keys import ensure_signing_key
 from devstack.postgres import Cluster
+from devstack.smtp_sink import SmtpSink
 
 # Test values: localstripe takes any sk_test_ key; webhook tests sign their payloads with this secret.
 STRIPE_SECRET_KEY = "sk_test_e2e_backoffice"
@@ -97,7 +98,7 @@ class Stack:
         }
         return env
 
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
         """Start everything, or — when any part fails to come up — stop what did start, then raise."""
         try:
             return self._start()
@@ -105,7 +106,7 @@ class Stack:
             self.stop()
             raise
 
-    def _start(self) -> "Stack":
+    def _start(self) -> Stack:
         for service in SERVICES:
             self.cluster.ensure_database(self.db_prefix + service)
         self.start_s3()
@@ -128,8 +129,10 @@ class Stack:
 
     def start_s3(self) -> None:
         """moto in server mode: the S3 API on loopback, reached through boto3 like R2, behind a cuttable proxy."""
-        self._spawn("s3", [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p",
-                           str(self.ports.s3_backend)])
+        self._spawn(
+            "s3",
+            [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(self.ports.s3_backend)],
+        )
         self._wait_http(f"http://127.0.0.1:{self.ports.s3_backend}/moto-api/", "s3")
         self.s3_proxy = TcpProxy(self.ports.s3, self.ports.s3_backend).start()
 
@@ -140,8 +143,18 @@ class Stack:
 
     def start_stripe(self) -> None:
         """localstripe, the stateful Stripe fake, reached through the official library, behind a cuttable proxy."""
-        self._spawn("stripe", [sys.executable, "-m", "devstack.localstripe", "--port", str(self.ports.stripe_backend),
-                               "--state", str(self.workdir / "localstripe.pickle")])
+        self._spawn(
+            "stripe",
+            [
+                sys.executable,
+                "-m",
+                "devstack.localstripe",
+                "--port",
+                str(self.ports.stripe_backend),
+                "--state",
+                str(self.workdir / "localstripe.pickle"),
+            ],
+        )
         self._wait_http(f"{self.stripe_backend_url}/v1/customers", "stripe", ok=(200, 401))
         self.stripe_proxy = TcpProxy(self.ports.stripe, self.ports.stripe_backend).start()
 
@@ -157,8 +170,9 @@ class Stack:
         """Start a worker; ``name`` lets several copies of the same worker run side by side."""
         service, module = WORKERS[worker]
         port = self.metrics_ports[name or worker] = free_port()
-        self._spawn(name or worker, [sys.executable, "-m", module],
-                    env={**self.service_env(service), "METRICS_PORT": str(port)})
+        self._spawn(
+            name or worker, [sys.executable, "-m", module], env={**self.service_env(service), "METRICS_PORT": str(port)}
+        )
 
     def metrics_url(self, worker: str) -> str:
         """A running worker's Prometheus endpoint."""
@@ -181,14 +195,17 @@ class Stack:
                 process.wait()
 
     def start_gateway(self) -> None:
-        conf = render(self.workdir / "gateway", {
-            "GATEWAY_LISTEN": f"127.0.0.1:{self.ports.gateway}",
-            "GATEWAY_STATUS_LISTEN": f"127.0.0.1:{self.ports.gateway_status}",
-            "GATEWAY_RUN_DIR": str(self.workdir / "gateway"),
-            "GATEWAY_WORKERS": "2",
-            **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{self.ports.of(name)}" for name in SERVICES},
-            **self.gateway_vars,
-        })
+        conf = render(
+            self.workdir / "gateway",
+            {
+                "GATEWAY_LISTEN": f"127.0.0.1:{self.ports.gateway}",
+                "GATEWAY_STATUS_LISTEN": f"127.0.0.1:{self.ports.gateway_status}",
+                "GATEWAY_RUN_DIR": str(self.workdir / "gateway"),
+                "GATEWAY_WORKERS": "2",
+                **{f"{name.upper()}_UPSTREAM": f"127.0.0.1:{self.ports.of(name)}" for name in SERVICES},
+                **self.gateway_vars,
+            },
+        )
         self._spawn("gateway", nginx_command(conf))
         self._wait_http(f"{self.gateway_url}/healthz", "gateway")
 
@@ -197,13 +214,18 @@ class Stack:
         proxies…); stopped with the stack. Returns its URL."""
         port = free_port()
         folder = self.workdir / name
-        conf = render(folder, {
-            "GATEWAY_LISTEN": f"127.0.0.1:{port}", "GATEWAY_RUN_DIR": str(folder), "GATEWAY_WORKERS": "1",
-            "GATEWAY_STATUS_LISTEN": f"127.0.0.1:{free_port()}",
-            "GATEWAY_DOCS_DIR": str(self.workdir / "gateway" / "apidoc"),  # the main gateway's, already built
-            **{f"{service.upper()}_UPSTREAM": f"127.0.0.1:{self.ports.of(service)}" for service in SERVICES},
-            **variables,
-        })
+        conf = render(
+            folder,
+            {
+                "GATEWAY_LISTEN": f"127.0.0.1:{port}",
+                "GATEWAY_RUN_DIR": str(folder),
+                "GATEWAY_WORKERS": "1",
+                "GATEWAY_STATUS_LISTEN": f"127.0.0.1:{free_port()}",
+                "GATEWAY_DOCS_DIR": str(self.workdir / "gateway" / "apidoc"),  # the main gateway's, already built
+                **{f"{service.upper()}_UPSTREAM": f"127.0.0.1:{self.ports.of(service)}" for service in SERVICES},
+                **variables,
+            },
+        )
         self._spawn(name, nginx_command(conf))
         url = f"http://127.0.0.1:{port}"
         self._wait_http(f"{url}/healthz", name)

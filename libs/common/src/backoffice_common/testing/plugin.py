@@ -5,6 +5,7 @@ starts a throwaway PostgreSQL cluster). It offers: a migrated database per
 service, a session-wide app bound to one outer transaction per test
 (``join_transaction_mode="create_savepoint"``), signed test tokens, and the SQL statements a test ran.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,19 +50,44 @@ class SigningKey:
 
 def generate_signing_key(kid: str = TEST_KID) -> SigningKey:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return SigningKey(kid, private_pem, public_pem)
 
 
-def sign_access_token(key: SigningKey, *, sub=None, role="operator", operator_id=None, ttl=dt.timedelta(hours=1),
-                      audience="backoffice", issuer=TEST_ISSUER, headers=None, **claims) -> str:
-    now = dt.datetime.now(dt.timezone.utc)
+def sign_access_token(
+    key: SigningKey,
+    *,
+    sub=None,
+    role="operator",
+    operator_id=None,
+    ttl=dt.timedelta(hours=1),
+    audience="backoffice",
+    issuer=TEST_ISSUER,
+    headers=None,
+    **claims,
+) -> str:
+    now = dt.datetime.now(dt.UTC)
     sub = str(sub or uuid.uuid4())
-    payload = {"sub": sub, "role": role, "operator_id": str(operator_id or sub), "aud": audience, "iss": issuer,
-               "iat": now, "nbf": now, "exp": now + ttl, "jti": uuid.uuid4().hex, "type": "access", **claims}
+    payload = {
+        "sub": sub,
+        "role": role,
+        "operator_id": str(operator_id or sub),
+        "aud": audience,
+        "iss": issuer,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+        "type": "access",
+        **claims,
+    }
     return jwt.encode(payload, key.private_pem, algorithm="RS256", headers={"kid": key.kid, **(headers or {})})
 
 

@@ -3,6 +3,7 @@
 ``compose`` is a plain function over the two services' answers, so the rules (scope, funnel,
 orderings) are tested without HTTP; ``operator_analytics`` asks the two services in turn.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -46,29 +47,45 @@ def compose(projects: dict, commerce: dict) -> OperatorAnalytics:
     """The figures of the contract from projects' ``/internal/stats`` and commerce's ``/internal/stats`` answers."""
     sales = {row["projectId"]: row for row in commerce["projects"]}
     revenue_by_project = [
-        ProjectRevenue(project_name=project["name"],
-                       purchases_made=sales.get(project["id"], {}).get("purchasesMade", 0),
-                       revenue_in_cents=sales.get(project["id"], {}).get("revenueInCents", 0))
-        for project in projects["projects"]]
+        ProjectRevenue(
+            project_name=project["name"],
+            purchases_made=sales.get(project["id"], {}).get("purchasesMade", 0),
+            revenue_in_cents=sales.get(project["id"], {}).get("revenueInCents", 0),
+        )
+        for project in projects["projects"]
+    ]
     # Highest revenue first (design §7); then most purchases, then by name, so the order is stable.
     revenue_by_project.sort(key=lambda row: (-row.revenue_in_cents, -row.purchases_made, row.project_name))
     return OperatorAnalytics(
-        kpis=Kpis(members_enrolled=projects["membersEnrolled"], revenue_in_cents=commerce["revenueInCents"],
-                  photos_uploaded=projects["photosUploaded"], users_tagged=projects["usersTagged"],
-                  purchases_made=commerce["purchasesMade"]),
+        kpis=Kpis(
+            members_enrolled=projects["membersEnrolled"],
+            revenue_in_cents=commerce["revenueInCents"],
+            photos_uploaded=projects["photosUploaded"],
+            users_tagged=projects["usersTagged"],
+            purchases_made=commerce["purchasesMade"],
+        ),
         photos_by_photographer=projects["photosByPhotographer"],
         revenue_by_project=revenue_by_project,
-        conversion_funnel=Funnel(invited=projects["invited"], enrolled=projects["membersEnrolled"],
-                                 tagged=projects["usersTagged"], purchased=commerce["buyers"]),
+        conversion_funnel=Funnel(
+            invited=projects["invited"],
+            enrolled=projects["membersEnrolled"],
+            tagged=projects["usersTagged"],
+            purchased=commerce["buyers"],
+        ),
     )
 
 
 NO_SALES = {"purchasesMade": 0, "revenueInCents": 0, "buyers": 0, "projects": []}
 
 
-def operator_analytics(*, projects_stats: Callable, commerce_stats: Callable, operator_id: uuid.UUID,
-                       project_ids: list[uuid.UUID] | None, photographer_ids: list[uuid.UUID] | None
-                       ) -> OperatorAnalytics:
+def operator_analytics(
+    *,
+    projects_stats: Callable,
+    commerce_stats: Callable,
+    operator_id: uuid.UUID,
+    project_ids: list[uuid.UUID] | None,
+    photographer_ids: list[uuid.UUID] | None,
+) -> OperatorAnalytics:
     """Projects decides the scope (which of the ids are the operator's, archived or not); commerce
     is then asked about exactly those projects, so neither side needs the other's rules."""
     projects = projects_stats(operator_id, project_ids, photographer_ids)

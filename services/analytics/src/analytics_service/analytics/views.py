@@ -21,6 +21,9 @@ class Analytics(MethodView):
     @blp.response(200, AnalyticsSchema)
     def get(self, args):
         """KPIs, photos by photographer, revenue by project and the conversion funnel"""
-        return rules.operator_analytics(projects_stats=dependency(ProjectsClient).stats,
-                                        commerce_stats=dependency(CommerceClient).stats,
-                                        operator_id=current_identity().operator_id, **args)
+        return rules.operator_analytics(
+            projects_stats=dependency(ProjectsClient).stats,
+            commerce_stats=dependency(CommerceClient).stats,
+            operator_id=current_identity().operator_id,
+            **args,
+        )

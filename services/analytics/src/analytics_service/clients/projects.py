@@ -1,4 +1,5 @@
 """The projects service, over /internal."""
+
 from __future__ import annotations
 
 from analytics_service.clients.stats import StatsClient

@@ -1,4 +1,5 @@
 """A peer's ``POST /internal/stats``, the figures analytics composes its answer from (design §7)."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,12 +13,18 @@ class StatsClient:
         self.http = http
 
     def stats(self, operator_id: uuid.UUID, project_ids: list | None, photographer_ids: list | None) -> dict:
-        response = self.http.post("/internal/stats", json={
-            "operatorId": str(operator_id), "projectIds": _ids(project_ids),
-            "photographerIds": _ids(photographer_ids)})
+        response = self.http.post(
+            "/internal/stats",
+            json={
+                "operatorId": str(operator_id),
+                "projectIds": _ids(project_ids),
+                "photographerIds": _ids(photographer_ids),
+            },
+        )
         if response.status_code != 200:
-            raise ServiceUnavailable(f"The {self.http.name} service could not answer for analytics "
-                                     f"(HTTP {response.status_code}).")
+            raise ServiceUnavailable(
+                f"The {self.http.name} service could not answer for analytics (HTTP {response.status_code})."
+            )
         return response.json()
 
 

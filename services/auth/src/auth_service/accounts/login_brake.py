@@ -10,6 +10,7 @@ arriving together each see the others' slots, so no more than ``max_failures`` g
 however many are in flight. The price (accepted): more than ``max_failures`` concurrent logins for one email get
 429 even with the right password, since an attempt counts until it succeeds.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,18 +41,28 @@ _failures = LoginFailure.__table__
 _window_over = _failures.c.window_started_at <= bindparam("cutoff")
 # One statement: a new window when the old one is over, else one more attempt in it; the new count and start.
 _TAKE = (
-    insert(_failures).values(email=bindparam("email"), failures=1, window_started_at=bindparam("now"))
-    .on_conflict_do_update(index_elements=[_failures.c.email], set_={
-        "failures": case((_window_over, 1), else_=_failures.c.failures + 1),
-        "window_started_at": case((_window_over, bindparam("now")), else_=_failures.c.window_started_at),
-    })
+    insert(_failures)
+    .values(email=bindparam("email"), failures=1, window_started_at=bindparam("now"))
+    .on_conflict_do_update(
+        index_elements=[_failures.c.email],
+        set_={
+            "failures": case((_window_over, 1), else_=_failures.c.failures + 1),
+            "window_started_at": case((_window_over, bindparam("now")), else_=_failures.c.window_started_at),
+        },
+    )
     .returning(_failures.c.failures, _failures.c.window_started_at)
 )
 # Rows of finished windows are dead weight (they count as none); without this, attempts for endless made-up emails
 # would grow the table without bound. Bounded, and SKIP LOCKED: it never waits for a row another attempt holds.
-_PURGE = delete(_failures).where(_failures.c.email.in_(
-    select(_failures.c.email).where(_window_over).limit(PURGE_BATCH).with_for_update(skip_locked=True)
-    .scalar_subquery()))
+_PURGE = delete(_failures).where(
+    _failures.c.email.in_(
+        select(_failures.c.email)
+        .where(_window_over)
+        .limit(PURGE_BATCH)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+)
 
 
 def take_attempt(*, session: Session, brake: LoginBrake, email: str, now: dt.datetime) -> int:

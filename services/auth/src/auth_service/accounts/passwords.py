@@ -1,4 +1,5 @@
 """argon2id hashing with login timing that does not reveal whether an email exists."""
+
 from __future__ import annotations
 
 from argon2 import PasswordHasher

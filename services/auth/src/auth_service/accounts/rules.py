@@ -1,4 +1,5 @@
 """Registration and login of back-office accounts (operators and photographers)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,31 +38,60 @@ def _add_account(session: Session, account: Account) -> Account:
     return account
 
 
-def register_operator(*, session: Session, passwords: Passwords, name: str, email: str, password: str,
-                      timezone: str | None = None) -> Account:
+def register_operator(
+    *, session: Session, passwords: Passwords, name: str, email: str, password: str, timezone: str | None = None
+) -> Account:
     operator_id = uuid.uuid4()
-    account = Account(id=operator_id, operator_id=operator_id, role="operator", name=name, email=email,
-                      password_hash=passwords.hash(password))
+    account = Account(
+        id=operator_id,
+        operator_id=operator_id,
+        role="operator",
+        name=name,
+        email=email,
+        password_hash=passwords.hash(password),
+    )
     account.profile = OperatorProfile(timezone=timezone or "UTC", currency="EUR", locale="en")
     return _add_account(session, account)
 
 
-def register_photographer(*, session: Session, passwords: Passwords, projects: ProjectsClient,
-                          operator_id: uuid.UUID, name: str, email: str, password: str) -> Account:
+def register_photographer(
+    *,
+    session: Session,
+    passwords: Passwords,
+    projects: ProjectsClient,
+    operator_id: uuid.UUID,
+    name: str,
+    email: str,
+    password: str,
+) -> Account:
     """Create the credential here and the roster entry in projects: both or neither (design §4).
 
     If projects is down nothing is committed (503); if the request's unit of work does not commit after projects
     said yes (or its answer was lost), the roster entry is removed again.
     """
-    account = _add_account(session, Account(id=uuid.uuid4(), operator_id=operator_id, role="photographer", name=name,
-                                            email=email, password_hash=passwords.hash(password)))
-    change_elsewhere(session, lambda: projects.put_photographer(account),
-                     undo=lambda: projects.delete_photographer(account.id), what="remove roster entry")
+    account = _add_account(
+        session,
+        Account(
+            id=uuid.uuid4(),
+            operator_id=operator_id,
+            role="photographer",
+            name=name,
+            email=email,
+            password_hash=passwords.hash(password),
+        ),
+    )
+    change_elsewhere(
+        session,
+        lambda: projects.put_photographer(account),
+        undo=lambda: projects.delete_photographer(account.id),
+        what="remove roster entry",
+    )
     return account
 
 
-def log_in(*, unit_of_work: UnitOfWork, passwords: Passwords, brake: LoginBrake, email: str, password: str,
-           now: dt.datetime) -> Account:
+def log_in(
+    *, unit_of_work: UnitOfWork, passwords: Passwords, brake: LoginBrake, email: str, password: str, now: dt.datetime
+) -> Account:
     """The account for these credentials, or one 401 whatever was wrong (with similar timing).
 
     Two units of work: the attempt is counted and committed first (429 instead, right or wrong, when this email has

@@ -1,4 +1,5 @@
 """Access tokens (design §2): RS256 with the ``kid`` of the signing key."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +15,10 @@ class AccessToken:
 
 
 def issue_access_token(account: Account, *, key_id: str) -> AccessToken:
-    return AccessToken(create_access_token(
-        identity=str(account.id),
-        additional_claims={"role": account.role, "operator_id": str(account.operator_id)},
-        additional_headers={"kid": key_id},
-    ))
+    return AccessToken(
+        create_access_token(
+            identity=str(account.id),
+            additional_claims={"role": account.role, "operator_id": str(account.operator_id)},
+            additional_headers={"kid": key_id},
+        )
+    )

@@ -34,8 +34,13 @@ class Login(MethodView):
     @blp.alt_response(429, description="Too many failed logins for this email; see Retry-After.")
     def post(self, body):
         """Log in as an operator or photographer"""
-        return rules.log_in(unit_of_work=db.unit_of_work, passwords=dependency(Passwords),
-                            brake=dependency(LoginBrake), now=utcnow(), **body)
+        return rules.log_in(
+            unit_of_work=db.unit_of_work,
+            passwords=dependency(Passwords),
+            brake=dependency(LoginBrake),
+            now=utcnow(),
+            **body,
+        )
 
 
 @blp.route("/register-photographer")
@@ -50,5 +55,9 @@ class RegisterPhotographer(MethodView):
         """Register a photographer under the calling operator"""
         with db.unit_of_work() as session:
             return rules.register_photographer(
-                session=session, passwords=dependency(Passwords), projects=dependency(ProjectsClient),
-                operator_id=current_identity().operator_id, **body)
+                session=session,
+                passwords=dependency(Passwords),
+                projects=dependency(ProjectsClient),
+                operator_id=current_identity().operator_id,
+                **body,
+            )

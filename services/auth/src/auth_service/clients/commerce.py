@@ -1,4 +1,5 @@
 """The commerce service, over /internal: whether an operator has purchases (its currency is fixed from then on)."""
+
 from __future__ import annotations
 
 import uuid
@@ -6,8 +7,9 @@ import uuid
 from backoffice_common.errors import ServiceUnavailable
 from backoffice_common.internal import InternalClient
 
-UNKNOWN = "The commerce service could not tell whether the operator has purchases; nothing was changed. " \
-          "Try again shortly."
+UNKNOWN = (
+    "The commerce service could not tell whether the operator has purchases; nothing was changed. Try again shortly."
+)
 
 
 class CommerceClient:

@@ -1,4 +1,5 @@
 """The projects service's photographer roster, over /internal (design §4)."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,8 +13,10 @@ class ProjectsClient:
         self.http = http
 
     def put_photographer(self, account) -> None:
-        response = self.http.put(f"/internal/photographers/{account.id}", json={
-            "operatorId": str(account.operator_id), "name": account.name, "email": account.email})
+        response = self.http.put(
+            f"/internal/photographers/{account.id}",
+            json={"operatorId": str(account.operator_id), "name": account.name, "email": account.email},
+        )
         if response.status_code not in (200, 201):
             raise ServiceUnavailable("The projects service refused the photographer; nothing was created.")
 

@@ -1,4 +1,5 @@
 """An operator's profile: what counts as a currency, a locale, a country; the currency lock (issue 9 item 13)."""
+
 from __future__ import annotations
 
 import uuid
@@ -17,7 +18,14 @@ CURRENCIES = frozenset(babel.numbers.list_currencies())
 DEFAULT_CURRENCY = "EUR"  # a profile's currency until the operator sets one (models.OperatorProfile)
 # CLDR's two-letter territories minus its pseudo-regions (unknown, EU, eurozone, UN, outlying, pseudo-locales).
 COUNTRIES = frozenset(code for code in babel.Locale("en").territories if len(code) == 2 and code.isalpha()) - {
-    "ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"}
+    "ZZ",
+    "EU",
+    "EZ",
+    "UN",
+    "QO",
+    "XA",
+    "XB",
+}
 
 
 def parse_locale(tag: str) -> str | None:
@@ -32,9 +40,19 @@ _accounts, _profiles = Account.__table__, OperatorProfile.__table__
 # An operator with its profile, as plain columns: built once (SQLAlchemy then reuses its compiled form without
 # recomputing a cache key), and read without the ORM's identity map and instance building.
 _OPERATOR_CARD = (
-    select(_accounts.c.id, _accounts.c.name, _accounts.c.email, _accounts.c.created_at, _accounts.c.updated_at,
-           _profiles.c.address, _profiles.c.billing_address, _profiles.c.currency, _profiles.c.locale,
-           _profiles.c.timezone, _profiles.c.profile_picture_url)
+    select(
+        _accounts.c.id,
+        _accounts.c.name,
+        _accounts.c.email,
+        _accounts.c.created_at,
+        _accounts.c.updated_at,
+        _profiles.c.address,
+        _profiles.c.billing_address,
+        _profiles.c.currency,
+        _profiles.c.locale,
+        _profiles.c.timezone,
+        _profiles.c.profile_picture_url,
+    )
     .select_from(_accounts.outerjoin(_profiles, _profiles.c.account_id == _accounts.c.id))
     .where(_accounts.c.id == bindparam("operator_id"), _accounts.c.role == "operator")
 )
@@ -55,12 +73,15 @@ def get_operator(*, session: Session, operator_id: uuid.UUID) -> Account:
     return account
 
 
-CURRENCY_FIXED = ("The currency cannot change once the operator has purchases: revenue would add amounts in "
-                  "different currencies. Other fields can still be changed.")
+CURRENCY_FIXED = (
+    "The currency cannot change once the operator has purchases: revenue would add amounts in "
+    "different currencies. Other fields can still be changed."
+)
 
 
-def update_operator(*, session: Session, operator_id: uuid.UUID, changes: dict,
-                    has_purchases: Callable[[uuid.UUID], bool]) -> Account:
+def update_operator(
+    *, session: Session, operator_id: uuid.UUID, changes: dict, has_purchases: Callable[[uuid.UUID], bool]
+) -> Account:
     """Apply a profile PATCH: ``name`` lives on the account, the rest on the profile.
 
     A new ``currency`` is refused (409) once the operator has a purchase, as ``has_purchases`` (commerce) says;
@@ -68,8 +89,11 @@ def update_operator(*, session: Session, operator_id: uuid.UUID, changes: dict,
     """
     account = get_operator(session=session, operator_id=operator_id)
     profile = account.profile or OperatorProfile(account=account)
-    if "currency" in changes and changes["currency"] != (profile.currency or DEFAULT_CURRENCY) \
-            and has_purchases(operator_id):
+    if (
+        "currency" in changes
+        and changes["currency"] != (profile.currency or DEFAULT_CURRENCY)
+        and has_purchases(operator_id)
+    ):
         raise Conflict(CURRENCY_FIXED)
     if "name" in changes:
         account.name = changes.pop("name")

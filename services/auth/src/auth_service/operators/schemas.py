@@ -9,6 +9,7 @@ def _one_of(values: frozenset, what: str):
     def check(value):
         if value not in values:
             raise ValidationError(f"Must be {what}.")
+
     return check
 
 

@@ -10,8 +10,12 @@ from flask.views import MethodView
 from auth_service import internal
 from auth_service.clients.commerce import CommerceClient
 from auth_service.operators import rules
-from auth_service.operators.schemas import (OperatorAccountSchema, OperatorCardSchema, OperatorSchema,
-                                            OperatorUpdateSchema)
+from auth_service.operators.schemas import (
+    OperatorAccountSchema,
+    OperatorCardSchema,
+    OperatorSchema,
+    OperatorUpdateSchema,
+)
 
 blp = Blueprint("operators", __name__, url_prefix="/v1/operators", description="The operator's own profile.")
 
@@ -32,8 +36,12 @@ class OperatorMe(MethodView):
     def patch(self, changes):
         """Update the calling operator's profile"""
         with db.unit_of_work() as session:
-            return rules.update_operator(session=session, operator_id=current_identity().account_id,
-                                         changes=changes, has_purchases=dependency(CommerceClient).has_purchases)
+            return rules.update_operator(
+                session=session,
+                operator_id=current_identity().account_id,
+                changes=changes,
+                has_purchases=dependency(CommerceClient).has_purchases,
+            )
 
 
 @internal.blp.route("/operators/<uuid:operator_id>")

@@ -1,4 +1,5 @@
 """Participants: the people who buy photos, created by the platform's sign-up (design §9)."""
+
 from __future__ import annotations
 
 import uuid
@@ -15,7 +16,9 @@ from auth_service.models import Participant
 def ensure_participant(*, session: Session, email: str, name: str) -> tuple[Participant, bool]:
     """The participant with this email, created if new. Returns (participant, created). Race-safe."""
     created_id = session.scalar(
-        insert(Participant).values(email=email, name=name).on_conflict_do_nothing(index_elements=["email"])
+        insert(Participant)
+        .values(email=email, name=name)
+        .on_conflict_do_nothing(index_elements=["email"])
         .returning(Participant.id)
     )
     participant = session.scalar(select(Participant).where(Participant.email == email))
@@ -31,8 +34,7 @@ def lookup(*, session: Session, emails: list[str]) -> Lookup:
     """Which of these emails belong to a participant account (one query, however many emails)."""
     if not emails:
         return Lookup(registered=[])
-    return Lookup(registered=list(session.scalars(
-        select(Participant.email).where(Participant.email.in_(set(emails))))))
+    return Lookup(registered=list(session.scalars(select(Participant.email).where(Participant.email.in_(set(emails))))))
 
 
 def participant_by_id(*, session: Session, participant_id: uuid.UUID) -> Participant:

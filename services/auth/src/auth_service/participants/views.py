@@ -6,8 +6,12 @@ from flask.views import MethodView
 
 from auth_service.internal import blp
 from auth_service.participants import rules
-from auth_service.participants.schemas import (ParticipantCreateSchema, ParticipantLookupResultSchema,
-                                               ParticipantLookupSchema, ParticipantSchema)
+from auth_service.participants.schemas import (
+    ParticipantCreateSchema,
+    ParticipantLookupResultSchema,
+    ParticipantLookupSchema,
+    ParticipantSchema,
+)
 
 
 @blp.route("/participants")

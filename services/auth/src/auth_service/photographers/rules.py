@@ -1,4 +1,5 @@
 """A photographer's login, kept in step with the roster the projects service owns (design §4)."""
+
 from __future__ import annotations
 
 import uuid

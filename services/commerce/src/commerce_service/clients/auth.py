@@ -1,4 +1,5 @@
 """The auth service's operator card (``GET /internal/operators/:id``): the currency an operator charges in."""
+
 from __future__ import annotations
 
 import uuid

@@ -2,6 +2,7 @@
 
 Only the address differs between production and dev/test (localstripe, ``STRIPE_API_BASE``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,33 +27,53 @@ class PaymentIntent:
 
 
 class Payments:
-    def __init__(self, *, secret_key: str, api_base: str, webhook_secret: str, connect_timeout: float = 2.0,
-                 read_timeout: float = 10.0):
+    def __init__(
+        self,
+        *,
+        secret_key: str,
+        api_base: str,
+        webhook_secret: str,
+        connect_timeout: float = 2.0,
+        read_timeout: float = 10.0,
+    ):
         self.webhook_secret = webhook_secret
         # No library retries: a retry is a new request the caller would wait for; our own answer is a quick 503.
         self.client = stripe.StripeClient(
-            secret_key, base_addresses={"api": api_base.rstrip("/")}, max_network_retries=0,
-            http_client=stripe.RequestsClient(timeout=(connect_timeout, read_timeout)))
+            secret_key,
+            base_addresses={"api": api_base.rstrip("/")},
+            max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=(connect_timeout, read_timeout)),
+        )
 
     @classmethod
     def from_settings(cls, settings) -> Payments:
         """Stripe as the settings name it: the app's and the worker's."""
-        return cls(secret_key=settings.stripe_secret_key, api_base=settings.stripe_api_base,
-                   webhook_secret=settings.stripe_webhook_secret, connect_timeout=settings.stripe_timeout_connect_s,
-                   read_timeout=settings.stripe_timeout_read_s)
+        return cls(
+            secret_key=settings.stripe_secret_key,
+            api_base=settings.stripe_api_base,
+            webhook_secret=settings.stripe_webhook_secret,
+            connect_timeout=settings.stripe_timeout_connect_s,
+            read_timeout=settings.stripe_timeout_read_s,
+        )
 
     def create_payment_intent(self, *, purchase_id: uuid.UUID, amount_cents: int, currency: str) -> PaymentIntent:
         """A PaymentIntent for a purchase (idempotency key = the purchase id); see ``_create`` for failures."""
         intent = self._create(
             "create_payment_intent",
             lambda: self.client.v1.payment_intents.create(
-                params={"amount": amount_cents, "currency": currency.lower(),
-                        # Recent API versions enable automatic payment methods by default (localstripe
-                        # refuses the explicit parameter, so it is not sent).
-                        "metadata": {"purchase_id": str(purchase_id)}},
-                options={"idempotency_key": str(purchase_id)}),
+                params={
+                    "amount": amount_cents,
+                    "currency": currency.lower(),
+                    # Recent API versions enable automatic payment methods by default (localstripe
+                    # refuses the explicit parameter, so it is not sent).
+                    "metadata": {"purchase_id": str(purchase_id)},
+                },
+                options={"idempotency_key": str(purchase_id)},
+            ),
             refused="The payment provider refused this payment: {reason}.",
-            default_reason="the amount or currency is not accepted", extra={"purchase_id": str(purchase_id)})
+            default_reason="the amount or currency is not accepted",
+            extra={"purchase_id": str(purchase_id)},
+        )
         return PaymentIntent(id=intent.id, client_secret=intent.client_secret)
 
     def refund_payment_intent(self, *, intent_id: str, purchase_id: uuid.UUID, reason: str | None) -> str:
@@ -63,11 +84,11 @@ class Payments:
             params["reason"] = reason
         refund = self._create(
             "refund_payment_intent",
-            lambda: self.client.v1.refunds.create(params=params,
-                                                  options={"idempotency_key": f"refund-{purchase_id}"}),
+            lambda: self.client.v1.refunds.create(params=params, options={"idempotency_key": f"refund-{purchase_id}"}),
             refused="The payment provider refused this refund: {reason}.",
             default_reason="the payment cannot be refunded",
-            extra={"purchase_id": str(purchase_id), "payment_intent_id": intent_id})
+            extra={"purchase_id": str(purchase_id), "payment_intent_id": intent_id},
+        )
         return refund.id
 
     def _create(self, operation: str, create, *, refused: str, default_reason: str, extra: dict):
@@ -85,8 +106,7 @@ class Payments:
                 if attempt == 2:
                     break
             except (stripe.InvalidRequestError, stripe.CardError) as exc:
-                log.warning("stripe refused %s: %s", operation, exc.user_message or exc.__class__.__name__,
-                            extra=extra)
+                log.warning("stripe refused %s: %s", operation, exc.user_message or exc.__class__.__name__, extra=extra)
                 STRIPE_CALLS.labels(operation, "refused").inc()
                 raise Conflict(refused.format(reason=exc.user_message or default_reason)) from exc
             except stripe.StripeError as exc:
@@ -112,13 +132,19 @@ class Payments:
             # No cancellation_reason: localstripe refuses any parameter here.
             self.client.v1.payment_intents.cancel(intent_id)
         except stripe.InvalidRequestError as exc:
-            log.info("stripe refused to cancel a payment intent: %s", exc.user_message or exc.__class__.__name__,
-                     extra={"payment_intent_id": intent_id})
+            log.info(
+                "stripe refused to cancel a payment intent: %s",
+                exc.user_message or exc.__class__.__name__,
+                extra={"payment_intent_id": intent_id},
+            )
             STRIPE_CALLS.labels("cancel_payment_intent", "refused").inc()
             return False
         except stripe.StripeError as exc:
-            log.warning("stripe payment intent cancel failed: %s", exc.__class__.__name__,
-                        extra={"payment_intent_id": intent_id})
+            log.warning(
+                "stripe payment intent cancel failed: %s",
+                exc.__class__.__name__,
+                extra={"payment_intent_id": intent_id},
+            )
             STRIPE_CALLS.labels("cancel_payment_intent", "unavailable").inc()
             raise ServiceUnavailable(STRIPE_UNAVAILABLE) from exc
         STRIPE_CALLS.labels("cancel_payment_intent", "ok").inc()
@@ -152,7 +178,10 @@ class Payments:
             failure = exc
         except stripe.StripeError as exc:
             failure = exc
-        log.warning("stripe payment intent retrieve failed: %s", failure.__class__.__name__,
-                    extra={"payment_intent_id": intent_id})
+        log.warning(
+            "stripe payment intent retrieve failed: %s",
+            failure.__class__.__name__,
+            extra={"payment_intent_id": intent_id},
+        )
         STRIPE_CALLS.labels("retrieve_payment_intent", "unavailable").inc()
         raise ServiceUnavailable(STRIPE_UNAVAILABLE) from failure

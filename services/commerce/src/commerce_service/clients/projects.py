@@ -1,14 +1,15 @@
 """The projects service: who owns a project (``GET /internal/projects/:id``, cached briefly), what checkout
 checks (``POST /internal/projects/:id/checkout-lookup``) and projects' current names
 (``POST /internal/projects/lookup``)."""
+
 from __future__ import annotations
 
 import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from backoffice_common.errors import ServiceUnavailable
 from backoffice_common.internal import InternalClient
@@ -68,8 +69,12 @@ LOOKUP_MAX = 1000  # ids per POST /internal/projects/lookup (its schema's limit)
 
 
 def _project_ref(body: dict) -> ProjectRef:
-    return ProjectRef(id=uuid.UUID(body["id"]), operator_id=uuid.UUID(body["operatorId"]),
-                      name=body.get("name", ""), status=body.get("status", ""))
+    return ProjectRef(
+        id=uuid.UUID(body["id"]),
+        operator_id=uuid.UUID(body["operatorId"]),
+        name=body.get("name", ""),
+        status=body.get("status", ""),
+    )
 
 
 class ProjectsClient:
@@ -97,20 +102,24 @@ class ProjectsClient:
         self.cache.discard(project_id)
         self.names.discard(project_id)
 
-    def checkout_facts(self, project_id: uuid.UUID, participant_id: uuid.UUID,
-                       photo_ids: list[uuid.UUID]) -> CheckoutFacts | None:
+    def checkout_facts(
+        self, project_id: uuid.UUID, participant_id: uuid.UUID, photo_ids: list[uuid.UUID]
+    ) -> CheckoutFacts | None:
         """Fresh (never cached) facts for a checkout, or None when there is no such project (503 when down)."""
-        response = self.http.post(f"/internal/projects/{project_id}/checkout-lookup",
-                                  json={"participantId": str(participant_id),
-                                        "photoIds": [str(photo_id) for photo_id in photo_ids]})
+        response = self.http.post(
+            f"/internal/projects/{project_id}/checkout-lookup",
+            json={"participantId": str(participant_id), "photoIds": [str(photo_id) for photo_id in photo_ids]},
+        )
         if response.status_code == 404:
             return None
         if response.status_code != 200:
             raise ServiceUnavailable(UNEXPECTED)
         body = response.json()
-        return CheckoutFacts(project=_project_ref(body), member=body["member"],
-                             photographers={uuid.UUID(photo["id"]): uuid.UUID(photo["photographerId"])
-                                            for photo in body["photos"]})
+        return CheckoutFacts(
+            project=_project_ref(body),
+            member=body["member"],
+            photographers={uuid.UUID(photo["id"]): uuid.UUID(photo["photographerId"]) for photo in body["photos"]},
+        )
 
     def project_names(self, project_ids, *, cached: bool = False) -> dict[uuid.UUID, str]:
         """Current names of the projects that still exist: one call per LOOKUP_MAX ids, the most projects'
@@ -119,8 +128,10 @@ class ProjectsClient:
         ``cached`` answers from names at most ``ttl_s`` old where it has them and asks only for the rest:
         a page of purchases then costs no call at all most of the time (a call was half its cost).
         """
-        wanted = {project_id if isinstance(project_id, uuid.UUID) else uuid.UUID(str(project_id))
-                  for project_id in project_ids}
+        wanted = {
+            project_id if isinstance(project_id, uuid.UUID) else uuid.UUID(str(project_id))
+            for project_id in project_ids
+        }
         names: dict[uuid.UUID, str] = {}
         if cached:
             for project_id in list(wanted):
@@ -132,7 +143,7 @@ class ProjectsClient:
         asked = sorted(map(str, wanted))
         found: dict[uuid.UUID, str] = {}
         for start in range(0, len(asked), LOOKUP_MAX):
-            response = self.http.post("/internal/projects/lookup", json={"ids": asked[start:start + LOOKUP_MAX]})
+            response = self.http.post("/internal/projects/lookup", json={"ids": asked[start : start + LOOKUP_MAX]})
             if response.status_code != 200:
                 raise ServiceUnavailable(UNEXPECTED)
             found.update((uuid.UUID(project["id"]), project["name"]) for project in response.json()["projects"])

@@ -8,12 +8,17 @@ from flask.views import MethodView
 
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.discounts import rules as discounts
-from commerce_service.discounts.schemas import (DiscountCreateSchema, DiscountLinkSchema, DiscountSchema,
-                                               DiscountUpdateSchema)
+from commerce_service.discounts.schemas import (
+    DiscountCreateSchema,
+    DiscountLinkSchema,
+    DiscountSchema,
+    DiscountUpdateSchema,
+)
 
 blp = Blueprint("discounts", __name__, url_prefix="/v1/discounts", description="The operator's discounts.")
-links = Blueprint("project_discounts", __name__, url_prefix="/v1/projects",
-                  description="Which discounts a project offers.")
+links = Blueprint(
+    "project_discounts", __name__, url_prefix="/v1/projects", description="Which discounts a project offers."
+)
 
 
 @blp.route("")
@@ -43,16 +48,18 @@ class DiscountById(MethodView):
     def patch(self, changes, discount_id: uuid.UUID):
         """Update a discount's name, dates or isActive"""
         with db.unit_of_work() as session:
-            return discounts.update_discount(session=session, operator_id=current_identity().operator_id,
-                                             discount_id=discount_id, changes=changes)
+            return discounts.update_discount(
+                session=session, operator_id=current_identity().operator_id, discount_id=discount_id, changes=changes
+            )
 
     @blp.response(204)
     @blp.alt_response(409, description="Still linked to a project or used by a promo code.")
     def delete(self, discount_id: uuid.UUID):
         """Delete a discount that no project and no promo code uses"""
         with db.unit_of_work() as session:
-            discounts.delete_discount(session=session, operator_id=current_identity().operator_id,
-                                      discount_id=discount_id)
+            discounts.delete_discount(
+                session=session, operator_id=current_identity().operator_id, discount_id=discount_id
+            )
 
 
 @links.route("/<uuid:project_id>/discounts")
@@ -62,8 +69,12 @@ class ProjectDiscounts(MethodView):
     @links.response(200, DiscountSchema(many=True))
     def get(self, project_id: uuid.UUID):
         """List the discounts linked to a project, most recently linked first"""
-        return discounts.project_discounts(session=db.session, projects=dependency(ProjectsClient),
-                                           operator_id=current_identity().operator_id, project_id=project_id)
+        return discounts.project_discounts(
+            session=db.session,
+            projects=dependency(ProjectsClient),
+            operator_id=current_identity().operator_id,
+            project_id=project_id,
+        )
 
     @links.arguments(DiscountLinkSchema)
     @links.response(204)
@@ -71,8 +82,13 @@ class ProjectDiscounts(MethodView):
     def post(self, body, project_id: uuid.UUID):
         """Link a discount to a project (linking twice is a no-op)"""
         with db.unit_of_work() as session:
-            discounts.link_discount(session=session, projects=dependency(ProjectsClient),
-                                    operator_id=current_identity().operator_id, project_id=project_id, **body)
+            discounts.link_discount(
+                session=session,
+                projects=dependency(ProjectsClient),
+                operator_id=current_identity().operator_id,
+                project_id=project_id,
+                **body,
+            )
 
 
 @links.route("/<uuid:project_id>/discounts/<uuid:discount_id>")
@@ -83,6 +99,10 @@ class ProjectDiscount(MethodView):
     def delete(self, project_id: uuid.UUID, discount_id: uuid.UUID):
         """Unlink a discount from a project (not linked: a no-op)"""
         with db.unit_of_work() as session:
-            discounts.unlink_discount(session=session, projects=dependency(ProjectsClient),
-                                      operator_id=current_identity().operator_id, project_id=project_id,
-                                      discount_id=discount_id)
+            discounts.unlink_discount(
+                session=session,
+                projects=dependency(ProjectsClient),
+                operator_id=current_identity().operator_id,
+                project_id=project_id,
+                discount_id=discount_id,
+            )

@@ -1,4 +1,5 @@
 """Pricing rules: the operator default (no project) and per-project overrides, never two active at once."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,8 +10,8 @@ from backoffice_common.errors import Conflict, NotFound, field_error, field_erro
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.projects import ProjectsClient
-from commerce_service.models import PricingRule
 from commerce_service.common import DEADLOCK_DETECTED, EXCLUSION_VIOLATION, operator_listing, window_errors
+from commerce_service.models import PricingRule
 from commerce_service.projects.rules import PROJECT_NOT_FOUND, find_project
 
 OVERLAP = "Another active pricing rule for the same scope overlaps this period."
@@ -31,9 +32,20 @@ def _check(rule: PricingRule) -> None:
 
 
 # The operator default and every project override, newest first.
-list_rules = operator_listing(PricingRule, (
-    "id", "project_id", "price_per_photo_cents", "compare_at_price_cents", "valid_from", "valid_until", "is_active",
-    "created_at", "updated_at"))
+list_rules = operator_listing(
+    PricingRule,
+    (
+        "id",
+        "project_id",
+        "price_per_photo_cents",
+        "compare_at_price_cents",
+        "valid_from",
+        "valid_until",
+        "is_active",
+        "created_at",
+        "updated_at",
+    ),
+)
 
 
 def get_rule(*, session: Session, operator_id: uuid.UUID, rule_id: uuid.UUID) -> PricingRule:
@@ -43,19 +55,35 @@ def get_rule(*, session: Session, operator_id: uuid.UUID, rule_id: uuid.UUID) ->
     return rule
 
 
-def create_rule(*, session: Session, projects: ProjectsClient, operator_id: uuid.UUID,
-                price_per_photo_cents: int, project_id: uuid.UUID | None = None,
-                compare_at_price_cents: int | None = None, valid_from: dt.datetime | None = None,
-                valid_until: dt.datetime | None = None, is_active: bool = True) -> PricingRule:
+def create_rule(
+    *,
+    session: Session,
+    projects: ProjectsClient,
+    operator_id: uuid.UUID,
+    price_per_photo_cents: int,
+    project_id: uuid.UUID | None = None,
+    compare_at_price_cents: int | None = None,
+    valid_from: dt.datetime | None = None,
+    valid_until: dt.datetime | None = None,
+    is_active: bool = True,
+) -> PricingRule:
     """A rule for one of the operator's projects, or the operator default when ``project_id`` is None."""
-    rule = PricingRule(id=uuid.uuid4(), operator_id=operator_id, project_id=project_id,
-                       price_per_photo_cents=price_per_photo_cents, compare_at_price_cents=compare_at_price_cents,
-                       valid_from=valid_from, valid_until=valid_until, is_active=is_active)
+    rule = PricingRule(
+        id=uuid.uuid4(),
+        operator_id=operator_id,
+        project_id=project_id,
+        price_per_photo_cents=price_per_photo_cents,
+        compare_at_price_cents=compare_at_price_cents,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        is_active=is_active,
+    )
     _check(rule)
     if project_id is not None:
         try:
-            find_project(session=session, projects=projects, project_id=project_id, operator_id=operator_id,
-                         for_write=True)
+            find_project(
+                session=session, projects=projects, project_id=project_id, operator_id=operator_id, for_write=True
+            )
         except NotFound as exc:
             raise field_error("projectId", PROJECT_NOT_FOUND, error=NotFound) from exc
     with constraint_errors(session, _overlap_errors()):

@@ -10,9 +10,15 @@ from flask.views import MethodView
 
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.internal import blp as internal
-from commerce_service.pricing import engine, rules as pricing_rules
-from commerce_service.pricing.schemas import (PricingRuleCreateSchema, PricingRuleSchema, PricingRuleUpdateSchema,
-                                              QuoteRequestSchema, QuoteSchema)
+from commerce_service.pricing import engine
+from commerce_service.pricing import rules as pricing_rules
+from commerce_service.pricing.schemas import (
+    PricingRuleCreateSchema,
+    PricingRuleSchema,
+    PricingRuleUpdateSchema,
+    QuoteRequestSchema,
+    QuoteSchema,
+)
 
 blp = Blueprint("pricing", __name__, url_prefix="/v1/pricing", description="Prices per photo.")
 
@@ -34,8 +40,9 @@ class PricingRules(MethodView):
     def post(self, body):
         """Create a pricing rule (the operator default when projectId is omitted)"""
         with db.unit_of_work() as session:
-            return pricing_rules.create_rule(session=session, projects=dependency(ProjectsClient),
-                                             operator_id=current_identity().operator_id, **body)
+            return pricing_rules.create_rule(
+                session=session, projects=dependency(ProjectsClient), operator_id=current_identity().operator_id, **body
+            )
 
 
 @blp.route("/rules/<uuid:rule_id>")
@@ -48,8 +55,9 @@ class PricingRuleById(MethodView):
     def patch(self, changes, rule_id: uuid.UUID):
         """Update a pricing rule's price, compare-at price, dates or isActive"""
         with db.unit_of_work() as session:
-            return pricing_rules.update_rule(session=session, operator_id=current_identity().operator_id,
-                                             rule_id=rule_id, changes=changes)
+            return pricing_rules.update_rule(
+                session=session, operator_id=current_identity().operator_id, rule_id=rule_id, changes=changes
+            )
 
     @blp.response(204)
     def delete(self, rule_id: uuid.UUID):
@@ -67,10 +75,19 @@ class CheckoutQuote(MethodView):
     @internal.alt_response(403, description="The participant is not a member of the project.")
     @internal.alt_response(404, description="Unknown project.")
     @internal.alt_response(409, description="The project is neither live nor closed, or no price applies to it now.")
-    @internal.alt_response(422, description="Photos that are not ready photos of the project, or repeated, or more "
-                                            "than 500 (as checkout refuses them).")
+    @internal.alt_response(
+        422,
+        description="Photos that are not ready photos of the project, or repeated, or more "
+        "than 500 (as checkout refuses them).",
+    )
     def post(self, body):
         """Quote photos of a project for a participant (an unusable promo code is ignored)"""
-        return engine.quote(session=db.session, projects=dependency(ProjectsClient), project_id=body["project_id"],
-                            participant_id=body["participant"]["id"], photo_ids=body["photo_ids"],
-                            promo_code=body.get("promo_code"), now=utcnow())
+        return engine.quote(
+            session=db.session,
+            projects=dependency(ProjectsClient),
+            project_id=body["project_id"],
+            participant_id=body["participant"]["id"],
+            photo_ids=body["photo_ids"],
+            promo_code=body.get("promo_code"),
+            now=utcnow(),
+        )

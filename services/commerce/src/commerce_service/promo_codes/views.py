@@ -28,8 +28,7 @@ class PromoCodes(MethodView):
     def post(self, body):
         """Create a promo code for one of the operator's discounts"""
         with db.unit_of_work() as session:
-            return promo_codes.create_promo_code(session=session, operator_id=current_identity().operator_id,
-                                                 **body)
+            return promo_codes.create_promo_code(session=session, operator_id=current_identity().operator_id, **body)
 
 
 @blp.route("/<uuid:promo_code_id>")
@@ -41,12 +40,17 @@ class PromoCodeById(MethodView):
     def patch(self, changes, promo_code_id: uuid.UUID):
         """Update a promo code's isActive, limits or dates"""
         with db.unit_of_work() as session:
-            return promo_codes.update_promo_code(session=session, operator_id=current_identity().operator_id,
-                                                 promo_code_id=promo_code_id, changes=changes)
+            return promo_codes.update_promo_code(
+                session=session,
+                operator_id=current_identity().operator_id,
+                promo_code_id=promo_code_id,
+                changes=changes,
+            )
 
     @blp.response(204)
     def delete(self, promo_code_id: uuid.UUID):
         """Delete a promo code"""
         with db.unit_of_work() as session:
-            promo_codes.delete_promo_code(session=session, operator_id=current_identity().operator_id,
-                                          promo_code_id=promo_code_id)
+            promo_codes.delete_promo_code(
+                session=session, operator_id=current_identity().operator_id, promo_code_id=promo_code_id
+            )

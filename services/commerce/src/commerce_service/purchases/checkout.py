@@ -8,6 +8,7 @@ id) names something that exists. If Stripe fails, a second unit of work marks th
 purchase failed and gives the promo code use back, and the caller gets a 503:
 nothing is left pending.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,14 +44,18 @@ MAX_CHARGE_CENTS = 99_999_999
 def check_amounts(subtotal_cents: int, total_cents: int) -> None:
     """A purchase Stripe can take: free, or a total within its limits (and a subtotal our columns hold)."""
     if subtotal_cents > MAX_CHARGE_CENTS:
-        raise Conflict(f"A purchase may come to at most {MAX_CHARGE_CENTS} cents before discounts; "
-                       "buy fewer photos at once.")
+        raise Conflict(
+            f"A purchase may come to at most {MAX_CHARGE_CENTS} cents before discounts; buy fewer photos at once."
+        )
     if 0 < total_cents < MIN_CHARGE_CENTS:
-        raise Conflict(f"A purchase of {total_cents} cents is below the payment provider's minimum of "
-                       f"{MIN_CHARGE_CENTS}; it can be free or at least {MIN_CHARGE_CENTS} cents.")
+        raise Conflict(
+            f"A purchase of {total_cents} cents is below the payment provider's minimum of "
+            f"{MIN_CHARGE_CENTS}; it can be free or at least {MIN_CHARGE_CENTS} cents."
+        )
 
 
 # --- the rules, as plain functions -------------------------------------------------------------------------------
+
 
 def apportion(total_cents: int, weights: Mapping[Hashable, int]) -> dict[Hashable, int]:
     """Split ``total_cents`` in proportion to ``weights`` so the parts sum exactly to it (largest remainder).
@@ -74,10 +79,21 @@ def apportion(total_cents: int, weights: Mapping[Hashable, int]) -> dict[Hashabl
 
 # --- checkout ----------------------------------------------------------------------------------------------------
 
-def checkout(*, unit_of_work: UnitOfWork, projects: ProjectsClient, auth: AuthClient, payments: Payments,
-             project_id: uuid.UUID, participant: dict, photo_ids: list[uuid.UUID], promo_code: str | None = None,
-             key_ttl: dt.timedelta, now: dt.datetime,
-             idempotency_key: str | None = None) -> tuple[PurchaseDetail, bool]:
+
+def checkout(
+    *,
+    unit_of_work: UnitOfWork,
+    projects: ProjectsClient,
+    auth: AuthClient,
+    payments: Payments,
+    project_id: uuid.UUID,
+    participant: dict,
+    photo_ids: list[uuid.UUID],
+    promo_code: str | None = None,
+    key_ttl: dt.timedelta,
+    now: dt.datetime,
+    idempotency_key: str | None = None,
+) -> tuple[PurchaseDetail, bool]:
     """Buy photos: a pending purchase and its Stripe PaymentIntent, or a paid purchase when the total is 0.
 
     The purchase and whether it is new (201) or the repeat of an ``idempotency_key``'s checkout (200). A key the
@@ -89,8 +105,7 @@ def checkout(*, unit_of_work: UnitOfWork, projects: ProjectsClient, auth: AuthCl
     request = (project_id, frozenset(photo_ids), requested_code(promo_code))
     if idempotency_key is not None:
         with unit_of_work() as session:
-            release_expired_key(session=session, participant_id=participant["id"], key=idempotency_key,
-                                ttl=key_ttl)
+            release_expired_key(session=session, participant_id=participant["id"], key=idempotency_key, ttl=key_ttl)
             previous = keyed_purchase(session=session, participant_id=participant["id"], key=idempotency_key)
         if previous is not None:
             return repeat(payments, *previous, request=request), False
@@ -99,9 +114,16 @@ def checkout(*, unit_of_work: UnitOfWork, projects: ProjectsClient, auth: AuthCl
     with unit_of_work() as session:
         try:
             with session.begin_nested():
-                purchase = open_purchase(session=session, facts=facts, participant=participant, photo_ids=photo_ids,
-                                         promo_code=promo_code, currency=currency, idempotency_key=idempotency_key,
-                                         now=now)
+                purchase = open_purchase(
+                    session=session,
+                    facts=facts,
+                    participant=participant,
+                    photo_ids=photo_ids,
+                    promo_code=promo_code,
+                    currency=currency,
+                    idempotency_key=idempotency_key,
+                    now=now,
+                )
         except IntegrityError as exc:
             if idempotency_key is None or constraint_of(exc) != IDEMPOTENCY_KEY_INDEX:
                 raise
@@ -118,16 +140,18 @@ def checkout(*, unit_of_work: UnitOfWork, projects: ProjectsClient, auth: AuthCl
     if purchase.status == "paid":
         return PurchaseDetail(purchase, project_name=purchase.project_name, downloads=downloads), True
     try:
-        intent = payments.create_payment_intent(purchase_id=purchase.id, amount_cents=purchase.total_cents,
-                                                currency=purchase.currency)
+        intent = payments.create_payment_intent(
+            purchase_id=purchase.id, amount_cents=purchase.total_cents, currency=purchase.currency
+        )
     except (ServiceUnavailable, Conflict):
         with unit_of_work() as session:
             fail_purchase(session=session, purchase_id=purchase.id, release_key=True)
         raise
     with unit_of_work() as session:
         purchase = attach_payment_intent(session=session, purchase_id=purchase.id, payment_intent_id=intent.id)
-    return PurchaseDetail(purchase, project_name=purchase.project_name, downloads=downloads,
-                          client_secret=intent.client_secret), True
+    return PurchaseDetail(
+        purchase, project_name=purchase.project_name, downloads=downloads, client_secret=intent.client_secret
+    ), True
 
 
 # --- a repeated checkout (Idempotency-Key) -------------------------------------------------------------------------
@@ -140,10 +164,16 @@ def release_expired_key(*, session: Session, participant_id: uuid.UUID, key: str
     """Free the participant's Idempotency-Key when the purchase holding it was made more than ``ttl`` ago
     (database time, like the sweeper's): the key then names a new checkout, as at Stripe after 24 hours.
     The purchase itself stays as it is, without its key."""
-    session.execute(update(Purchase)
-                    .where(Purchase.participant_id == participant_id, Purchase.idempotency_key == key,
-                           Purchase.created_at < func.now() - ttl)
-                    .values(idempotency_key=None).execution_options(synchronize_session=False))
+    session.execute(
+        update(Purchase)
+        .where(
+            Purchase.participant_id == participant_id,
+            Purchase.idempotency_key == key,
+            Purchase.created_at < func.now() - ttl,
+        )
+        .values(idempotency_key=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def requested_code(promo_code: str | None) -> str | None:
@@ -156,12 +186,13 @@ def constraint_of(exc: IntegrityError) -> str | None:
     return getattr(diag, "constraint_name", None)
 
 
-def keyed_purchase(*, session: Session, participant_id: uuid.UUID,
-                   key: str) -> tuple[Purchase, list[uuid.UUID]] | None:
+def keyed_purchase(*, session: Session, participant_id: uuid.UUID, key: str) -> tuple[Purchase, list[uuid.UUID]] | None:
     """The participant's purchase made with this Idempotency-Key, and its photos; None when there is none."""
-    purchase = session.scalar(select(Purchase).where(Purchase.participant_id == participant_id,
-                                                     Purchase.idempotency_key == key)
-                              .execution_options(populate_existing=True))
+    purchase = session.scalar(
+        select(Purchase)
+        .where(Purchase.participant_id == participant_id, Purchase.idempotency_key == key)
+        .execution_options(populate_existing=True)
+    )
     if purchase is None:
         return None
     return purchase, purchase_photo_ids(session=session, purchase_id=purchase.id)
@@ -176,13 +207,22 @@ def repeat(payments: Payments, purchase: Purchase, downloads: list[uuid.UUID], *
     client_secret = None
     if purchase.status == "pending" and purchase.stripe_payment_intent_id is not None:
         client_secret = payments.client_secret_of(purchase.stripe_payment_intent_id)
-    return PurchaseDetail(purchase, project_name=purchase.project_name, downloads=downloads,
-                          client_secret=client_secret)
+    return PurchaseDetail(
+        purchase, project_name=purchase.project_name, downloads=downloads, client_secret=client_secret
+    )
 
 
-def open_purchase(*, session: Session, facts: CheckoutFacts, participant: dict, photo_ids: list[uuid.UUID],
-                  promo_code: str | None, currency: str, now: dt.datetime,
-                  idempotency_key: str | None = None) -> Purchase:
+def open_purchase(
+    *,
+    session: Session,
+    facts: CheckoutFacts,
+    participant: dict,
+    photo_ids: list[uuid.UUID],
+    promo_code: str | None,
+    currency: str,
+    now: dt.datetime,
+    idempotency_key: str | None = None,
+) -> Purchase:
     """Price the photos, take the promo code's use if its discount applies, and add the purchase and its items.
 
     The promo code's row is locked first, so its limits (``maxUses`` and, counted from redemptions,
@@ -192,23 +232,49 @@ def open_purchase(*, session: Session, facts: CheckoutFacts, participant: dict, 
     operator_id, project_id = facts.project.operator_id, facts.project.id
     if promo_code:
         lock_promo_code(session=session, operator_id=operator_id, code=promo_code)
-    quote = quote_for(session=session, operator_id=operator_id, project_id=project_id,
-                      participant_id=participant["id"], photo_count=len(photo_ids), promo_code=promo_code, now=now)
+    quote = quote_for(
+        session=session,
+        operator_id=operator_id,
+        project_id=project_id,
+        participant_id=participant["id"],
+        photo_count=len(photo_ids),
+        promo_code=promo_code,
+        now=now,
+    )
     check_amounts(quote.subtotal_cents, quote.total_cents)
     purchase = Purchase(
-        id=uuid.uuid4(), operator_id=operator_id, project_id=project_id, project_name=facts.project.name,
-        participant_id=participant["id"], participant_email=participant["email"],
-        participant_name=participant["name"], status="pending" if quote.total_cents > 0 else "paid",
-        photo_count=len(photo_ids), price_per_photo_cents=quote.price_per_photo_cents,
-        subtotal_cents=quote.subtotal_cents, discount_applied_cents=quote.discount_applied_cents,
-        total_cents=quote.total_cents, currency=currency, applied_promo_code=quote.applied_promo_code,
+        id=uuid.uuid4(),
+        operator_id=operator_id,
+        project_id=project_id,
+        project_name=facts.project.name,
+        participant_id=participant["id"],
+        participant_email=participant["email"],
+        participant_name=participant["name"],
+        status="pending" if quote.total_cents > 0 else "paid",
+        photo_count=len(photo_ids),
+        price_per_photo_cents=quote.price_per_photo_cents,
+        subtotal_cents=quote.subtotal_cents,
+        discount_applied_cents=quote.discount_applied_cents,
+        total_cents=quote.total_cents,
+        currency=currency,
+        applied_promo_code=quote.applied_promo_code,
         promo_code_id=quote.promo_code.id if quote.promo_code is not None else None,
-        idempotency_key=idempotency_key, requested_promo_code=requested_code(promo_code))
+        idempotency_key=idempotency_key,
+        requested_promo_code=requested_code(promo_code),
+    )
     session.add(purchase)
     shares = apportion(quote.total_cents, {photo_id: 1 for photo_id in photo_ids})
-    session.add_all([PurchaseItem(purchase_id=purchase.id, photo_id=photo_id,
-                                  photographer_id=facts.photographers[photo_id], share_cents=shares[photo_id])
-                     for photo_id in photo_ids])
+    session.add_all(
+        [
+            PurchaseItem(
+                purchase_id=purchase.id,
+                photo_id=photo_id,
+                photographer_id=facts.photographers[photo_id],
+                share_cents=shares[photo_id],
+            )
+            for photo_id in photo_ids
+        ]
+    )
     session.flush()
     if quote.promo_code is not None:
         take_promo_code_use(session=session, purchase=purchase, within_limit=True)

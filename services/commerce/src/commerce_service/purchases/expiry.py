@@ -16,6 +16,7 @@ No row lock is held across Stripe: the purchases are claimed (``FOR UPDATE SKIP 
 share the work) in one short transaction, and each outcome is applied in its own that re-reads the purchase
 locked and acts only while it is still pending with the same intent (a webhook may have moved it meanwhile).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,8 +41,14 @@ SUCCEEDED = "payment_intent.succeeded"
 CANCELED = "payment_intent.canceled"
 
 
-def expire_stale_purchases(*, unit_of_work: UnitOfWork, payments: Payments, older_than: dt.timedelta,
-                           limit: int = 100, stopping: Callable[[], bool] = lambda: False) -> int:
+def expire_stale_purchases(
+    *,
+    unit_of_work: UnitOfWork,
+    payments: Payments,
+    older_than: dt.timedelta,
+    limit: int = 100,
+    stopping: Callable[[], bool] = lambda: False,
+) -> int:
     """Settle up to ``limit`` pending purchases created before ``now() - older_than`` (database time), least
     recently looked at first; returns how many were moved (failed or paid). Stripe unreachable → the rest wait
     for the next round, and so do they when ``stopping()`` turns true (a worker asked to stop doesn't finish
@@ -62,40 +69,53 @@ def expire_stale_purchases(*, unit_of_work: UnitOfWork, payments: Payments, olde
         try:
             outcome, intent = stripe_outcome(payments, intent_id)
         except ServiceUnavailable:
-            log.warning("stripe unavailable: stale purchases left for the next round",
-                        extra={"purchase_id": str(purchase_id)})
+            log.warning(
+                "stripe unavailable: stale purchases left for the next round", extra={"purchase_id": str(purchase_id)}
+            )
             break
         if outcome is None:
             with unit_of_work() as session:
                 mark_undecided(session=session, purchase_id=purchase_id)
             continue
         with unit_of_work() as session:
-            status = settle(session=session, purchase_id=purchase_id, intent_id=intent_id, outcome=outcome,
-                            intent=intent)
+            status = settle(
+                session=session, purchase_id=purchase_id, intent_id=intent_id, outcome=outcome, intent=intent
+            )
         if status is not None:
-            log.info("stale purchase expired", extra={"purchase_id": str(purchase_id), "status": status,
-                                                      "payment_intent_id": intent_id})
+            log.info(
+                "stale purchase expired",
+                extra={"purchase_id": str(purchase_id), "status": status, "payment_intent_id": intent_id},
+            )
             moved += 1
     return moved
 
 
-def claim_stale_purchases(*, session: Session, older_than: dt.timedelta,
-                          limit: int) -> list[tuple[uuid.UUID, str | None]]:
+def claim_stale_purchases(
+    *, session: Session, older_than: dt.timedelta, limit: int
+) -> list[tuple[uuid.UUID, str | None]]:
     """(id, PaymentIntent id) of the stale pending purchases looked at least recently (then oldest first),
     locked; rows another transaction holds (a webhook, another worker) are skipped."""
-    return [tuple(row) for row in session.execute(
-        select(Purchase.id, Purchase.stripe_payment_intent_id)
-        .where(Purchase.status == "pending", Purchase.created_at < func.now() - older_than)
-        .order_by(Purchase.updated_at, Purchase.created_at, Purchase.id).limit(limit)
-        .with_for_update(skip_locked=True))]
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(Purchase.id, Purchase.stripe_payment_intent_id)
+            .where(Purchase.status == "pending", Purchase.created_at < func.now() - older_than)
+            .order_by(Purchase.updated_at, Purchase.created_at, Purchase.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ]
 
 
 def mark_undecided(*, session: Session, purchase_id: uuid.UUID) -> None:
     """Send a purchase whose intent Stripe has not decided (processing, say) to the back of the queue, so a
     batch of them can't keep the sweeper from the stale purchases behind them. Wall-clock time, not the
     transaction's: the mark must sort after everything not yet looked at."""
-    session.execute(update(Purchase).where(Purchase.id == purchase_id, Purchase.status == "pending")
-                    .values(updated_at=func.clock_timestamp()))
+    session.execute(
+        update(Purchase)
+        .where(Purchase.id == purchase_id, Purchase.status == "pending")
+        .values(updated_at=func.clock_timestamp())
+    )
 
 
 def stripe_outcome(payments: Payments, intent_id: str) -> tuple[str | None, dict | None]:
@@ -110,13 +130,16 @@ def stripe_outcome(payments: Payments, intent_id: str) -> tuple[str | None, dict
         return SUCCEEDED, intent
     if status in ("canceled", None):  # cancelled already (its webhook lost), or unknown to Stripe: never paid
         return CANCELED, intent
-    log.info("stale purchase's payment intent still undecided", extra={"payment_intent_id": intent_id,
-                                                                         "intent_status": status})
+    log.info(
+        "stale purchase's payment intent still undecided",
+        extra={"payment_intent_id": intent_id, "intent_status": status},
+    )
     return None, intent
 
 
-def settle(*, session: Session, purchase_id: uuid.UUID, intent_id: str, outcome: str,
-           intent: dict | None = None) -> str | None:
+def settle(
+    *, session: Session, purchase_id: uuid.UUID, intent_id: str, outcome: str, intent: dict | None = None
+) -> str | None:
     """Apply Stripe's answer to the purchase if it is still pending on that intent; its new status, or None."""
     purchase = session.get(Purchase, purchase_id, with_for_update=True, populate_existing=True)
     if purchase is None or purchase.status != "pending" or purchase.stripe_payment_intent_id != intent_id:

@@ -1,5 +1,6 @@
 """The operator's purchases: one page of the list (plain rows, the fast path), one purchase with its photos,
 and whether an operator has any."""
+
 from __future__ import annotations
 
 import logging
@@ -58,16 +59,31 @@ def current_names(projects: ProjectsClient, purchases: list, *, cached: bool = F
 
 
 def purchase_photo_ids(*, session: Session, purchase_id: uuid.UUID) -> list[uuid.UUID]:
-    return list(session.scalars(select(PurchaseItem.photo_id).where(PurchaseItem.purchase_id == purchase_id)
-                                .order_by(PurchaseItem.photo_id)))
+    return list(
+        session.scalars(
+            select(PurchaseItem.photo_id).where(PurchaseItem.purchase_id == purchase_id).order_by(PurchaseItem.photo_id)
+        )
+    )
 
 
 # What the list shows of a purchase (PurchaseSchema), as plain rows: building ORM entities (and a uuid.UUID
 # for ids nobody reads) was most of a page's time. The statements are built once, one per filter.
-_LISTED_COLUMNS = (Purchase.id, Purchase.status, Purchase.photo_count, Purchase.subtotal_cents,
-                   Purchase.discount_applied_cents, Purchase.total_cents, Purchase.applied_promo_code,
-                   Purchase.stripe_payment_intent_id, Purchase.created_at, Purchase.project_id, Purchase.project_name,
-                   Purchase.participant_id, Purchase.participant_email, Purchase.participant_name)
+_LISTED_COLUMNS = (
+    Purchase.id,
+    Purchase.status,
+    Purchase.photo_count,
+    Purchase.subtotal_cents,
+    Purchase.discount_applied_cents,
+    Purchase.total_cents,
+    Purchase.applied_promo_code,
+    Purchase.stripe_payment_intent_id,
+    Purchase.created_at,
+    Purchase.project_id,
+    Purchase.project_name,
+    Purchase.participant_id,
+    Purchase.participant_email,
+    Purchase.participant_name,
+)
 _NAME = _LISTED_COLUMNS.index(Purchase.project_name)
 # A listed row with its project's current name in place of the one stored at checkout.
 ListedPurchase = namedtuple("ListedPurchase", [column.key for column in _LISTED_COLUMNS])
@@ -82,29 +98,49 @@ def _page_and_total(by_project: bool, by_status: bool):
     if by_status:
         where.append(Purchase.status == bindparam("status"))
         counted.append(PurchaseCounts.status == bindparam("status"))
-    page = (select(*_LISTED_COLUMNS).where(*where).order_by(Purchase.created_at.desc(), Purchase.id.desc())
-            .offset(bindparam("offset")).limit(bindparam("limit")))
+    page = (
+        select(*_LISTED_COLUMNS)
+        .where(*where)
+        .order_by(Purchase.created_at.desc(), Purchase.id.desc())
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+    )
     # The total from the rollup (a few rows per project), not a count of every purchase.
     total = select(func.coalesce(func.sum(PurchaseCounts.purchases), 0)).where(*counted)
     return page, total
 
 
-_LISTS = {(by_project, by_status): _page_and_total(by_project, by_status)
-          for by_project in (False, True) for by_status in (False, True)}
+_LISTS = {
+    (by_project, by_status): _page_and_total(by_project, by_status)
+    for by_project in (False, True)
+    for by_status in (False, True)
+}
 
 
-def list_purchases(*, session: Session, projects: ProjectsClient, operator_id: uuid.UUID,
-                   project_id: uuid.UUID | None = None, status: str | None = None, page: int = 1,
-                   limit: int = 50) -> PurchasePage:
+def list_purchases(
+    *,
+    session: Session,
+    projects: ProjectsClient,
+    operator_id: uuid.UUID,
+    project_id: uuid.UUID | None = None,
+    status: str | None = None,
+    page: int = 1,
+    limit: int = 50,
+) -> PurchasePage:
     """One page of the operator's purchases, newest first: two statements, and a call to projects for the names
     it has not seen in the last PROJECT_CACHE_TTL_S."""
     page_of, total_of = _LISTS[(project_id is not None, status is not None)]
-    params = {"operator_id": operator_id, "project_id": project_id, "status": status,
-              "offset": (page - 1) * limit, "limit": limit}
+    params = {
+        "operator_id": operator_id,
+        "project_id": project_id,
+        "status": status,
+        "offset": (page - 1) * limit,
+        "limit": limit,
+    }
     total = session.scalar(total_of, params)
     rows = session.execute(page_of, params).all()
     names = current_names(projects, rows, cached=True)
-    items = [ListedPurchase(*row[:_NAME], names[row.project_id], *row[_NAME + 1:]) for row in rows]
+    items = [ListedPurchase(*row[:_NAME], names[row.project_id], *row[_NAME + 1 :]) for row in rows]
     return PurchasePage(items=items, total=total, page=page, limit=limit)
 
 
@@ -122,8 +158,9 @@ def operator_purchases(*, session: Session, operator_id: uuid.UUID) -> OperatorP
     return OperatorPurchases(has_purchases=session.scalar(_ANY_PURCHASE, {"operator_id": operator_id}))
 
 
-def get_purchase(*, session: Session, projects: ProjectsClient, operator_id: uuid.UUID,
-                 purchase_id: uuid.UUID) -> PurchaseDetail:
+def get_purchase(
+    *, session: Session, projects: ProjectsClient, operator_id: uuid.UUID, purchase_id: uuid.UUID
+) -> PurchaseDetail:
     """A purchase with its photos: 404 when unknown, 403 when another operator's (the contract's exception)."""
     purchase = session.get(Purchase, purchase_id)
     if purchase is None:
@@ -135,5 +172,8 @@ def get_purchase(*, session: Session, projects: ProjectsClient, operator_id: uui
 
 def detail_of(*, session: Session, projects: ProjectsClient, purchase: Purchase) -> PurchaseDetail:
     """A purchase as its detail shows it: its project's current name, and the photos it bought."""
-    return PurchaseDetail(purchase, project_name=current_names(projects, [purchase])[purchase.project_id],
-                          downloads=purchase_photo_ids(session=session, purchase_id=purchase.id))
+    return PurchaseDetail(
+        purchase,
+        project_name=current_names(projects, [purchase])[purchase.project_id],
+        downloads=purchase_photo_ids(session=session, purchase_id=purchase.id),
+    )

@@ -1,5 +1,6 @@
 """The operator's refund of a paid purchase (design §10): in full, through a Stripe Refund on its PaymentIntent
 (none for a free purchase), the purchase refunded at once; Stripe's later charge.refunded changes nothing."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +16,16 @@ from commerce_service.purchases import status
 from commerce_service.purchases.listing import PurchaseDetail, detail_of
 
 
-def refund_purchase(*, session: Session, payments: Payments, projects: ProjectsClient, operator_id: uuid.UUID,
-                    purchase_id: uuid.UUID, reason: str | None, now: dt.datetime) -> PurchaseDetail:
+def refund_purchase(
+    *,
+    session: Session,
+    payments: Payments,
+    projects: ProjectsClient,
+    operator_id: uuid.UUID,
+    purchase_id: uuid.UUID,
+    reason: str | None,
+    now: dt.datetime,
+) -> PurchaseDetail:
     """Refund one of the operator's paid purchases in full: 404 unknown, 403 another operator's, 409 not paid,
     503 when Stripe can't be reached (the purchase stays paid: nothing is written before Stripe has refunded).
 
@@ -33,7 +42,8 @@ def refund_purchase(*, session: Session, payments: Payments, projects: ProjectsC
     if purchase.total_cents > 0:
         if purchase.stripe_payment_intent_id is None:  # a paid, priced purchase always has one (the webhook's)
             raise Conflict("This purchase has no payment to refund.")
-        payments.refund_payment_intent(intent_id=purchase.stripe_payment_intent_id, purchase_id=purchase.id,
-                                       reason=reason)
+        payments.refund_payment_intent(
+            intent_id=purchase.stripe_payment_intent_id, purchase_id=purchase.id, reason=reason
+        )
     status.refund(session=session, purchase=purchase, now=now)
     return detail_of(session=session, projects=projects, purchase=purchase)

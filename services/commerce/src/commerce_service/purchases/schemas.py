@@ -1,5 +1,5 @@
-from backoffice_common.api import Email, Schema, UtcDateTime
 import marshmallow as ma
+from backoffice_common.api import Email, Schema, UtcDateTime
 from marshmallow import ValidationError, fields, validate
 
 from commerce_service.models import PURCHASE_STATUSES
@@ -25,8 +25,9 @@ class CheckoutRequestSchema(Schema):
 
     project_id = fields.UUID(required=True)
     participant = fields.Nested(ParticipantRefSchema, required=True)
-    photo_ids = fields.List(fields.UUID(), required=True,
-                            validate=[validate.Length(1, MAX_PHOTOS_PER_CHECKOUT), _unique])
+    photo_ids = fields.List(
+        fields.UUID(), required=True, validate=[validate.Length(1, MAX_PHOTOS_PER_CHECKOUT), _unique]
+    )
     # Any text: an unknown or unusable code is ignored, not refused.
     promo_code = fields.String(allow_none=True, validate=validate.Length(max=200))
 
@@ -42,8 +43,7 @@ class CheckoutHeadersSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    idempotency_key = fields.String(data_key="Idempotency-Key",
-                                    validate=[validate.Length(1, 255), _printable_ascii])
+    idempotency_key = fields.String(data_key="Idempotency-Key", validate=[validate.Length(1, 255), _printable_ascii])
 
 
 class Itself(fields.Nested):

@@ -1,5 +1,6 @@
 """The purchase status machine (design §6): which event moves a purchase where, never backwards, and the promo
 code use that moves with it; and a purchase whose payment could not even start."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,16 @@ EVENT_STATUSES = {
 }
 # pending/failed → refunded: Stripe does not promise order, and a fully refunded charge proves the payment
 # happened and was returned; taking it at once keeps a late "succeeded" from leaving the purchase paid.
-TRANSITIONS = frozenset({("pending", "paid"), ("pending", "failed"), ("failed", "paid"), ("paid", "refunded"),
-                         ("pending", "refunded"), ("failed", "refunded")})
+TRANSITIONS = frozenset(
+    {
+        ("pending", "paid"),
+        ("pending", "failed"),
+        ("failed", "paid"),
+        ("paid", "refunded"),
+        ("pending", "refunded"),
+        ("failed", "refunded"),
+    }
+)
 
 
 def next_status(current: str, event_type: str) -> str | None:

@@ -17,10 +17,18 @@ from commerce_service.clients.projects import ProjectsClient
 from commerce_service.config import Settings
 from commerce_service.internal import blp as internal
 from commerce_service.purchases import checkout, export, listing, refunds
-from commerce_service.purchases.schemas import (CheckoutHeadersSchema, CheckoutRequestSchema, CheckoutSchema,
-                                                OperatorPurchasesSchema, PurchaseDetailSchema,
-                                                PurchaseExportArgsSchema, PurchasePageSchema,
-                                                PurchaseQueryArgsSchema, RefundedPurchaseSchema, RefundRequestSchema)
+from commerce_service.purchases.schemas import (
+    CheckoutHeadersSchema,
+    CheckoutRequestSchema,
+    CheckoutSchema,
+    OperatorPurchasesSchema,
+    PurchaseDetailSchema,
+    PurchaseExportArgsSchema,
+    PurchasePageSchema,
+    PurchaseQueryArgsSchema,
+    RefundedPurchaseSchema,
+    RefundRequestSchema,
+)
 from commerce_service.purchases.webhooks import handle_webhook
 
 blp = Blueprint("purchases", __name__, url_prefix="/v1/purchases", description="The operator's orders.")
@@ -36,8 +44,9 @@ class Purchases(MethodView):
     def get(self, args):
         """List the operator's purchases, newest first"""
         with db.reading() as reader:
-            return listing.list_purchases(session=reader, projects=dependency(ProjectsClient),
-                                          operator_id=current_identity().operator_id, **args)
+            return listing.list_purchases(
+                session=reader, projects=dependency(ProjectsClient), operator_id=current_identity().operator_id, **args
+            )
 
 
 @blp.route("/export.csv")
@@ -45,18 +54,29 @@ class PurchasesExport(MethodView):
     decorators = [roles_required(OPERATOR)]
 
     @blp.arguments(PurchaseExportArgsSchema, location="query", unknown=RAISE)  # a typo is not "no filter"
-    @blp.response(200, {"type": "string", "format": "binary"}, content_type="text/csv",
-                  description="Every matching purchase, newest first, one CSV row each under a header row.")
+    @blp.response(
+        200,
+        {"type": "string", "format": "binary"},
+        content_type="text/csv",
+        description="Every matching purchase, newest first, one CSV row each under a header row.",
+    )
     def get(self, args):
         """Export the operator's purchases as CSV, newest first"""
         now = utcnow()
         with db.reading() as reader:
-            chunks = export.export_purchases(session=reader, streaming=db.streaming,
-                                             projects=dependency(ProjectsClient),
-                                             operator_id=current_identity().operator_id, **args)
+            chunks = export.export_purchases(
+                session=reader,
+                streaming=db.streaming,
+                projects=dependency(ProjectsClient),
+                operator_id=current_identity().operator_id,
+                **args,
+            )
         # stream_with_context: the rows are read as the answer is sent, with the request's database.
-        return Response(stream_with_context(chunks), content_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="purchases-{now.date().isoformat()}.csv"'})
+        return Response(
+            stream_with_context(chunks),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="purchases-{now.date().isoformat()}.csv"'},
+        )
 
 
 @blp.route("/<uuid:purchase_id>")
@@ -68,8 +88,12 @@ class PurchaseById(MethodView):
     @blp.alt_response(404, description="No such purchase.")
     def get(self, purchase_id: uuid.UUID):
         """Get a purchase with the photos it bought"""
-        return listing.get_purchase(session=db.session, projects=dependency(ProjectsClient),
-                                    operator_id=current_identity().operator_id, purchase_id=purchase_id)
+        return listing.get_purchase(
+            session=db.session,
+            projects=dependency(ProjectsClient),
+            operator_id=current_identity().operator_id,
+            purchase_id=purchase_id,
+        )
 
 
 @blp.route("/<uuid:purchase_id>/refund")
@@ -80,16 +104,24 @@ class PurchaseRefund(MethodView):
     @blp.response(200, RefundedPurchaseSchema)
     @blp.alt_response(403, description="The purchase is another operator's.")
     @blp.alt_response(404, description="No such purchase.")
-    @blp.alt_response(409, description="The purchase is not paid (pending, failed or already refunded), or "
-                                       "Stripe refuses to refund its payment.")
+    @blp.alt_response(
+        409,
+        description="The purchase is not paid (pending, failed or already refunded), or "
+        "Stripe refuses to refund its payment.",
+    )
     @blp.alt_response(503, description="Stripe is unavailable; the purchase stays paid.")
     def post(self, body, purchase_id: uuid.UUID):
         """Refund a paid purchase in full"""
         with db.unit_of_work() as session:
-            return refunds.refund_purchase(session=session, payments=dependency(Payments),
-                                           projects=dependency(ProjectsClient),
-                                           operator_id=current_identity().operator_id, purchase_id=purchase_id,
-                                           reason=(body or {}).get("reason"), now=utcnow())
+            return refunds.refund_purchase(
+                session=session,
+                payments=dependency(Payments),
+                projects=dependency(ProjectsClient),
+                operator_id=current_identity().operator_id,
+                purchase_id=purchase_id,
+                reason=(body or {}).get("reason"),
+                now=utcnow(),
+            )
 
 
 @webhooks.route("/stripe")
@@ -100,8 +132,12 @@ class StripeWebhook(MethodView):
         """Receive a signed Stripe event (each event id is applied once)"""
         # The signature covers the exact bytes, so the body is read raw rather than through a schema.
         with db.unit_of_work() as session:
-            handle_webhook(session=session, payments=dependency(Payments), payload=request.get_data(),
-                           signature=request.headers.get("Stripe-Signature"))
+            handle_webhook(
+                session=session,
+                payments=dependency(Payments),
+                payload=request.get_data(),
+                signature=request.headers.get("Stripe-Signature"),
+            )
         return {"received": True}  # Stripe reads only the status; the body is a constant acknowledgement
 
 
@@ -112,22 +148,35 @@ class Checkout(MethodView):
     @internal.arguments(CheckoutHeadersSchema, location="headers")
     @internal.arguments(CheckoutRequestSchema)
     @internal.response(201, CheckoutSchema)
-    @internal.alt_response(200, schema=CheckoutSchema,
-                           description="A repeat of the checkout made with this Idempotency-Key within "
-                                       "IDEMPOTENCY_KEY_TTL_S (24 hours): that purchase.")
+    @internal.alt_response(
+        200,
+        schema=CheckoutSchema,
+        description="A repeat of the checkout made with this Idempotency-Key within "
+        "IDEMPOTENCY_KEY_TTL_S (24 hours): that purchase.",
+    )
     @internal.alt_response(403, description="The participant is not a member of the project.")
     @internal.alt_response(404, description="Unknown project.")
-    @internal.alt_response(409, description="The project is neither live nor closed, or no price applies to it "
-                                            "now, or the Idempotency-Key was used for a different checkout.")
+    @internal.alt_response(
+        409,
+        description="The project is neither live nor closed, or no price applies to it "
+        "now, or the Idempotency-Key was used for a different checkout.",
+    )
     @internal.alt_response(503, description="Stripe (or another service) is down; nothing is left pending.")
     def post(self, headers, body):
         """Buy photos: a pending purchase and its PaymentIntent (paid at once when free)"""
         bought, created = checkout.checkout(
-            unit_of_work=db.unit_of_work, projects=dependency(ProjectsClient), auth=dependency(AuthClient),
-            payments=dependency(Payments), project_id=body["project_id"], participant=body["participant"],
-            photo_ids=body["photo_ids"], promo_code=body.get("promo_code"),
+            unit_of_work=db.unit_of_work,
+            projects=dependency(ProjectsClient),
+            auth=dependency(AuthClient),
+            payments=dependency(Payments),
+            project_id=body["project_id"],
+            participant=body["participant"],
+            photo_ids=body["photo_ids"],
+            promo_code=body.get("promo_code"),
             idempotency_key=headers.get("idempotency_key"),
-            key_ttl=dt.timedelta(seconds=dependency(Settings).idempotency_key_ttl_s), now=utcnow())
+            key_ttl=dt.timedelta(seconds=dependency(Settings).idempotency_key_ttl_s),
+            now=utcnow(),
+        )
         return bought, 201 if created else 200
 
 

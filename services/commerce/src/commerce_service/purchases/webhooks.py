@@ -1,5 +1,6 @@
 """Stripe's signed webhooks (design §6): each event applied once, through the status machine; a payment counts
 only for exactly its purchase's total in its currency."""
+
 from __future__ import annotations
 
 import logging
@@ -15,6 +16,7 @@ from commerce_service.models import Purchase, StripeEvent
 from commerce_service.purchases.status import EVENT_STATUSES, apply_event
 
 log = logging.getLogger(__name__)
+
 
 class InvalidSignature(DomainError):
     status_code = 400
@@ -36,16 +38,28 @@ def paid_in_full(intent: dict | None, purchase: Purchase) -> bool:
     captured in part, or not ours to begin with) is not this purchase paid, whatever its status says."""
     intent = intent or {}
     received, currency = intent.get("amount_received"), intent.get("currency")
-    return (type(received) is int and received == purchase.total_cents
-            and isinstance(currency, str) and currency.lower() == purchase.currency.lower())
+    return (
+        type(received) is int
+        and received == purchase.total_cents
+        and isinstance(currency, str)
+        and currency.lower() == purchase.currency.lower()
+    )
 
 
 def log_unpaid_success(purchase: Purchase, intent: dict, **extra) -> None:
     """The ERROR someone has to act on: Stripe says the intent succeeded, but not for this purchase's total."""
-    log.error("stripe payment does not match its purchase: the purchase does not move",
-              extra={**extra, "purchase_id": str(purchase.id), "payment_intent_id": intent.get("id"),
-                     "amount_received": intent.get("amount_received"), "currency": intent.get("currency"),
-                     "total_cents": purchase.total_cents, "purchase_currency": purchase.currency})
+    log.error(
+        "stripe payment does not match its purchase: the purchase does not move",
+        extra={
+            **extra,
+            "purchase_id": str(purchase.id),
+            "payment_intent_id": intent.get("id"),
+            "amount_received": intent.get("amount_received"),
+            "currency": intent.get("currency"),
+            "total_cents": purchase.total_cents,
+            "purchase_currency": purchase.currency,
+        },
+    )
 
 
 def is_full_refund(event: dict) -> bool:
@@ -61,8 +75,12 @@ def handle_webhook(*, session: Session, payments: Payments, payload: bytes, sign
         raise InvalidSignature(f"The event could not be verified: {exc}") from exc
     if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         raise InvalidSignature("The event has no id or type.")
-    first_time = session.execute(insert(StripeEvent).values(id=event["id"], type=event["type"])
-                                 .on_conflict_do_nothing().returning(StripeEvent.id)).first()
+    first_time = session.execute(
+        insert(StripeEvent)
+        .values(id=event["id"], type=event["type"])
+        .on_conflict_do_nothing()
+        .returning(StripeEvent.id)
+    ).first()
     if first_time is None:
         return  # a repeated delivery: already applied (or being applied by a concurrent one, which we waited for)
     if event["type"] not in EVENT_STATUSES or (event["type"] == "charge.refunded" and not is_full_refund(event)):
@@ -90,8 +108,7 @@ def find_purchase(*, session: Session, event: dict) -> Purchase | None:
     intent_id, purchase_id = payment_intent_of(event)
     if not intent_id:
         return None
-    purchase = session.scalar(select(Purchase).where(Purchase.stripe_payment_intent_id == intent_id)
-                              .with_for_update())
+    purchase = session.scalar(select(Purchase).where(Purchase.stripe_payment_intent_id == intent_id).with_for_update())
     if purchase is not None or not purchase_id:
         return purchase
     try:

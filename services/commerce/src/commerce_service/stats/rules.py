@@ -6,6 +6,7 @@ counted over the scope's rows of ``buyer_projects``, or as the operator's buyers
 only in projects outside the scope, whichever side holds fewer purchases. Analytics' usual scope —
 every project with sales — is then the single row of ``operator_sales``.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -14,9 +15,15 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from commerce_service.models import (BuyerPhotographers, BuyerProjects, Buyers, OperatorSales, PaidSales,
-                                     PhotographerSales, PurchaseCounts)
-
+from commerce_service.models import (
+    BuyerPhotographers,
+    BuyerProjects,
+    Buyers,
+    OperatorSales,
+    PaidSales,
+    PhotographerSales,
+    PurchaseCounts,
+)
 
 
 @dataclass(frozen=True)
@@ -44,36 +51,67 @@ def _count_distinct(column, *where):
 
 def _paid_by_project(session: Session, operator_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, int]]:
     """Every project of the operator with paid purchases: (purchases, revenue)."""
-    rows = session.execute(select(PurchaseCounts.project_id, PurchaseCounts.purchases, PurchaseCounts.total_cents)
-                           .where(PurchaseCounts.operator_id == operator_id, PurchaseCounts.status == "paid",
-                                  PurchaseCounts.purchases > 0))
+    rows = session.execute(
+        select(PurchaseCounts.project_id, PurchaseCounts.purchases, PurchaseCounts.total_cents).where(
+            PurchaseCounts.operator_id == operator_id, PurchaseCounts.status == "paid", PurchaseCounts.purchases > 0
+        )
+    )
     return {row.project_id: (row.purchases, int(row.total_cents)) for row in rows}
 
 
-def _buyers(session: Session, operator_id: uuid.UUID, scope: set[uuid.UUID],
-            paid: dict[uuid.UUID, tuple[int, int]]) -> int:
+def _buyers(
+    session: Session, operator_id: uuid.UUID, scope: set[uuid.UUID], paid: dict[uuid.UUID, tuple[int, int]]
+) -> int:
     outside = [project_id for project_id in paid if project_id not in scope]
     in_scope = [project_id for project_id in paid if project_id in scope]
     if not outside:
         return session.scalar(select(OperatorSales.buyers).where(OperatorSales.operator_id == operator_id)) or 0
     if sum(paid[p][0] for p in in_scope) <= sum(paid[p][0] for p in outside):
-        return session.scalar(_count_distinct(
-            BuyerProjects.participant_id, BuyerProjects.operator_id == operator_id,
-            BuyerProjects.project_id.in_(in_scope), BuyerProjects.purchases > 0)) if in_scope else 0
-    only_outside = (select(BuyerProjects.participant_id, func.count().label("projects"))
-                    .where(BuyerProjects.operator_id == operator_id, BuyerProjects.project_id.in_(outside),
-                           BuyerProjects.purchases > 0)
-                    .group_by(BuyerProjects.participant_id).subquery())
+        return (
+            session.scalar(
+                _count_distinct(
+                    BuyerProjects.participant_id,
+                    BuyerProjects.operator_id == operator_id,
+                    BuyerProjects.project_id.in_(in_scope),
+                    BuyerProjects.purchases > 0,
+                )
+            )
+            if in_scope
+            else 0
+        )
+    only_outside = (
+        select(BuyerProjects.participant_id, func.count().label("projects"))
+        .where(
+            BuyerProjects.operator_id == operator_id, BuyerProjects.project_id.in_(outside), BuyerProjects.purchases > 0
+        )
+        .group_by(BuyerProjects.participant_id)
+        .subquery()
+    )
     return session.scalar(
-        select(select(OperatorSales.buyers).where(OperatorSales.operator_id == operator_id).scalar_subquery()
-               - select(func.count()).select_from(only_outside)
-               .join(Buyers, and_(Buyers.operator_id == operator_id,
-                                  Buyers.participant_id == only_outside.c.participant_id,
-                                  Buyers.projects == only_outside.c.projects)).scalar_subquery()))
+        select(
+            select(OperatorSales.buyers).where(OperatorSales.operator_id == operator_id).scalar_subquery()
+            - select(func.count())
+            .select_from(only_outside)
+            .join(
+                Buyers,
+                and_(
+                    Buyers.operator_id == operator_id,
+                    Buyers.participant_id == only_outside.c.participant_id,
+                    Buyers.projects == only_outside.c.projects,
+                ),
+            )
+            .scalar_subquery()
+        )
+    )
 
 
-def purchase_stats(*, session: Session, operator_id: uuid.UUID, project_ids: list[uuid.UUID],
-                   photographer_ids: list[uuid.UUID] | None = None) -> PurchaseStats:
+def purchase_stats(
+    *,
+    session: Session,
+    operator_id: uuid.UUID,
+    project_ids: list[uuid.UUID],
+    photographer_ids: list[uuid.UUID] | None = None,
+) -> PurchaseStats:
     """Paid purchases of the operator's ``project_ids``: count, revenue, distinct buyers, and per project.
 
     With ``photographer_ids`` only purchases holding a photo of theirs count, and revenue is those
@@ -88,26 +126,55 @@ def purchase_stats(*, session: Session, operator_id: uuid.UUID, project_ids: lis
         buyers = _buyers(session, operator_id, scope, paid) if per_project else 0
     else:
         photographers = set(photographer_ids)
-        purchases = dict(session.execute(
-            select(PaidSales.project_id, func.sum(PaidSales.purchases))
-            .where(PaidSales.operator_id == operator_id, PaidSales.project_id.in_(scope),
-                   PaidSales.photographers.overlap(sorted(photographers)), PaidSales.purchases > 0)
-            .group_by(PaidSales.project_id)).all())
-        revenue = dict(session.execute(
-            select(PhotographerSales.project_id, func.sum(PhotographerSales.share_cents))
-            .where(PhotographerSales.operator_id == operator_id, PhotographerSales.project_id.in_(scope),
-                   PhotographerSales.photographer_id.in_(photographers))
-            .group_by(PhotographerSales.project_id)).all())
-        per_project = {project_id: (int(count), int(revenue.get(project_id, 0)))
-                       for project_id, count in purchases.items() if count > 0}
-        buyers = session.scalar(_count_distinct(
-            BuyerPhotographers.participant_id, BuyerPhotographers.operator_id == operator_id,
-            BuyerPhotographers.photographer_id.in_(photographers), BuyerPhotographers.project_id.in_(scope),
-            BuyerPhotographers.purchases > 0)) if per_project else 0
+        purchases = dict(
+            session.execute(
+                select(PaidSales.project_id, func.sum(PaidSales.purchases))
+                .where(
+                    PaidSales.operator_id == operator_id,
+                    PaidSales.project_id.in_(scope),
+                    PaidSales.photographers.overlap(sorted(photographers)),
+                    PaidSales.purchases > 0,
+                )
+                .group_by(PaidSales.project_id)
+            ).all()
+        )
+        revenue = dict(
+            session.execute(
+                select(PhotographerSales.project_id, func.sum(PhotographerSales.share_cents))
+                .where(
+                    PhotographerSales.operator_id == operator_id,
+                    PhotographerSales.project_id.in_(scope),
+                    PhotographerSales.photographer_id.in_(photographers),
+                )
+                .group_by(PhotographerSales.project_id)
+            ).all()
+        )
+        per_project = {
+            project_id: (int(count), int(revenue.get(project_id, 0)))
+            for project_id, count in purchases.items()
+            if count > 0
+        }
+        buyers = (
+            session.scalar(
+                _count_distinct(
+                    BuyerPhotographers.participant_id,
+                    BuyerPhotographers.operator_id == operator_id,
+                    BuyerPhotographers.photographer_id.in_(photographers),
+                    BuyerPhotographers.project_id.in_(scope),
+                    BuyerPhotographers.purchases > 0,
+                )
+            )
+            if per_project
+            else 0
+        )
     if not per_project:
         return EMPTY
     return PurchaseStats(
         purchases_made=sum(count for count, _ in per_project.values()),
-        revenue_in_cents=sum(revenue for _, revenue in per_project.values()), buyers=buyers,
-        projects=tuple(ProjectFigures(project_id=project_id, purchases_made=count, revenue_in_cents=revenue)
-                       for project_id, (count, revenue) in sorted(per_project.items(), key=lambda kv: str(kv[0]))))
+        revenue_in_cents=sum(revenue for _, revenue in per_project.values()),
+        buyers=buyers,
+        projects=tuple(
+            ProjectFigures(project_id=project_id, purchases_made=count, revenue_in_cents=revenue)
+            for project_id, (count, revenue) in sorted(per_project.items(), key=lambda kv: str(kv[0]))
+        ),
+    )

@@ -6,8 +6,9 @@ class StatsRequestSchema(Schema):
     operator_id = fields.UUID(required=True)
     # Every project of the operator's scope, as projects listed it (no smaller cap than projects has).
     project_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(max=100_000))
-    photographer_ids = fields.List(fields.UUID(), allow_none=True, load_default=None,
-                                   validate=validate.Length(max=10_000))
+    photographer_ids = fields.List(
+        fields.UUID(), allow_none=True, load_default=None, validate=validate.Length(max=10_000)
+    )
 
 
 class ProjectFiguresSchema(Schema):

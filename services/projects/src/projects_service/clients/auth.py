@@ -1,4 +1,5 @@
 """auth's photographer logins, kept in step with the roster (design §4)."""
+
 from __future__ import annotations
 
 import uuid
@@ -30,8 +31,9 @@ class AuthClient:
         """Which emails have a participant account: one call for a whole invite list (up to auth's cap a call)."""
         registered: set[str] = set()
         for start in range(0, len(emails), self.lookup_batch):
-            response = self.http.post("/internal/participants/lookup",
-                                      json={"emails": emails[start:start + self.lookup_batch]})
+            response = self.http.post(
+                "/internal/participants/lookup", json={"emails": emails[start : start + self.lookup_batch]}
+            )
             if response.status_code != 200:
                 raise ServiceUnavailable("The auth service could not look up participants.")
             registered.update(response.json()["registered"])

@@ -1,4 +1,5 @@
 """Sending mail over SMTP, verifying the server over TLS."""
+
 from __future__ import annotations
 
 import smtplib
@@ -28,8 +29,9 @@ class SmtpSender:
     def _connect(self) -> smtplib.SMTP:
         host = self.url.hostname
         if self.url.scheme == "smtps":
-            connection = smtplib.SMTP_SSL(host, self.url.port or 465, timeout=self.timeout,
-                                          context=ssl.create_default_context())
+            connection = smtplib.SMTP_SSL(
+                host, self.url.port or 465, timeout=self.timeout, context=ssl.create_default_context()
+            )
         else:
             connection = smtplib.SMTP(host, self.url.port or 25, timeout=self.timeout)
             if "starttls" in (self.url.query or ""):

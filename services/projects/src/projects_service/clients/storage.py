@@ -1,4 +1,5 @@
 """The photo bucket: Cloudflare R2 in production, an S3-compatible server in dev and tests."""
+
 from __future__ import annotations
 
 import threading
@@ -30,11 +31,19 @@ class Storage:
 
                     settings = self.settings
                     self._client = boto3.client(
-                        "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,
+                        "s3",
+                        endpoint_url=settings.s3_endpoint_url,
+                        region_name=settings.s3_region,
                         aws_access_key_id=settings.aws_access_key_id,
                         aws_secret_access_key=settings.aws_secret_access_key,
-                        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, connect_timeout=2,
-                                      read_timeout=10, retries={"max_attempts": 2, "mode": "standard"}))
+                        config=Config(
+                            signature_version="s3v4",
+                            s3={"addressing_style": "path"},
+                            connect_timeout=2,
+                            read_timeout=10,
+                            retries={"max_attempts": 2, "mode": "standard"},
+                        ),
+                    )
         return self._client
 
     def ensure_bucket(self) -> None:
@@ -49,8 +58,10 @@ class Storage:
     def upload_url(self, key: str, content_type: str, size_bytes: int) -> str:
         """A PUT URL whose signature covers the content type and length, so neither can be swapped."""
         return self.client.generate_presigned_url(
-            "put_object", ExpiresIn=self.ttl_s,
-            Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type, "ContentLength": size_bytes})
+            "put_object",
+            ExpiresIn=self.ttl_s,
+            Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type, "ContentLength": size_bytes},
+        )
 
     def head(self, key: str) -> dict | None:
         self.ensure_bucket()
@@ -65,7 +76,8 @@ class Storage:
         """Delete up to 1000 keys; missing keys count as deleted. Raises on any other per-key error."""
         self.ensure_bucket()
         response = self.client.delete_objects(
-            Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True})
+            Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
+        )
         errors = [error for error in response.get("Errors", []) if error.get("Code") != "NoSuchKey"]
         if errors:
             raise RuntimeError(f"R2 refused {len(errors)} deletions, first: {errors[0]}")

@@ -1,4 +1,5 @@
 """Invite emails: rendered here, sent over SMTP by the outbox worker (its ``email.invite`` handler)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,12 +26,14 @@ def render_invite(*, payload: dict, operator: dict, join_base_url: str, sender: 
     message["X-Invite-Id"] = payload["inviteId"]
     message.set_content(
         f"Hello,\n\n{studio} invites you to {project}. Join to receive the photos you appear in:\n\n{link}\n\n"
-        f"This invitation expires on {expires_text}.\n")
+        f"This invitation expires on {expires_text}.\n"
+    )
     message.add_alternative(
         f"<p>Hello,</p><p>{html.escape(studio)} invites you to <strong>{html.escape(project)}</strong>. "
-        f"Join to receive the photos you appear in:</p><p><a href=\"{html.escape(link)}\">Join "
+        f'Join to receive the photos you appear in:</p><p><a href="{html.escape(link)}">Join '
         f"{html.escape(project)}</a></p><p>This invitation expires on {html.escape(expires_text)}.</p>",
-        subtype="html")
+        subtype="html",
+    )
     return message
 
 
@@ -53,5 +56,11 @@ class InviteMailer:
         return cached[1]
 
     def __call__(self, payload: dict) -> None:
-        self.sender.send(render_invite(payload=payload, operator=self._operator(payload["operatorId"]),
-                                       join_base_url=self.join_base_url, sender=self.mail_from))
+        self.sender.send(
+            render_invite(
+                payload=payload,
+                operator=self._operator(payload["operatorId"]),
+                join_base_url=self.join_base_url,
+                sender=self.mail_from,
+            )
+        )

@@ -1,4 +1,5 @@
 """Bulk invites and their registration status (design §5)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,8 +46,7 @@ class InviteQuotaExceeded(TooManyRequests):
 
 def quota_resets_in(now: dt.datetime) -> int:
     """Whole seconds (at least 1) until the next UTC midnight, when the daily invite quota starts again."""
-    midnight = dt.datetime.combine(now.astimezone(dt.timezone.utc).date() + dt.timedelta(days=1), dt.time(),
-                                   dt.timezone.utc)
+    midnight = dt.datetime.combine(now.astimezone(dt.UTC).date() + dt.timedelta(days=1), dt.time(), dt.UTC)
     return max(1, math.ceil((midnight - now).total_seconds()))
 
 
@@ -58,32 +58,51 @@ def take_invite_quota(*, session: Session, operator_id: uuid.UUID, count: int, q
     """
     if count == 0:
         return
-    today = now.astimezone(dt.timezone.utc).date()
+    today = now.astimezone(dt.UTC).date()
     new_day = InviteQuota.day < today
     taken = None
     if count <= quota:
         taken = session.scalar(
-            upsert(InviteQuota).values(operator_id=operator_id, day=today, invites=count)
-            .on_conflict_do_update(index_elements=[InviteQuota.operator_id],
-                                   set_={"day": func.greatest(InviteQuota.day, today),
-                                         "invites": case((new_day, count), else_=InviteQuota.invites + count)},
-                                   where=or_(new_day, InviteQuota.invites + count <= quota))
-            .returning(InviteQuota.invites))
+            upsert(InviteQuota)
+            .values(operator_id=operator_id, day=today, invites=count)
+            .on_conflict_do_update(
+                index_elements=[InviteQuota.operator_id],
+                set_={
+                    "day": func.greatest(InviteQuota.day, today),
+                    "invites": case((new_day, count), else_=InviteQuota.invites + count),
+                },
+                where=or_(new_day, InviteQuota.invites + count <= quota),
+            )
+            .returning(InviteQuota.invites)
+        )
     if taken is None:
-        used = session.scalar(select(InviteQuota.invites).where(InviteQuota.operator_id == operator_id,
-                                                                InviteQuota.day >= today)) or 0
+        used = (
+            session.scalar(
+                select(InviteQuota.invites).where(InviteQuota.operator_id == operator_id, InviteQuota.day >= today)
+            )
+            or 0
+        )
         raise InviteQuotaExceeded(
             f"The daily invite quota is {quota} invites (UTC day); {max(quota - used, 0)} left today, "
             f"and this request would queue {count}. Nothing was queued.",
-            headers={"Retry-After": str(quota_resets_in(now))})
+            headers={"Retry-After": str(quota_resets_in(now))},
+        )
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def bulk_invite(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, emails: list[str],
-                ttl: dt.timedelta, now: dt.datetime, daily_quota: int) -> BulkInviteResult:
+def bulk_invite(
+    *,
+    session: Session,
+    operator_id: uuid.UUID,
+    project_id: uuid.UUID,
+    emails: list[str],
+    ttl: dt.timedelta,
+    now: dt.datetime,
+    daily_quota: int,
+) -> BulkInviteResult:
     """Invite each email once; skip members, live pending invites and repeats. ``queued + skipped = len(emails)``.
 
     The project row is locked so two bulk requests for one project can't both invite the same email.
@@ -95,20 +114,45 @@ def bulk_invite(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UU
     if project.status not in INVITABLE_STATUSES:
         raise Conflict(f"Invites cannot be sent for a {project.status} project.")
     unique = list(dict.fromkeys(emails))
-    members = set(session.scalars(select(Member.email).where(Member.project_id == project_id,
-                                                             Member.email.in_(unique))))
-    pending = set(session.scalars(select(Invite.email).where(Invite.project_id == project_id,
-                                                             Invite.email.in_(unique), Invite.expires_at > now)))
+    members = set(
+        session.scalars(select(Member.email).where(Member.project_id == project_id, Member.email.in_(unique)))
+    )
+    pending = set(
+        session.scalars(
+            select(Invite.email).where(
+                Invite.project_id == project_id, Invite.email.in_(unique), Invite.expires_at > now
+            )
+        )
+    )
     fresh = [email for email in unique if email not in members and email not in pending]
     invites, messages = [], []
     for email in fresh:
         token, invite_id = secrets.token_urlsafe(32), uuid.uuid4()
-        invites.append({"id": invite_id, "project_id": project_id, "email": email, "token_hash": token_hash(token),
-                        "created_at": now, "expires_at": now + ttl})
-        messages.append({"kind": "email.invite", "payload": {
-            "inviteId": str(invite_id), "projectId": str(project_id), "operatorId": str(operator_id),
-            "to": email, "token": token, "projectName": project.name, "projectTimezone": project.timezone,
-            "expiresAt": (now + ttl).isoformat()}})
+        invites.append(
+            {
+                "id": invite_id,
+                "project_id": project_id,
+                "email": email,
+                "token_hash": token_hash(token),
+                "created_at": now,
+                "expires_at": now + ttl,
+            }
+        )
+        messages.append(
+            {
+                "kind": "email.invite",
+                "payload": {
+                    "inviteId": str(invite_id),
+                    "projectId": str(project_id),
+                    "operatorId": str(operator_id),
+                    "to": email,
+                    "token": token,
+                    "projectName": project.name,
+                    "projectTimezone": project.timezone,
+                    "expiresAt": (now + ttl).isoformat(),
+                },
+            }
+        )
     take_invite_quota(session=session, operator_id=operator_id, count=len(invites), quota=daily_quota, now=now)
     if invites:
         session.execute(insert(Invite), invites)
@@ -125,21 +169,31 @@ def registration_status(*, joined: bool, registered: bool, expired: bool) -> str
     return "expired" if expired else "pending"
 
 
-def list_invites(*, session: Session, auth: AuthClient, operator_id: uuid.UUID, project_id: uuid.UUID,
-                 now: dt.datetime) -> list[InviteStatus]:
+def list_invites(
+    *, session: Session, auth: AuthClient, operator_id: uuid.UUID, project_id: uuid.UUID, now: dt.datetime
+) -> list[InviteStatus]:
     """The project's invites, newest first, each with its invitee's registration status.
 
     Two queries here and one batched call to auth, however many invites.
     """
     owned_project(session, operator_id, project_id)
     invites = session.execute(
-        select(Invite.id, Invite.email, Invite.created_at, Invite.expires_at).where(Invite.project_id == project_id)
-        .order_by(Invite.created_at.desc(), Invite.id.desc())).all()
+        select(Invite.id, Invite.email, Invite.created_at, Invite.expires_at)
+        .where(Invite.project_id == project_id)
+        .order_by(Invite.created_at.desc(), Invite.id.desc())
+    ).all()
     emails = sorted({invite.email for invite in invites})
     joined = set(session.scalars(select(Member.email).where(Member.project_id == project_id))) if emails else set()
     registered = auth.registered_emails([email for email in emails if email not in joined])
-    return [InviteStatus(id=invite.id, email=invite.email, created_at=invite.created_at, expires_at=invite.expires_at,
-                         registration_status=registration_status(joined=invite.email in joined,
-                                                                 registered=invite.email in registered,
-                                                                 expired=invite.expires_at <= now))
-            for invite in invites]
+    return [
+        InviteStatus(
+            id=invite.id,
+            email=invite.email,
+            created_at=invite.created_at,
+            expires_at=invite.expires_at,
+            registration_status=registration_status(
+                joined=invite.email in joined, registered=invite.email in registered, expired=invite.expires_at <= now
+            ),
+        )
+        for invite in invites
+    ]

@@ -9,8 +9,10 @@ class EmailList(fields.List):
         super().__init__(fields.String(), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        emails = [item.strip().lower() if isinstance(item, str) else item
-                  for item in super()._deserialize(value, attr, data, **kwargs)]
+        emails = [
+            item.strip().lower() if isinstance(item, str) else item
+            for item in super()._deserialize(value, attr, data, **kwargs)
+        ]
         if not 1 <= len(emails) <= 500:
             raise ValidationError(f"Send between 1 and 500 emails (got {len(emails)}).")
         is_email = validate.Email()

@@ -1,4 +1,5 @@
 """The platform feed into projects (design §9): participants joining, and face-match tags."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,21 +25,43 @@ def participant_email(*, auth: AuthClient, participant_id: uuid.UUID, email: str
     if own is None:
         raise field_error("participantId", "Unknown participant.", summary="No participant has this id.")
     if own != email:
-        raise field_error("email", "Must be the participant's own email.",
-                          summary="The email is not this participant's.")
+        raise field_error(
+            "email", "Must be the participant's own email.", summary="The email is not this participant's."
+        )
     return own
 
 
-def join_as_participant(*, session: Session, auth: AuthClient, project_id: uuid.UUID, participant_id: uuid.UUID,
-                        email: str, now: dt.datetime, invite_token: str | None = None) -> tuple[Member, bool]:
+def join_as_participant(
+    *,
+    session: Session,
+    auth: AuthClient,
+    project_id: uuid.UUID,
+    participant_id: uuid.UUID,
+    email: str,
+    now: dt.datetime,
+    invite_token: str | None = None,
+) -> tuple[Member, bool]:
     """``join_project`` for the email auth knows the participant by (asked before any row is locked)."""
     email = participant_email(auth=auth, participant_id=participant_id, email=email)
-    return join_project(session=session, project_id=project_id, participant_id=participant_id, email=email,
-                        now=now, invite_token=invite_token)
+    return join_project(
+        session=session,
+        project_id=project_id,
+        participant_id=participant_id,
+        email=email,
+        now=now,
+        invite_token=invite_token,
+    )
 
 
-def join_project(*, session: Session, project_id: uuid.UUID, participant_id: uuid.UUID, email: str,
-                 now: dt.datetime, invite_token: str | None = None) -> tuple[Member, bool]:
+def join_project(
+    *,
+    session: Session,
+    project_id: uuid.UUID,
+    participant_id: uuid.UUID,
+    email: str,
+    now: dt.datetime,
+    invite_token: str | None = None,
+) -> tuple[Member, bool]:
     """Add a participant to a live project (a private one needs a valid invite for that email).
 
     Returns (member, created); joining twice is not an error.
@@ -53,14 +76,17 @@ def join_project(*, session: Session, project_id: uuid.UUID, participant_id: uui
     if project.status != "live":
         raise Conflict(f"Participants can only join a live project; this one is {project.status}.")
     if project.type == "private":
-        valid = select(Invite.id).where(Invite.project_id == project_id, Invite.email == email,
-                                        Invite.expires_at > now)
+        valid = select(Invite.id).where(Invite.project_id == project_id, Invite.email == email, Invite.expires_at > now)
         if invite_token is not None:
             valid = valid.where(Invite.token_hash == token_hash(invite_token))
         if session.scalar(valid.limit(1)) is None:
             raise Forbidden("This private project needs a valid invite for this email.")
-    inserted = session.execute(insert(Member).values(project_id=project_id, participant_id=participant_id, email=email)
-                               .on_conflict_do_nothing().returning(Member.participant_id)).first()
+    inserted = session.execute(
+        insert(Member)
+        .values(project_id=project_id, participant_id=participant_id, email=email)
+        .on_conflict_do_nothing()
+        .returning(Member.participant_id)
+    ).first()
     # No row back: a concurrent request joined first, and this one is the idempotent repeat.
     return session.get(Member, (project_id, participant_id), populate_existing=True), inserted is not None
 
@@ -71,12 +97,23 @@ def tag_photo(*, session: Session, photo_id: uuid.UUID, participant_ids: list[uu
     if photo is None:
         raise NotFound("Photo not found.")
     wanted = set(participant_ids)
-    members = set(session.scalars(select(Member.participant_id).where(Member.project_id == photo.project_id,
-                                                                      Member.participant_id.in_(wanted))))
+    members = set(
+        session.scalars(
+            select(Member.participant_id).where(
+                Member.project_id == photo.project_id, Member.participant_id.in_(wanted)
+            )
+        )
+    )
     strangers = sorted(str(participant) for participant in wanted - members)
     if strangers:
-        raise field_error("participantIds", f"Not a member: {', '.join(strangers)}",
-                          summary="Only members of the photo's project can be tagged.")
+        raise field_error(
+            "participantIds",
+            f"Not a member: {', '.join(strangers)}",
+            summary="Only members of the photo's project can be tagged.",
+        )
     if wanted:
-        session.execute(insert(PhotoTag).values([{"photo_id": photo_id, "participant_id": participant}
-                                                 for participant in wanted]).on_conflict_do_nothing())
+        session.execute(
+            insert(PhotoTag)
+            .values([{"photo_id": photo_id, "participant_id": participant} for participant in wanted])
+            .on_conflict_do_nothing()
+        )

@@ -11,8 +11,12 @@ from projects_service.clients.auth import AuthClient
 from projects_service.members import rules
 from projects_service.members.schemas import JoinSchema, MemberSchema, TagSchema
 
-blp = Blueprint("members", __name__, url_prefix="/internal",
-                description="The platform feed: participants joining projects, and face-match tags.")
+blp = Blueprint(
+    "members",
+    __name__,
+    url_prefix="/internal",
+    description="The platform feed: participants joining projects, and face-match tags.",
+)
 
 
 @blp.route("/projects/<uuid:project_id>/members")
@@ -28,8 +32,9 @@ class ProjectMembers(MethodView):
     def post(self, body, project_id: uuid.UUID):
         """A participant joins a project"""
         with db.unit_of_work() as session:
-            member, created = rules.join_as_participant(session=session, auth=dependency(AuthClient),
-                                                        project_id=project_id, now=utcnow(), **body)
+            member, created = rules.join_as_participant(
+                session=session, auth=dependency(AuthClient), project_id=project_id, now=utcnow(), **body
+            )
         return member, 201 if created else 200
 
 

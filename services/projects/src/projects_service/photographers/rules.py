@@ -1,9 +1,9 @@
 """The photographer roster: the operator's photographers, kept in step with auth's logins (design §4)."""
+
 from __future__ import annotations
 
-import uuid
-
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from backoffice_common.db import FOREIGN_KEY_VIOLATION, change_elsewhere, constraint_errors
@@ -29,12 +29,19 @@ class RosterPhotographer:
 
     @classmethod
     def of(cls, entry: Photographer, projects: list) -> RosterPhotographer:
-        return cls(id=entry.id, name=entry.name, email=entry.email, created_at=entry.created_at,
-                   updated_at=entry.updated_at, projects=projects)
+        return cls(
+            id=entry.id,
+            name=entry.name,
+            email=entry.email,
+            created_at=entry.created_at,
+            updated_at=entry.updated_at,
+            projects=projects,
+        )
 
 
-def roster_entry(session: Session, operator_id: uuid.UUID, photographer_id: uuid.UUID, *,
-                 lock: str | None = None) -> Photographer:
+def roster_entry(
+    session: Session, operator_id: uuid.UUID, photographer_id: uuid.UUID, *, lock: str | None = None
+) -> Photographer:
     """One of the operator's photographers (404 for anyone else's)."""
     statement = select(Photographer).where(Photographer.id == photographer_id, Photographer.operator_id == operator_id)
     entry = session.scalar(locked(statement, lock))
@@ -43,13 +50,15 @@ def roster_entry(session: Session, operator_id: uuid.UUID, photographer_id: uuid
     return entry
 
 
-def put_photographer(*, session: Session, photographer_id: uuid.UUID, operator_id: uuid.UUID, name: str,
-                     email: str) -> tuple[Photographer, bool]:
+def put_photographer(
+    *, session: Session, photographer_id: uuid.UUID, operator_id: uuid.UUID, name: str, email: str
+) -> tuple[Photographer, bool]:
     """Create or update a roster entry (idempotent, so auth may retry). Returns (entry, created)."""
     statement = insert(Photographer).values(id=photographer_id, operator_id=operator_id, name=name, email=email)
     inserted = session.execute(
         statement.on_conflict_do_update(
-            index_elements=["id"], set_={"name": name, "email": email, "updated_at": func.now()},
+            index_elements=["id"],
+            set_={"name": name, "email": email, "updated_at": func.now()},
             where=Photographer.operator_id == operator_id,
         ).returning(literal_column("xmax = 0"))  # true for a fresh insert, false for an update
     ).scalar()
@@ -64,15 +73,19 @@ def remove_photographer(*, session: Session, photographer_id: uuid.UUID) -> None
 
 def list_photographers(*, session: Session, operator_id: uuid.UUID) -> list[RosterPhotographer]:
     """The operator's photographers, newest first, each with the (non-archived) projects they are on. Two queries."""
-    entries = session.scalars(select(Photographer).where(Photographer.operator_id == operator_id)
-                              .order_by(Photographer.created_at.desc(), Photographer.id.desc())).all()
+    entries = session.scalars(
+        select(Photographer)
+        .where(Photographer.operator_id == operator_id)
+        .order_by(Photographer.created_at.desc(), Photographer.id.desc())
+    ).all()
     projects: dict[uuid.UUID, list] = {entry.id: [] for entry in entries}
     if entries:
         rows = session.execute(
             select(Assignment.photographer_id, Project.id, Project.name)
             .join(Project, Project.id == Assignment.project_id)
             .where(Project.operator_id == operator_id, Project.status != "archived")
-            .order_by(Project.created_at.desc(), Project.id.desc()))
+            .order_by(Project.created_at.desc(), Project.id.desc())
+        )
         for row in rows:  # plain rows: the schema reads their id and name
             projects[row.photographer_id].append(row)
     return [RosterPhotographer.of(entry, projects[entry.id]) for entry in entries]
@@ -81,42 +94,54 @@ def list_photographers(*, session: Session, operator_id: uuid.UUID) -> list[Rost
 def _with_projects(session: Session, entry: Photographer) -> RosterPhotographer:
     """A roster entry with its (non-archived) projects, as PATCH answers it."""
     rows = session.execute(
-        select(Project.id, Project.name).join(Assignment, Assignment.project_id == Project.id)
+        select(Project.id, Project.name)
+        .join(Assignment, Assignment.project_id == Project.id)
         .where(Assignment.photographer_id == entry.id, Project.status != "archived")
-        .order_by(Project.created_at.desc(), Project.id.desc())).all()
+        .order_by(Project.created_at.desc(), Project.id.desc())
+    ).all()
     return RosterPhotographer.of(entry, rows)
 
 
-def update_photographer(*, session: Session, auth: AuthClient, operator_id: uuid.UUID, photographer_id: uuid.UUID,
-                        changes: dict) -> RosterPhotographer:
+def update_photographer(
+    *, session: Session, auth: AuthClient, operator_id: uuid.UUID, photographer_id: uuid.UUID, changes: dict
+) -> RosterPhotographer:
     """Rename or re-email: auth's login first (409 if the email is taken), then the roster; both or neither."""
     # Locked: two concurrent edits would otherwise each "undo" to a state the other just replaced.
     entry = roster_entry(session, operator_id, photographer_id, lock="update")
     changes = {field: value for field, value in changes.items() if getattr(entry, field) != value}
     if changes:
         before = {field: getattr(entry, field) for field in changes}
-        change_elsewhere(session, lambda: auth.update_photographer(photographer_id, changes),
-                         undo=lambda: auth.update_photographer(photographer_id, before),
-                         what="restore photographer in auth")
+        change_elsewhere(
+            session,
+            lambda: auth.update_photographer(photographer_id, changes),
+            undo=lambda: auth.update_photographer(photographer_id, before),
+            what="restore photographer in auth",
+        )
         for field, value in changes.items():
             setattr(entry, field, value)
         session.flush()
     return _with_projects(session, entry)  # the entry in hand: no second lookup
 
 
-def delete_photographer(*, session: Session, auth: AuthClient, operator_id: uuid.UUID,
-                        photographer_id: uuid.UUID) -> None:
+def delete_photographer(
+    *, session: Session, auth: AuthClient, operator_id: uuid.UUID, photographer_id: uuid.UUID
+) -> None:
     """Delete roster entry and login together; refused (409) while the photographer is on any project."""
     entry = roster_entry(session, operator_id, photographer_id, lock="update")
-    assigned = session.execute(select(Project.name, Project.status).join(Assignment)
-                               .where(Assignment.photographer_id == photographer_id)
-                               .order_by(Project.name)).all()
+    assigned = session.execute(
+        select(Project.name, Project.status)
+        .join(Assignment)
+        .where(Assignment.photographer_id == photographer_id)
+        .order_by(Project.name)
+    ).all()
     if assigned:
         # Named, archived ones included: those are hidden from the roster's project lists.
         names = ", ".join(f"{name} ({status})" if status == "archived" else name for name, status in assigned[:10])
         names += f" and {len(assigned) - 10} more" if len(assigned) > 10 else ""
-        raise Conflict(f"The photographer is assigned to {len(assigned)} project(s): {names}. "
-                       "Remove them from those projects first.")
+        raise Conflict(
+            f"The photographer is assigned to {len(assigned)} project(s): {names}. "
+            "Remove them from those projects first."
+        )
     assigned_meanwhile = Conflict("The photographer was just assigned to a project.")  # the foreign key decides
     with constraint_errors(session, {FOREIGN_KEY_VIOLATION: assigned_meanwhile}):
         session.delete(entry)

@@ -10,15 +10,27 @@ from flask.views import MethodView
 from projects_service.clients.auth import AuthClient
 from projects_service.config import Settings
 from projects_service.photographers import rules
-from projects_service.photographers.schemas import (PhotographerSchema, PhotographerUpdateSchema,
-                                                    RosterEntryOutSchema, RosterEntrySchema)
+from projects_service.photographers.schemas import (
+    PhotographerSchema,
+    PhotographerUpdateSchema,
+    RosterEntryOutSchema,
+    RosterEntrySchema,
+)
 from projects_service.projects import listing
 from projects_service.projects.schemas import ProjectDetailSchema, ProjectSummarySchema
 
-blp = Blueprint("photographers", __name__, url_prefix="/v1/photographers",
-                description="The photographer roster, and a photographer's own projects.")
-internal_blp = Blueprint("internal_photographers", __name__, url_prefix="/internal/photographers",
-                         description="auth keeps the roster in step with photographer accounts.")
+blp = Blueprint(
+    "photographers",
+    __name__,
+    url_prefix="/v1/photographers",
+    description="The photographer roster, and a photographer's own projects.",
+)
+internal_blp = Blueprint(
+    "internal_photographers",
+    __name__,
+    url_prefix="/internal/photographers",
+    description="auth keeps the roster in step with photographer accounts.",
+)
 
 
 @blp.route("")
@@ -41,17 +53,25 @@ class PhotographerById(MethodView):
     def patch(self, changes, photographer_id: uuid.UUID):
         """Update a photographer's name or email (the email is also their login)"""
         with db.unit_of_work() as session:
-            return rules.update_photographer(session=session, auth=dependency(AuthClient),
-                                             photographer_id=photographer_id,
-                                             operator_id=current_identity().operator_id, changes=changes)
+            return rules.update_photographer(
+                session=session,
+                auth=dependency(AuthClient),
+                photographer_id=photographer_id,
+                operator_id=current_identity().operator_id,
+                changes=changes,
+            )
 
     @blp.response(204)
     @blp.alt_response(409, description="Still assigned to a project.")
     def delete(self, photographer_id: uuid.UUID):
         """Delete a photographer (refused while assigned to any project)"""
         with db.unit_of_work() as session:
-            rules.delete_photographer(session=session, auth=dependency(AuthClient), photographer_id=photographer_id,
-                                      operator_id=current_identity().operator_id)
+            rules.delete_photographer(
+                session=session,
+                auth=dependency(AuthClient),
+                photographer_id=photographer_id,
+                operator_id=current_identity().operator_id,
+            )
 
 
 @blp.route("/me/projects")
@@ -62,8 +82,7 @@ class MyProjects(MethodView):
     def get(self):
         """List the projects the calling photographer is assigned to"""
         identity = current_identity()
-        return listing.my_projects(session=db.session, account_id=identity.account_id,
-                                   operator_id=identity.operator_id)
+        return listing.my_projects(session=db.session, account_id=identity.account_id, operator_id=identity.operator_id)
 
 
 @blp.route("/me/projects/<uuid:project_id>")
@@ -74,9 +93,13 @@ class MyProject(MethodView):
     def get(self, project_id: uuid.UUID):
         """Get one project the calling photographer is assigned to"""
         identity = current_identity()
-        return listing.my_project(session=db.session, account_id=identity.account_id,
-                                  operator_id=identity.operator_id, project_id=project_id,
-                                  join_base_url=dependency(Settings).join_base_url)
+        return listing.my_project(
+            session=db.session,
+            account_id=identity.account_id,
+            operator_id=identity.operator_id,
+            project_id=project_id,
+            join_base_url=dependency(Settings).join_base_url,
+        )
 
 
 @internal_blp.route("/<uuid:photographer_id>")

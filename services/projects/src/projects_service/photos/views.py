@@ -11,8 +11,12 @@ from projects_service.clients.storage import Storage
 from projects_service.photos import rules
 from projects_service.photos.schemas import PhotoStatusSchema, PhotoUploadOutSchema, PhotoUploadSchema
 
-blp = Blueprint("photos", __name__, url_prefix="/v1/photographers/me/projects",
-                description="A photographer's uploads to the projects they are assigned to.")
+blp = Blueprint(
+    "photos",
+    __name__,
+    url_prefix="/v1/photographers/me/projects",
+    description="A photographer's uploads to the projects they are assigned to.",
+)
 
 
 @blp.route("/<uuid:project_id>/photos")
@@ -25,8 +29,15 @@ class MyUploads(MethodView):
         """Start a photo upload: returns a presigned PUT URL"""
         identity = current_identity()
         with db.unit_of_work() as session:
-            return rules.start_upload(session=session, storage=dependency(Storage), account_id=identity.account_id,
-                                      operator_id=identity.operator_id, project_id=project_id, now=utcnow(), **body)
+            return rules.start_upload(
+                session=session,
+                storage=dependency(Storage),
+                account_id=identity.account_id,
+                operator_id=identity.operator_id,
+                project_id=project_id,
+                now=utcnow(),
+                **body,
+            )
 
 
 @blp.route("/<uuid:project_id>/photos/<uuid:photo_id>/complete")
@@ -39,5 +50,11 @@ class MyUploadComplete(MethodView):
         """Mark an uploaded photo ready"""
         identity = current_identity()
         with db.unit_of_work() as session:
-            return rules.complete_upload(session=session, storage=dependency(Storage), account_id=identity.account_id,
-                                         operator_id=identity.operator_id, project_id=project_id, photo_id=photo_id)
+            return rules.complete_upload(
+                session=session,
+                storage=dependency(Storage),
+                account_id=identity.account_id,
+                operator_id=identity.operator_id,
+                project_id=project_id,
+                photo_id=photo_id,
+            )

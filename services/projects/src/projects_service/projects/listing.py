@@ -1,4 +1,5 @@
 """Reading projects: the operator's list and detail, and what an assigned photographer may see."""
+
 from __future__ import annotations
 
 import uuid
@@ -13,8 +14,18 @@ from projects_service.photographers.rules import current_photographer
 
 # What a list shows of a project: a detail adds the rest (link, terms), and no view shows operator_id.
 # (Selecting only these matters at 1,000 rows: every UUID column read is a uuid.UUID built in Python.)
-SUMMARY_COLUMNS = ("id", "name", "type", "status", "location_name", "start_at", "end_at", "timezone",
-                   "created_at", "updated_at")
+SUMMARY_COLUMNS = (
+    "id",
+    "name",
+    "type",
+    "status",
+    "location_name",
+    "start_at",
+    "end_at",
+    "timezone",
+    "created_at",
+    "updated_at",
+)
 
 
 def _counted(columns=None):
@@ -26,10 +37,16 @@ def _counted(columns=None):
     """
     table = Project.__table__.c
     chosen = table if columns is None else [table[name] for name in columns]
-    return (select(*chosen, func.coalesce(ProjectCounts.photographers, 0).label("photographer_count"),
-                   func.coalesce(ProjectCounts.members, 0).label("member_count"),
-                   func.coalesce(ProjectCounts.ready_photos, 0).label("photo_count"))
-            .select_from(Project).outerjoin(ProjectCounts, ProjectCounts.project_id == Project.id))
+    return (
+        select(
+            *chosen,
+            func.coalesce(ProjectCounts.photographers, 0).label("photographer_count"),
+            func.coalesce(ProjectCounts.members, 0).label("member_count"),
+            func.coalesce(ProjectCounts.ready_photos, 0).label("photo_count"),
+        )
+        .select_from(Project)
+        .outerjoin(ProjectCounts, ProjectCounts.project_id == Project.id)
+    )
 
 
 def _newest_first(statement):
@@ -41,18 +58,25 @@ def _newest_first(statement):
 _OPERATOR = Project.operator_id == bindparam("operator_id")
 _LISTED = _newest_first(_counted(SUMMARY_COLUMNS).where(_OPERATOR, Project.status != "archived"))
 _LISTED_BY_STATUS = _newest_first(_counted(SUMMARY_COLUMNS).where(_OPERATOR, Project.status == bindparam("status")))
-_ASSIGNED = _newest_first(_counted(SUMMARY_COLUMNS).join(Assignment, Assignment.project_id == Project.id)
-                          .where(Assignment.photographer_id == bindparam("photographer_id"),
-                                 Project.status != "archived"))
+_ASSIGNED = _newest_first(
+    _counted(SUMMARY_COLUMNS)
+    .join(Assignment, Assignment.project_id == Project.id)
+    .where(Assignment.photographer_id == bindparam("photographer_id"), Project.status != "archived")
+)
 _DETAIL = _counted().where(Project.id == bindparam("project_id"), _OPERATOR)
 _ASSIGNED_DETAIL = _counted().where(
-    Project.id == bindparam("project_id"), Project.status != "archived",
-    select(Assignment).where(Assignment.project_id == Project.id,
-                             Assignment.photographer_id == bindparam("photographer_id")).exists())
-_PHOTOGRAPHERS_OF = (select(Photographer.id, Photographer.name, Photographer.email)
-                     .join(Assignment, Assignment.photographer_id == Photographer.id)
-                     .where(Assignment.project_id == bindparam("project_id"))
-                     .order_by(Photographer.name, Photographer.id))
+    Project.id == bindparam("project_id"),
+    Project.status != "archived",
+    select(Assignment)
+    .where(Assignment.project_id == Project.id, Assignment.photographer_id == bindparam("photographer_id"))
+    .exists(),
+)
+_PHOTOGRAPHERS_OF = (
+    select(Photographer.id, Photographer.name, Photographer.email)
+    .join(Assignment, Assignment.photographer_id == Photographer.id)
+    .where(Assignment.project_id == bindparam("project_id"))
+    .order_by(Photographer.name, Photographer.id)
+)
 
 
 def list_projects(*, session: Session, operator_id: uuid.UUID, status: str | None = None) -> list:
@@ -89,29 +113,43 @@ def join_url(join_base_url: str, project_id: uuid.UUID) -> str:
 
 
 def project_detail(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, join_base_url: str) -> dict:
-    return _detail(session, _DETAIL, {"project_id": project_id, "operator_id": operator_id},
-                   join_base_url=join_base_url)
+    return _detail(
+        session, _DETAIL, {"project_id": project_id, "operator_id": operator_id}, join_base_url=join_base_url
+    )
 
 
-def assigned_project_detail(*, session: Session, photographer_id: uuid.UUID, project_id: uuid.UUID,
-                            join_base_url: str) -> dict:
+def assigned_project_detail(
+    *, session: Session, photographer_id: uuid.UUID, project_id: uuid.UUID, join_base_url: str
+) -> dict:
     """A project as its assigned photographer sees it; anything else is 404."""
-    return _detail(session, _ASSIGNED_DETAIL, {"project_id": project_id, "photographer_id": photographer_id},
-                   join_base_url=join_base_url)
+    return _detail(
+        session,
+        _ASSIGNED_DETAIL,
+        {"project_id": project_id, "photographer_id": photographer_id},
+        join_base_url=join_base_url,
+    )
 
 
-def my_project(*, session: Session, account_id: uuid.UUID, operator_id: uuid.UUID, project_id: uuid.UUID,
-               join_base_url: str) -> dict:
+def my_project(
+    *, session: Session, account_id: uuid.UUID, operator_id: uuid.UUID, project_id: uuid.UUID, join_base_url: str
+) -> dict:
     """One project the calling photographer is assigned to (404 otherwise)."""
     me = current_photographer(session=session, account_id=account_id, operator_id=operator_id)
-    return assigned_project_detail(session=session, photographer_id=me.id, project_id=project_id,
-                                   join_base_url=join_base_url)
+    return assigned_project_detail(
+        session=session, photographer_id=me.id, project_id=project_id, join_base_url=join_base_url
+    )
 
 
 def visible_project(*, session: Session, identity: Identity, project_id: uuid.UUID, join_base_url: str) -> dict:
     """A project as the caller may see it: the operator's own, or one a photographer is assigned to."""
     if identity.role == PHOTOGRAPHER:
-        return my_project(session=session, account_id=identity.account_id, operator_id=identity.operator_id,
-                          project_id=project_id, join_base_url=join_base_url)
-    return project_detail(session=session, operator_id=identity.operator_id, project_id=project_id,
-                          join_base_url=join_base_url)
+        return my_project(
+            session=session,
+            account_id=identity.account_id,
+            operator_id=identity.operator_id,
+            project_id=project_id,
+            join_base_url=join_base_url,
+        )
+    return project_detail(
+        session=session, operator_id=identity.operator_id, project_id=project_id, join_base_url=join_base_url
+    )

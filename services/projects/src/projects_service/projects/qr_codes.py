@@ -1,4 +1,5 @@
 """A public project's QR code (design §10): its join URL as an SVG, or as a PNG of exactly N×N pixels."""
+
 from __future__ import annotations
 
 import io
@@ -28,14 +29,18 @@ def public_join_url(*, session: Session, operator_id: uuid.UUID, project_id: uui
 
 
 def project_qr_svg(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, join_base_url: str) -> bytes:
-    return qr_svg(public_join_url(session=session, operator_id=operator_id, project_id=project_id,
-                                  join_base_url=join_base_url))
+    return qr_svg(
+        public_join_url(session=session, operator_id=operator_id, project_id=project_id, join_base_url=join_base_url)
+    )
 
 
-def project_qr_png(*, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, join_base_url: str,
-                   size: int) -> bytes:
-    return qr_png(public_join_url(session=session, operator_id=operator_id, project_id=project_id,
-                                  join_base_url=join_base_url), size)
+def project_qr_png(
+    *, session: Session, operator_id: uuid.UUID, project_id: uuid.UUID, join_base_url: str, size: int
+) -> bytes:
+    return qr_png(
+        public_join_url(session=session, operator_id=operator_id, project_id=project_id, join_base_url=join_base_url),
+        size,
+    )
 
 
 def _code(content: str) -> segno.QRCode:
@@ -58,8 +63,12 @@ def png_layout(modules: int, size: int) -> tuple[int, int]:
     """
     scale = size // (modules + 2 * QUIET_ZONE)
     if scale < 1:
-        raise field_error("size", f"The code needs at least {modules + 2 * QUIET_ZONE} pixels.", location="query",
-                          summary=Unprocessable.default_message)
+        raise field_error(
+            "size",
+            f"The code needs at least {modules + 2 * QUIET_ZONE} pixels.",
+            location="query",
+            summary=Unprocessable.default_message,
+        )
     return scale, (size - modules * scale) // 2
 
 
@@ -90,5 +99,9 @@ def qr_png(content: str, size: int = PNG_DEFAULT_SIZE) -> bytes:
         rows.extend([line] * scale)
     rows.extend([white] * (size - len(rows)))
     header = struct.pack(">IIBBBBB", size, size, 1, 0, 0, 0, 0)  # 1 bit, greyscale, deflate, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(b"".join(rows), 6))
-            + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(b"".join(rows), 6))
+        + _chunk(b"IEND", b"")
+    )

@@ -42,8 +42,11 @@ class ProjectQueryArgsSchema(Schema):
 
 
 class QrPngArgsSchema(Schema):
-    size = fields.Integer(load_default=PNG_DEFAULT_SIZE, validate=validate.Range(*PNG_SIZES),
-                          metadata={"description": "Width and height in pixels."})
+    size = fields.Integer(
+        load_default=PNG_DEFAULT_SIZE,
+        validate=validate.Range(*PNG_SIZES),
+        metadata={"description": "Width and height in pixels."},
+    )
 
 
 class ProjectSummarySchema(Schema):

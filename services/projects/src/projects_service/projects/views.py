@@ -12,15 +12,26 @@ from marshmallow import RAISE
 
 from projects_service.config import Settings
 from projects_service.projects import checkout, listing, qr_codes, rules
-from projects_service.projects.schemas import (AssignmentSchema, CheckoutLookupResultSchema, CheckoutLookupSchema,
-                                               InternalProjectSchema, ProjectCreateSchema, ProjectDetailSchema,
-                                               ProjectLookupResultSchema, ProjectLookupSchema, ProjectQueryArgsSchema,
-                                               ProjectStatusSchema, ProjectSummarySchema, ProjectUpdateSchema,
-                                               QrPngArgsSchema)
+from projects_service.projects.schemas import (
+    AssignmentSchema,
+    CheckoutLookupResultSchema,
+    CheckoutLookupSchema,
+    InternalProjectSchema,
+    ProjectCreateSchema,
+    ProjectDetailSchema,
+    ProjectLookupResultSchema,
+    ProjectLookupSchema,
+    ProjectQueryArgsSchema,
+    ProjectStatusSchema,
+    ProjectSummarySchema,
+    ProjectUpdateSchema,
+    QrPngArgsSchema,
+)
 
 blp = Blueprint("projects", __name__, url_prefix="/v1/projects", description="The operator's projects.")
-internal_blp = Blueprint("internal_projects", __name__, url_prefix="/internal/projects",
-                         description="What other services ask of projects.")
+internal_blp = Blueprint(
+    "internal_projects", __name__, url_prefix="/internal/projects", description="What other services ask of projects."
+)
 
 
 def _join_base_url() -> str:
@@ -43,8 +54,12 @@ class Projects(MethodView):
     def post(self, fields):
         """Create a project"""
         with db.unit_of_work() as session:
-            return rules.create_project(session=session, operator_id=current_identity().operator_id, fields=fields,
-                                        join_base_url=_join_base_url())
+            return rules.create_project(
+                session=session,
+                operator_id=current_identity().operator_id,
+                fields=fields,
+                join_base_url=_join_base_url(),
+            )
 
 
 @blp.route("/<uuid:project_id>")
@@ -53,8 +68,9 @@ class ProjectById(MethodView):
     @blp.response(200, ProjectDetailSchema)
     def get(self, project_id: uuid.UUID):
         """Get a project with its photographers (operator, or a photographer assigned to it)"""
-        return listing.visible_project(session=db.session, identity=current_identity(), project_id=project_id,
-                                       join_base_url=_join_base_url())
+        return listing.visible_project(
+            session=db.session, identity=current_identity(), project_id=project_id, join_base_url=_join_base_url()
+        )
 
     @roles_required(OPERATOR)
     @blp.arguments(ProjectUpdateSchema)
@@ -62,16 +78,25 @@ class ProjectById(MethodView):
     def patch(self, changes, project_id: uuid.UUID):
         """Update a project's fields (not its status)"""
         with db.unit_of_work() as session:
-            return rules.update_project(session=session, operator_id=current_identity().operator_id,
-                                        project_id=project_id, changes=changes, join_base_url=_join_base_url())
+            return rules.update_project(
+                session=session,
+                operator_id=current_identity().operator_id,
+                project_id=project_id,
+                changes=changes,
+                join_base_url=_join_base_url(),
+            )
 
     @roles_required(OPERATOR)
     @blp.response(204)
     def delete(self, project_id: uuid.UUID):
         """Delete a project and all its photos (R2 objects are removed in the background)"""
         with db.unit_of_work() as session:
-            rules.delete_project(session=session, operator_id=current_identity().operator_id, project_id=project_id,
-                                 upload_url_ttl=dt.timedelta(seconds=dependency(Settings).upload_url_ttl_s))
+            rules.delete_project(
+                session=session,
+                operator_id=current_identity().operator_id,
+                project_id=project_id,
+                upload_url_ttl=dt.timedelta(seconds=dependency(Settings).upload_url_ttl_s),
+            )
 
 
 @blp.route("/<uuid:project_id>/status")
@@ -84,8 +109,13 @@ class ProjectStatus(MethodView):
     def patch(self, body, project_id: uuid.UUID):
         """Move a project to another status"""
         with db.unit_of_work() as session:
-            return rules.change_status(session=session, operator_id=current_identity().operator_id,
-                                       project_id=project_id, status=body["status"], join_base_url=_join_base_url())
+            return rules.change_status(
+                session=session,
+                operator_id=current_identity().operator_id,
+                project_id=project_id,
+                status=body["status"],
+                join_base_url=_join_base_url(),
+            )
 
 
 @blp.route("/<uuid:project_id>/photographers")
@@ -97,8 +127,12 @@ class ProjectPhotographers(MethodView):
     def post(self, body, project_id: uuid.UUID):
         """Assign a photographer to a project"""
         with db.unit_of_work() as session:
-            rules.assign_photographer(session=session, operator_id=current_identity().operator_id,
-                                      project_id=project_id, photographer_id=body["photographer_id"])
+            rules.assign_photographer(
+                session=session,
+                operator_id=current_identity().operator_id,
+                project_id=project_id,
+                photographer_id=body["photographer_id"],
+            )
 
 
 @blp.route("/<uuid:project_id>/photographers/<uuid:photographer_id>")
@@ -109,8 +143,12 @@ class ProjectPhotographer(MethodView):
     def delete(self, project_id: uuid.UUID, photographer_id: uuid.UUID):
         """Remove a photographer from a project"""
         with db.unit_of_work() as session:
-            rules.unassign_photographer(session=session, operator_id=current_identity().operator_id,
-                                        project_id=project_id, photographer_id=photographer_id)
+            rules.unassign_photographer(
+                session=session,
+                operator_id=current_identity().operator_id,
+                project_id=project_id,
+                photographer_id=photographer_id,
+            )
 
 
 _BINARY = {"type": "string", "format": "binary"}
@@ -125,8 +163,12 @@ class ProjectQrSvg(MethodView):
     @blp.alt_response(409, description="A private project (joined through invites) has no QR code.")
     def get(self, project_id: uuid.UUID):
         """Get a public project's QR code as SVG"""
-        svg = qr_codes.project_qr_svg(session=db.session, operator_id=current_identity().operator_id,
-                                      project_id=project_id, join_base_url=_join_base_url())
+        svg = qr_codes.project_qr_svg(
+            session=db.session,
+            operator_id=current_identity().operator_id,
+            project_id=project_id,
+            join_base_url=_join_base_url(),
+        )
         return Response(svg, mimetype="image/svg+xml")
 
 
@@ -135,14 +177,20 @@ class ProjectQrPng(MethodView):
     decorators = [roles_required(OPERATOR)]
 
     @blp.arguments(QrPngArgsSchema, location="query", unknown=RAISE)  # a typo (?szie=) is not a 512 px code
-    @blp.response(200, _BINARY, content_type="image/png",
-                  description="The QR code of the project's joinUrl, size×size pixels.")
+    @blp.response(
+        200, _BINARY, content_type="image/png", description="The QR code of the project's joinUrl, size×size pixels."
+    )
     @blp.alt_response(404, description="The project is not one of the operator's.")
     @blp.alt_response(409, description="A private project (joined through invites) has no QR code.")
     def get(self, args, project_id: uuid.UUID):
         """Get a public project's QR code as a PNG of size×size pixels"""
-        png = qr_codes.project_qr_png(session=db.session, operator_id=current_identity().operator_id,
-                                      project_id=project_id, join_base_url=_join_base_url(), size=args["size"])
+        png = qr_codes.project_qr_png(
+            session=db.session,
+            operator_id=current_identity().operator_id,
+            project_id=project_id,
+            join_base_url=_join_base_url(),
+            size=args["size"],
+        )
         return Response(png, mimetype="image/png")
 
 

@@ -9,6 +9,7 @@ are; so the people of the scope are either counted directly over the scope's pro
 of the operator less those found only in the projects outside the scope — whichever side is smaller.
 The dashboard's usual scope (every project not archived, with nothing archived) is then a single row.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -17,14 +18,27 @@ from dataclasses import dataclass, field
 from sqlalchemy import Text, and_, func, literal, select
 from sqlalchemy.orm import Session
 
-from projects_service.models import (Member, OperatorStats, PhotoCounts, Photographer, Project, ProjectCounts,
-                                     ProjectInvitees, ProjectTagged, ScopePeople, TaggedMembers)
+from projects_service.models import (
+    Member,
+    OperatorStats,
+    PhotoCounts,
+    Photographer,
+    Project,
+    ProjectCounts,
+    ProjectInvitees,
+    ProjectTagged,
+    ScopePeople,
+    TaggedMembers,
+)
 
 FORMER_PHOTOGRAPHER = "Former photographer"  # photos outlive a photographer removed from the roster
 
 MEMBER, INVITED, TAGGED = "m", "i", "t"
-_OPERATOR_TOTAL = {MEMBER: OperatorStats.members_enrolled, INVITED: OperatorStats.invited,
-                   TAGGED: OperatorStats.users_tagged}
+_OPERATOR_TOTAL = {
+    MEMBER: OperatorStats.members_enrolled,
+    INVITED: OperatorStats.invited,
+    TAGGED: OperatorStats.users_tagged,
+}
 
 
 @dataclass
@@ -46,9 +60,11 @@ def _people_by_project(kind: str):
         return select(Member.project_id, Member.participant_id.label("person"))
     if kind == INVITED:
         return select(ProjectInvitees.project_id, ProjectInvitees.email.label("person")).where(
-            ProjectInvitees.invites > 0)
-    return (select(ProjectTagged.project_id, ProjectTagged.participant_id.label("person"))
-            .where(ProjectTagged.ready_tags > 0, ProjectTagged.member))
+            ProjectInvitees.invites > 0
+        )
+    return select(ProjectTagged.project_id, ProjectTagged.participant_id.label("person")).where(
+        ProjectTagged.ready_tags > 0, ProjectTagged.member
+    )
 
 
 def _count_distinct(column, *where):
@@ -57,28 +73,44 @@ def _count_distinct(column, *where):
     return select(func.count()).select_from(select(column).where(*where).distinct().subquery()).scalar_subquery()
 
 
-def _distinct_people(kind: str, operator_id: uuid.UUID, scope: list[uuid.UUID], outside: list[uuid.UUID],
-                     direct: bool):
+def _distinct_people(kind: str, operator_id: uuid.UUID, scope: list[uuid.UUID], outside: list[uuid.UUID], direct: bool):
     """A scalar subquery: the distinct people of ``kind`` in the ``scope`` projects."""
-    total = (select(func.coalesce(func.max(_OPERATOR_TOTAL[kind]), 0))
-             .where(OperatorStats.operator_id == operator_id).scalar_subquery())
+    total = (
+        select(func.coalesce(func.max(_OPERATOR_TOTAL[kind]), 0))
+        .where(OperatorStats.operator_id == operator_id)
+        .scalar_subquery()
+    )
     if not outside:
         return total
     people = _people_by_project(kind).subquery()
     if direct:
         return _count_distinct(people.c.person, people.c.project_id.in_(scope))
-    only_outside = (select(people.c.person, func.count().label("projects"))
-                    .where(people.c.project_id.in_(outside)).group_by(people.c.person).subquery())
-    gone = (select(func.count()).select_from(only_outside)
-            .join(ScopePeople, and_(ScopePeople.operator_id == operator_id, ScopePeople.kind == kind,
-                                    ScopePeople.person == func.cast(only_outside.c.person, Text),
-                                    ScopePeople.projects == only_outside.c.projects))
-            .scalar_subquery())
+    only_outside = (
+        select(people.c.person, func.count().label("projects"))
+        .where(people.c.project_id.in_(outside))
+        .group_by(people.c.person)
+        .subquery()
+    )
+    gone = (
+        select(func.count())
+        .select_from(only_outside)
+        .join(
+            ScopePeople,
+            and_(
+                ScopePeople.operator_id == operator_id,
+                ScopePeople.kind == kind,
+                ScopePeople.person == func.cast(only_outside.c.person, Text),
+                ScopePeople.projects == only_outside.c.projects,
+            ),
+        )
+        .scalar_subquery()
+    )
     return total - gone
 
 
-def analytics_scope(*, session: Session, operator_id: uuid.UUID,
-                    project_ids: list[uuid.UUID] | None) -> tuple[list, list[uuid.UUID], bool]:
+def analytics_scope(
+    *, session: Session, operator_id: uuid.UUID, project_ids: list[uuid.UUID] | None
+) -> tuple[list, list[uuid.UUID], bool]:
     """The operator's projects the figures cover — not archived, unless named in ``project_ids`` (ids the
     operator doesn't own match nothing) —, the operator's other projects, and whether counting over the
     scope is cheaper than over the rest (by members, the largest of the people figures)."""
@@ -86,7 +118,9 @@ def analytics_scope(*, session: Session, operator_id: uuid.UUID,
     rows = session.execute(
         select(Project.id, Project.name, Project.status, func.coalesce(ProjectCounts.members, 0).label("members"))
         .outerjoin(ProjectCounts, ProjectCounts.project_id == Project.id)
-        .where(Project.operator_id == operator_id).order_by(Project.name, Project.id)).all()
+        .where(Project.operator_id == operator_id)
+        .order_by(Project.name, Project.id)
+    ).all()
     scope, outside, scope_size, outside_size = [], [], 0, 0
     for row in rows:
         if (row.status != "archived") if wanted is None else (row.id in wanted):
@@ -98,8 +132,13 @@ def analytics_scope(*, session: Session, operator_id: uuid.UUID,
     return scope, outside, scope_size <= outside_size
 
 
-def project_stats(*, session: Session, operator_id: uuid.UUID, project_ids: list[uuid.UUID] | None,
-                  photographer_ids: list[uuid.UUID] | None) -> ProjectStats:
+def project_stats(
+    *,
+    session: Session,
+    operator_id: uuid.UUID,
+    project_ids: list[uuid.UUID] | None,
+    photographer_ids: list[uuid.UUID] | None,
+) -> ProjectStats:
     """Counts over the scope; ``photographer_ids`` narrows the photo and tag figures to their photos."""
     projects, outside, direct = analytics_scope(session=session, operator_id=operator_id, project_ids=project_ids)
     scope = [project.id for project in projects]
@@ -112,25 +151,41 @@ def project_stats(*, session: Session, operator_id: uuid.UUID, project_ids: list
     else:
         photos.append(PhotoCounts.photographer_id.in_(photographer_ids))
         # Tagged by these photographers' photos: counted over their rows of the scope only.
-        tagged = _count_distinct(TaggedMembers.participant_id, TaggedMembers.photographer_id.in_(photographer_ids),
-                                 TaggedMembers.project_id.in_(scope), TaggedMembers.ready_tags > 0,
-                                 TaggedMembers.member)
-    members_enrolled, invited, photos_uploaded, users_tagged = session.execute(select(
-        _distinct_people(MEMBER, operator_id, scope, outside, direct),
-        _distinct_people(INVITED, operator_id, scope, outside, direct),
-        select(func.coalesce(func.sum(PhotoCounts.ready), 0)).where(*photos).scalar_subquery(),
-        tagged,
-    )).one()
+        tagged = _count_distinct(
+            TaggedMembers.participant_id,
+            TaggedMembers.photographer_id.in_(photographer_ids),
+            TaggedMembers.project_id.in_(scope),
+            TaggedMembers.ready_tags > 0,
+            TaggedMembers.member,
+        )
+    members_enrolled, invited, photos_uploaded, users_tagged = session.execute(
+        select(
+            _distinct_people(MEMBER, operator_id, scope, outside, direct),
+            _distinct_people(INVITED, operator_id, scope, outside, direct),
+            select(func.coalesce(func.sum(PhotoCounts.ready), 0)).where(*photos).scalar_subquery(),
+            tagged,
+        )
+    ).one()
 
     photo_count = func.sum(PhotoCounts.ready).label("photo_count")
     # Grouped by roster entry: every photographer since removed shares one "former" row (id null).
     rows = session.execute(
-        select(Photographer.id.label("photographer_id"),
-               func.coalesce(Photographer.name, literal(FORMER_PHOTOGRAPHER)).label("name"), photo_count)
-        .select_from(PhotoCounts).outerjoin(Photographer, Photographer.id == PhotoCounts.photographer_id)
+        select(
+            Photographer.id.label("photographer_id"),
+            func.coalesce(Photographer.name, literal(FORMER_PHOTOGRAPHER)).label("name"),
+            photo_count,
+        )
+        .select_from(PhotoCounts)
+        .outerjoin(Photographer, Photographer.id == PhotoCounts.photographer_id)
         .where(*photos)
         .group_by(Photographer.id, Photographer.name)
-        .order_by(photo_count.desc(), "name", Photographer.id))
-    return ProjectStats(projects=projects, members_enrolled=int(members_enrolled), invited=int(invited),
-                        photos_uploaded=int(photos_uploaded), users_tagged=int(users_tagged),
-                        photos_by_photographer=rows.all())
+        .order_by(photo_count.desc(), "name", Photographer.id)
+    )
+    return ProjectStats(
+        projects=projects,
+        members_enrolled=int(members_enrolled),
+        invited=int(invited),
+        photos_uploaded=int(photos_uploaded),
+        users_tagged=int(users_tagged),
+        photos_by_photographer=rows.all(),
+    )

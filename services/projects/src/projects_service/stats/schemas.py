@@ -9,8 +9,9 @@ class AnalyticsQuerySchema(Schema):
 
     operator_id = fields.UUID(required=True)
     project_ids = fields.List(fields.UUID(), allow_none=True, load_default=None, validate=validate.Length(max=10_000))
-    photographer_ids = fields.List(fields.UUID(), allow_none=True, load_default=None,
-                                   validate=validate.Length(max=10_000))
+    photographer_ids = fields.List(
+        fields.UUID(), allow_none=True, load_default=None, validate=validate.Length(max=10_000)
+    )
 
 
 class PhotographerPhotosSchema(Schema):

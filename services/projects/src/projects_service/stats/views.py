@@ -6,8 +6,12 @@ from flask.views import MethodView
 from projects_service.stats import rules
 from projects_service.stats.schemas import AnalyticsQuerySchema, ProjectStatsSchema
 
-blp = Blueprint("internal_stats", __name__, url_prefix="/internal/stats",
-                description="The projects side of the operator's analytics (asked by the analytics service).")
+blp = Blueprint(
+    "internal_stats",
+    __name__,
+    url_prefix="/internal/stats",
+    description="The projects side of the operator's analytics (asked by the analytics service).",
+)
 
 
 @blp.route("")
