@@ -36,6 +36,8 @@ class CommonSettings(BaseSettings):
     # A background worker's Prometheus endpoint (/metrics on this port, all interfaces); none when unset. The web
     # services serve /metrics on their own port instead.
     metrics_port: int | None = None
+    # Each worker keeps list answers while their rows are unchanged (backoffice_common.answers), up to this size.
+    list_answers_max_bytes: int = 4_000_000
 
     # Access tokens: verified with public keys only, chosen by the token's `kid`.
     jwt_issuer: str = "backoffice-auth"

@@ -310,6 +310,20 @@ class Database:
                     raw.autocommit = False
 
     @contextmanager
+    def snapshot(self):
+        """A connection whose statements all see one snapshot (REPEATABLE READ, read only): for the few reads that
+        must agree with each other (a list answer and the fingerprint it is kept under). Costs a transaction's
+        round trips, unlike :meth:`reading`; the request's session when it has one."""
+        if self._in_session():
+            yield self.session
+            return
+        with self.engine.connect().execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True) as (
+            connection
+        ):
+            with connection.begin():
+                yield connection
+
+    @contextmanager
     def streaming(self):
         """A connection for one long read-only statement whose rows are fetched in batches from a server-side
         cursor (``execution_options(yield_per=N)``): memory stays flat however many rows it has. Inside a

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.sessions import NullSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .answers import ListAnswers
 from .api import Api
 from .db import Database
 from .errors import register_error_handlers
@@ -61,7 +62,7 @@ def create_service_app(import_name: str, settings, *, title: str) -> tuple[Flask
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.extensions["settings"] = settings
-    provide(app, settings)
+    provide(app, settings, ListAnswers(settings.list_answers_max_bytes))
     configure_logging(settings.service_name, settings.log_level)
     init_request_id(app)
     database = Database(app, settings)

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.projects import ProjectsClient
-from commerce_service.common import operator_listing, window_errors
+from commerce_service.common import OperatorListing, window_errors
 from commerce_service.models import Discount, ProjectDiscount, PromoCode
 from commerce_service.projects.rules import find_project
 
@@ -37,7 +37,7 @@ def get_discount(
     return discount
 
 
-list_discounts = operator_listing(
+list_discounts = OperatorListing(
     Discount,
     (
         "id",

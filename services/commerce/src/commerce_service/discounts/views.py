@@ -1,5 +1,6 @@
 import uuid
 
+from backoffice_common.answers import ListAnswers
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.service import dependency
@@ -15,6 +16,8 @@ from commerce_service.discounts.schemas import (
     DiscountUpdateSchema,
 )
 
+_LISTED = DiscountSchema(many=True)
+
 blp = Blueprint("discounts", __name__, url_prefix="/v1/discounts", description="The operator's discounts.")
 links = Blueprint(
     "project_discounts", __name__, url_prefix="/v1/projects", description="Which discounts a project offers."
@@ -25,11 +28,12 @@ links = Blueprint(
 class Discounts(MethodView):
     decorators = [roles_required(OPERATOR)]
 
-    @blp.response(200, DiscountSchema(many=True))
+    @blp.response(200, _LISTED)
     def get(self):
         """List the operator's discounts, newest first"""
-        with db.reading() as reader:
-            return discounts.list_discounts(session=reader, operator_id=current_identity().operator_id)
+        operator_id = current_identity().operator_id
+        statement, params = discounts.list_discounts.statement, {"operator_id": operator_id}
+        return dependency(ListAnswers).rows(db, ("discounts", operator_id), statement, params, _LISTED)
 
     @blp.arguments(DiscountCreateSchema)
     @blp.response(201, DiscountSchema)

@@ -10,7 +10,7 @@ from backoffice_common.errors import Conflict, NotFound, field_error, field_erro
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.projects import ProjectsClient
-from commerce_service.common import DEADLOCK_DETECTED, EXCLUSION_VIOLATION, operator_listing, window_errors
+from commerce_service.common import DEADLOCK_DETECTED, EXCLUSION_VIOLATION, OperatorListing, window_errors
 from commerce_service.models import PricingRule
 from commerce_service.projects.rules import PROJECT_NOT_FOUND, find_project
 
@@ -32,7 +32,7 @@ def _check(rule: PricingRule) -> None:
 
 
 # The operator default and every project override, newest first.
-list_rules = operator_listing(
+list_rules = OperatorListing(
     PricingRule,
     (
         "id",

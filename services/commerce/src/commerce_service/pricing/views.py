@@ -1,5 +1,6 @@
 import uuid
 
+from backoffice_common.answers import ListAnswers
 from backoffice_common.api import Blueprint
 from backoffice_common.clock import utcnow
 from backoffice_common.db import db
@@ -20,6 +21,8 @@ from commerce_service.pricing.schemas import (
     QuoteSchema,
 )
 
+_LISTED = PricingRuleSchema(many=True)
+
 blp = Blueprint("pricing", __name__, url_prefix="/v1/pricing", description="Prices per photo.")
 
 
@@ -27,11 +30,12 @@ blp = Blueprint("pricing", __name__, url_prefix="/v1/pricing", description="Pric
 class PricingRules(MethodView):
     decorators = [roles_required(OPERATOR)]
 
-    @blp.response(200, PricingRuleSchema(many=True))
+    @blp.response(200, _LISTED)
     def get(self):
         """List the operator's pricing rules (the default and every project override), newest first"""
-        with db.reading() as reader:
-            return pricing_rules.list_rules(session=reader, operator_id=current_identity().operator_id)
+        operator_id = current_identity().operator_id
+        statement, params = pricing_rules.list_rules.statement, {"operator_id": operator_id}
+        return dependency(ListAnswers).rows(db, ("pricing_rules", operator_id), statement, params, _LISTED)
 
     @blp.arguments(PricingRuleCreateSchema)
     @blp.response(201, PricingRuleSchema)

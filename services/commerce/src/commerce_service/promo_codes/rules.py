@@ -11,7 +11,7 @@ from backoffice_common.errors import Conflict, NotFound, field_error, field_erro
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from commerce_service.common import in_window, operator_listing, window_errors
+from commerce_service.common import OperatorListing, in_window, window_errors
 from commerce_service.discounts.rules import discount_not_found, get_discount
 from commerce_service.models import Discount, PromoCode, PromoCodeRedemption, Purchase
 
@@ -37,7 +37,7 @@ def find_by_code(*, session: Session, operator_id: uuid.UUID, code: str) -> Prom
     )
 
 
-list_promo_codes = operator_listing(
+list_promo_codes = OperatorListing(
     PromoCode,
     (
         "id",

@@ -1,12 +1,16 @@
 import uuid
 
+from backoffice_common.answers import ListAnswers
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
+from backoffice_common.service import dependency
 from backoffice_common.tokens import OPERATOR, current_identity, roles_required
 from flask.views import MethodView
 
 from commerce_service.promo_codes import rules as promo_codes
 from commerce_service.promo_codes.schemas import PromoCodeCreateSchema, PromoCodeSchema, PromoCodeUpdateSchema
+
+_LISTED = PromoCodeSchema(many=True)
 
 blp = Blueprint("promo_codes", __name__, url_prefix="/v1/promo-codes", description="The operator's promo codes.")
 
@@ -15,11 +19,12 @@ blp = Blueprint("promo_codes", __name__, url_prefix="/v1/promo-codes", descripti
 class PromoCodes(MethodView):
     decorators = [roles_required(OPERATOR)]
 
-    @blp.response(200, PromoCodeSchema(many=True))
+    @blp.response(200, _LISTED)
     def get(self):
         """List the operator's promo codes, newest first"""
-        with db.reading() as reader:
-            return promo_codes.list_promo_codes(session=reader, operator_id=current_identity().operator_id)
+        operator_id = current_identity().operator_id
+        statement, params = promo_codes.list_promo_codes.statement, {"operator_id": operator_id}
+        return dependency(ListAnswers).rows(db, ("promo_codes", operator_id), statement, params, _LISTED)
 
     @blp.arguments(PromoCodeCreateSchema)
     @blp.response(201, PromoCodeSchema)

@@ -8,8 +8,9 @@ import uuid
 from collections import namedtuple
 from dataclasses import dataclass
 
+from backoffice_common.answers import Rendered
 from backoffice_common.errors import Forbidden, NotFound, ServiceUnavailable
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.projects import ProjectsClient
@@ -117,6 +118,27 @@ _LISTS = {
 }
 
 
+def purchase_page(
+    *,
+    operator_id: uuid.UUID,
+    project_id: uuid.UUID | None = None,
+    status: str | None = None,
+    page: int = 1,
+    limit: int = 50,
+) -> tuple[tuple[Select, Select], dict]:
+    """The statements of one page of the operator's purchases, newest first, and of their total, with their
+    parameters."""
+    statements = _LISTS[(project_id is not None, status is not None)]
+    params = {
+        "operator_id": operator_id,
+        "project_id": project_id,
+        "status": status,
+        "offset": (page - 1) * limit,
+        "limit": limit,
+    }
+    return statements, params
+
+
 def list_purchases(
     *,
     session: Session,
@@ -126,22 +148,20 @@ def list_purchases(
     status: str | None = None,
     page: int = 1,
     limit: int = 50,
-) -> PurchasePage:
+) -> Rendered:
     """One page of the operator's purchases, newest first: two statements, and a call to projects for the names
-    it has not seen in the last PROJECT_CACHE_TTL_S."""
-    page_of, total_of = _LISTS[(project_id is not None, status is not None)]
-    params = {
-        "operator_id": operator_id,
-        "project_id": project_id,
-        "status": status,
-        "offset": (page - 1) * limit,
-        "limit": limit,
-    }
+    it has not seen in the last PROJECT_CACHE_TTL_S. Kept only while those names stay the same."""
+    (page_of, total_of), params = purchase_page(
+        operator_id=operator_id, project_id=project_id, status=status, page=page, limit=limit
+    )
     total = session.scalar(total_of, params)
     rows = session.execute(page_of, params).all()
     names = current_names(projects, rows, cached=True)
     items = [ListedPurchase(*row[:_NAME], names[row.project_id], *row[_NAME + 1 :]) for row in rows]
-    return PurchasePage(items=items, total=total, page=page, limit=limit)
+    return Rendered(
+        PurchasePage(items=items, total=total, page=page, limit=limit),
+        still_valid=lambda: current_names(projects, rows, cached=True) == names,
+    )
 
 
 _ANY_PURCHASE = select(exists().where(Purchase.operator_id == bindparam("operator_id")))

@@ -1,6 +1,7 @@
 import datetime as dt
 import uuid
 
+from backoffice_common.answers import ListAnswers
 from backoffice_common.api import Blueprint
 from backoffice_common.clock import utcnow
 from backoffice_common.db import db
@@ -31,6 +32,8 @@ from commerce_service.purchases.schemas import (
 )
 from commerce_service.purchases.webhooks import handle_webhook
 
+_PAGE = PurchasePageSchema()
+
 blp = Blueprint("purchases", __name__, url_prefix="/v1/purchases", description="The operator's orders.")
 webhooks = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks", description="Events from Stripe.")
 
@@ -40,13 +43,21 @@ class Purchases(MethodView):
     decorators = [roles_required(OPERATOR)]
 
     @blp.arguments(PurchaseQueryArgsSchema, location="query")
-    @blp.response(200, PurchasePageSchema)
+    @blp.response(200, _PAGE)
     def get(self, args):
         """List the operator's purchases, newest first"""
-        with db.reading() as reader:
-            return listing.list_purchases(
-                session=reader, projects=dependency(ProjectsClient), operator_id=current_identity().operator_id, **args
-            )
+        operator_id = current_identity().operator_id
+        statements, params = listing.purchase_page(operator_id=operator_id, **args)
+        return dependency(ListAnswers).answer(
+            db,
+            ("purchases", operator_id, *sorted(args.items())),
+            statements,
+            params,
+            lambda reader: listing.list_purchases(
+                session=reader, projects=dependency(ProjectsClient), operator_id=operator_id, **args
+            ),
+            _PAGE,
+        )
 
 
 @blp.route("/export.csv")

@@ -6,7 +6,7 @@ import uuid
 
 from backoffice_common.errors import NotFound
 from backoffice_common.tokens import PHOTOGRAPHER, Identity
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from projects_service.models import Assignment, Photographer, Project, ProjectCounts
@@ -79,11 +79,18 @@ _PHOTOGRAPHERS_OF = (
 )
 
 
-def list_projects(*, session: Session, operator_id: uuid.UUID, status: str | None = None) -> list:
-    """The operator's projects, newest first (plain rows); archived ones only when asked for by status."""
+def listed_projects(*, operator_id: uuid.UUID, status: str | None = None) -> tuple[Select, dict]:
+    """The statement of the operator's projects, newest first, with its parameters; archived ones only when asked
+    for by status."""
     if status:
-        return session.execute(_LISTED_BY_STATUS, {"operator_id": operator_id, "status": status}).all()
-    return session.execute(_LISTED, {"operator_id": operator_id}).all()
+        return _LISTED_BY_STATUS, {"operator_id": operator_id, "status": status}
+    return _LISTED, {"operator_id": operator_id}
+
+
+def list_projects(*, session: Session, operator_id: uuid.UUID, status: str | None = None) -> list:
+    """The operator's projects, newest first (plain rows)."""
+    statement, params = listed_projects(operator_id=operator_id, status=status)
+    return session.execute(statement, params).all()
 
 
 def list_assigned_projects(*, session: Session, photographer_id: uuid.UUID) -> list:

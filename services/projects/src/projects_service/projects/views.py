@@ -1,6 +1,7 @@
 import datetime as dt
 import uuid
 
+from backoffice_common.answers import ListAnswers
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.internal import internal_only
@@ -34,6 +35,9 @@ internal_blp = Blueprint(
 )
 
 
+_SUMMARIES = ProjectSummarySchema(many=True)
+
+
 def _join_base_url() -> str:
     return dependency(Settings).join_base_url
 
@@ -46,8 +50,11 @@ class Projects(MethodView):
     @blp.response(200, ProjectSummarySchema(many=True))
     def get(self, args):
         """List the operator's projects (archived ones only with ?status=archived)"""
-        with db.reading() as reader:
-            return listing.list_projects(session=reader, operator_id=current_identity().operator_id, **args)
+        operator_id = current_identity().operator_id
+        statement, params = listing.listed_projects(operator_id=operator_id, **args)
+        return dependency(ListAnswers).rows(
+            db, ("projects", operator_id, args.get("status")), statement, params, _SUMMARIES
+        )
 
     @blp.arguments(ProjectCreateSchema)
     @blp.response(201, ProjectDetailSchema)
