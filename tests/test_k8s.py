@@ -204,7 +204,7 @@ def test_each_service_has_a_deployment_service_autoscaler_and_migrate_job_and_th
         assert {port["targetPort"] for port in service["spec"]["ports"]} <= port_names
     for service in SERVICES:
         assert services[service]["spec"]["ports"][0]["port"] == 8000  # AUTH_URL etc. say :8000, as in compose
-    for name, deployment in deployments.items():
+    for deployment in deployments.values():
         assert (
             deployment["spec"]["selector"]["matchLabels"].items()
             <= deployment["spec"]["template"]["metadata"]["labels"].items()

@@ -14,6 +14,7 @@ from backoffice_common.internal import internal_client
 from backoffice_common.service import create_service_app, dependency, provide
 from backoffice_common.testing.plugin import generate_signing_key
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ def test_undo_never_runs_after_a_commit_nor_leaks_into_the_next_unit_of_work(app
 def test_a_failing_commit_runs_the_undo(app, table):
     undone = []
     with app.app_context():
-        with pytest.raises(Exception):
+        with pytest.raises(IntegrityError):
             with db.unit_of_work() as session:
                 deferred = f"deferred_{table}"
                 session.execute(text(f"CREATE TEMP TABLE {deferred} (x int UNIQUE DEFERRABLE INITIALLY DEFERRED)"))
@@ -134,7 +135,7 @@ def test_a_change_elsewhere_is_undone_unless_cleanly_refused(app, answer, undone
         return "changed"
 
     with app.app_context():
-        with pytest.raises(Exception):
+        with pytest.raises(RuntimeError if answer is None else type(answer)):
             with db.unit_of_work() as session:
                 assert change_elsewhere(session, change, undo=lambda: calls.append("undo"), what="undo") == "changed"
                 raise RuntimeError("our own failure")

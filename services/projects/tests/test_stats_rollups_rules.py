@@ -35,7 +35,8 @@ def recount(session, scope, photographers):
         text(
             "SELECT coalesce(r.name, :former) AS name, count(*) AS n FROM photos p "
             "LEFT JOIN photographers r ON r.id = p.photographer_id WHERE p.project_id = ANY(:scope) "
-            "AND p.status = 'ready' AND (CAST(:photographers AS uuid[]) IS NULL OR p.photographer_id = ANY(:photographers)) "
+            "AND p.status = 'ready' "
+            "AND (CAST(:photographers AS uuid[]) IS NULL OR p.photographer_id = ANY(:photographers)) "
             "GROUP BY r.id, r.name"
         ),
         {**params, "former": FORMER_PHOTOGRAPHER},
@@ -219,7 +220,7 @@ class History:
 @pytest.mark.parametrize("seed", range(6))
 def test_rollups_equal_a_recount_after_random_histories(db_session, seed):
     history = History(db_session, random.Random(seed))
-    for round_ in range(8):
+    for _round in range(8):
         for _ in range(40):
             history.step()
         history.check()

@@ -195,7 +195,8 @@ class _DriverStatement:
             processors = self.processors  # (another thread may reset the shared one meanwhile)
             if processors is None:
                 processors = self.processors = [
-                    kind.result_processor(dialect, column[1]) for kind, column in zip(self.types, cursor.description)
+                    kind.result_processor(dialect, column[1])
+                    for kind, column in zip(self.types, cursor.description, strict=True)
                 ]
             cursor.close()
         except driver_error as error:
@@ -213,7 +214,8 @@ class _DriverStatement:
         if row is None:
             return None
         return {
-            key: value if process is None else process(value) for key, process, value in zip(self.keys, processors, row)
+            key: value if process is None else process(value)
+            for key, process, value in zip(self.keys, processors, row, strict=True)
         }
 
     def _run(self, fairy, cursor, values: dict, dbapi) -> None:

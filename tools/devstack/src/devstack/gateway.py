@@ -41,7 +41,7 @@ def render(out_dir: Path, variables: dict[str, str]) -> Path:
         if source.suffix == ".template":
             target = out_dir / relative.with_suffix("")
             target.parent.mkdir(parents=True, exist_ok=True)
-            text = _VARIABLE.sub(lambda m: _value(values, m.group(1), source), source.read_text())
+            text = _VARIABLE.sub(lambda m, source=source: _value(values, m.group(1), source), source.read_text())
             target.write_text(text)
         else:
             target = out_dir / relative

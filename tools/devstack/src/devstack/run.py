@@ -127,7 +127,9 @@ def main() -> int:
             cluster.ensure_database(service)
         (RUN / "Procfile").write_text(procfile(cluster, standins))
         print(f"devstack: gateway on http://localhost:{PORTS['gateway']} — Ctrl-C stops everything", flush=True)
-        honcho = subprocess.Popen(["honcho", "-f", str(RUN / "Procfile"), "-d", str(REPO_ROOT), "start"], env=env)
+        honcho = subprocess.Popen(
+            [sys.executable, "-m", "honcho", "-f", str(RUN / "Procfile"), "-d", str(REPO_ROOT), "start"], env=env
+        )
         signal.signal(signal.SIGTERM, lambda *_: honcho.send_signal(signal.SIGTERM))
         while True:
             try:

@@ -55,6 +55,6 @@ class SmtpSender:
         if self._connection is not None:
             try:
                 self._connection.close()
-            except Exception:  # already broken; nothing more to do
+            except OSError:  # already broken (SMTPException is an OSError too); nothing more to do
                 pass
             self._connection = None
