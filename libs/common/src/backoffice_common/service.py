@@ -50,7 +50,8 @@ def create_service_app(import_name: str, settings, *, title: str) -> tuple[Flask
     app = Flask(import_name)
     app.json = OrjsonProvider(app)
     app.session_interface = _NoCookieSessions()
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # behind the nginx gateway
+    # Behind the nginx gateway. (Flask's documented way to add WSGI middleware; mypy sees a method replaced.)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.config.update(
         API_TITLE=title,
         API_VERSION="v1",

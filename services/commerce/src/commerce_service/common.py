@@ -4,8 +4,9 @@ errors in webargs' shape, the constraints that decide a race for a period, and t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 EXCLUSION_VIOLATION = "23P01"
@@ -37,7 +38,7 @@ def operator_listing(model, columns: tuple[str, ...]):
         .order_by(model.created_at.desc(), model.id.desc())
     )
 
-    def listed(*, session: Session, operator_id) -> list:
+    def listed(*, session: Session, operator_id) -> Sequence[Row]:
         return session.execute(statement, {"operator_id": operator_id}).all()
 
     return listed
