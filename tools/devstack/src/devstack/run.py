@@ -34,6 +34,9 @@ PORTS = {
     "s3": 5010,
     "stripe": 5011,
     "smtp": 1025,
+    # Each worker's own Prometheus registry (METRICS_PORT): its SMTP or Stripe outcomes.
+    "projects-worker": 5005,
+    "commerce-worker": 5006,
 }
 
 
@@ -107,7 +110,7 @@ def procfile(cluster: Cluster, standins: dict[str, str]) -> str:
         for name in SERVICES
     ]
     lines += [
-        f"{worker}: env DATABASE_URL={cluster.url(service)} python -m {module}"
+        f"{worker}: env DATABASE_URL={cluster.url(service)} METRICS_PORT={PORTS[worker]} python -m {module}"
         for worker, (service, module) in WORKERS.items()
     ]
     lines.append("gateway: " + shlex.join(nginx_command(conf)))
