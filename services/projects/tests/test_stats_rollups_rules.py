@@ -11,6 +11,8 @@ import random
 import uuid
 
 import pytest
+from backoffice_common.service import dependency
+from projects_service.config import Settings
 from projects_service.models import Assignment, Invite, Member, Photo, Photographer, PhotoTag, Project
 from projects_service.projects.listing import list_projects
 from projects_service.stats.rules import FORMER_PHOTOGRAPHER, project_stats
@@ -242,5 +244,7 @@ def test_stats_rebuild_command_reports_each_database_with_rollups(app, pg_admin_
     """``make stats-rebuild``'s body: a database with rollups reports (nothing to do here); one without is skipped."""
     from backoffice_common.rollups import main
 
-    assert main([app.extensions["settings"].database_url, pg_admin_url]) == 0
+    with app.app_context():
+        database_url = dependency(Settings).database_url
+    assert main([database_url, pg_admin_url]) == 0
     assert capsys.readouterr().out == "unit_projects: nothing to rebuild\n"

@@ -11,6 +11,7 @@ from flask.sessions import NullSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .api import Api
+from .config import CommonSettings
 from .db import Database
 from .errors import register_error_handlers
 from .health import health
@@ -61,8 +62,9 @@ def create_service_app(import_name: str, settings, *, title: str) -> tuple[Flask
         PROPAGATE_EXCEPTIONS=False,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
-    app.extensions["settings"] = settings
     provide(app, settings)
+    # Under the base type as well: the shared library's own guards (internal_only) reach the settings that way.
+    app.extensions[_DEPENDENCIES][CommonSettings] = settings
     configure_logging(settings.service_name, settings.log_level)
     init_request_id(app)
     database = Database(app, settings)
