@@ -205,7 +205,8 @@ def invite_scenarios(stack: Stack, gw: Gateway, operator) -> dict:
         connection.execute(
             text(
                 "INSERT INTO invites (id, project_id, email, token_hash, created_at, expires_at) "
-                "SELECT gen_random_uuid(), :p, 'big-' || g || '@example.com', md5(random()::text) || md5(random()::text), "
+                "SELECT gen_random_uuid(), :p, 'big-' || g || '@example.com', "
+                "md5(random()::text) || md5(random()::text), "
                 "now() - g * interval '1 second', now() + interval '14 days' - (g % 3) * interval '14 days' "
                 "FROM generate_series(1, 10000) g"
             ),

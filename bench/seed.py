@@ -356,7 +356,7 @@ def seed_at_size(cluster, db_prefix: str, operators: list[tuple[str, str, Size]]
     seeded = []
     connections = {name: psycopg2.connect(**url) for name, url in urls.items()}
     try:
-        for (operator_id, key, size), values in zip(operators, params):
+        for (operator_id, key, size), values in zip(operators, params, strict=True):
             counts = {}
             for label, (query, database) in COUNTS.items():
                 with connections[database].cursor() as cursor:

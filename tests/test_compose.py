@@ -92,6 +92,8 @@ def test_each_worker_runs_its_module_on_its_services_image_and_database(compose)
         assert spec["build"] == {"context": ".", "dockerfile": "services/Dockerfile", "args": {"SERVICE": service}}
         assert spec["environment"]["DATABASE_URL"].endswith(f"@postgres:5432/{service}")
         assert spec["depends_on"][service]["condition"] == "service_healthy"
+        # Its own Prometheus registry (SMTP or Stripe outcomes), on the port deploy/k8s scrapes too.
+        assert spec["environment"]["METRICS_PORT"] == "9100" and spec["expose"] == ["9100"]
 
 
 @pytest.mark.parametrize("addresses", ["", "10.0.0.0/8 192.168.1.10"])

@@ -178,6 +178,20 @@ def test_a_broken_manifest_fails_the_rendered_check(tmp_path):
 
 @needs_kubectl
 @pytest.mark.parametrize("which", ["base", "dev"])
+def test_each_worker_serves_its_metrics_where_its_scrape_annotations_point(which, request):
+    deployments = by_kind(request.getfixturevalue(which), "Deployment")
+    for worker in WORKERS:
+        pod = deployments[worker]["spec"]["template"]
+        [container] = pod["spec"]["containers"]
+        env = {item["name"]: item.get("value") for item in container.get("env", [])}
+        annotations = pod["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/path"] == "/metrics"
+        assert env["METRICS_PORT"] == annotations["prometheus.io/port"] == "9100", worker
+        assert {"name": "metrics", "containerPort": 9100} in container["ports"], worker
+
+
+@needs_kubectl
+@pytest.mark.parametrize("which", ["base", "dev"])
 def test_each_service_has_a_deployment_service_autoscaler_and_migrate_job_and_the_workers_their_deployments(
     which, request
 ):
@@ -204,7 +218,7 @@ def test_each_service_has_a_deployment_service_autoscaler_and_migrate_job_and_th
         assert {port["targetPort"] for port in service["spec"]["ports"]} <= port_names
     for service in SERVICES:
         assert services[service]["spec"]["ports"][0]["port"] == 8000  # AUTH_URL etc. say :8000, as in compose
-    for name, deployment in deployments.items():
+    for deployment in deployments.values():
         assert (
             deployment["spec"]["selector"]["matchLabels"].items()
             <= deployment["spec"]["template"]["metadata"]["labels"].items()
@@ -328,7 +342,9 @@ def test_each_process_gets_the_environment_compose_gives_it(name, compose, dev):
     job = by_kind(dev, "Job")[f"{service}-migrate"]["spec"]["template"]["spec"]
     for container in (*containers(deployment), *job["containers"]):
         env = env_of(container, dev)
-        assert wanted <= set(env), f"{name} {container['name']} lacks {sorted(wanted - set(env))}"
+        # METRICS_PORT is where the worker process itself serves /metrics: not the migrations' business.
+        needed = wanted if container in deployment["containers"] else wanted - {"METRICS_PORT"}
+        assert needed <= set(env), f"{name} {container['name']} lacks {sorted(needed - set(env))}"
         assert env["DATABASE_URL"] == f"secret:backoffice-{service}-database/DATABASE_URL"
         for peer in SERVICES:
             assert env[f"{peer.upper()}_URL"] == f"http://{peer}:8000"

@@ -132,6 +132,7 @@ class Feed:
             f"{self.stack.service_url('auth')}/internal/participants",
             headers=self.headers,
             json={"email": email, "name": "Guest"},
+            timeout=10,
         ).json()
 
     def join(self, project_id, participant, **extra) -> requests.Response:
@@ -139,6 +140,7 @@ class Feed:
             f"{self.stack.service_url('projects')}/internal/projects/{project_id}/members",
             headers=self.headers,
             json={"participantId": participant["id"], "email": participant["email"], **extra},
+            timeout=10,
         )
 
     def tag(self, photo_id, participants) -> requests.Response:
@@ -146,6 +148,7 @@ class Feed:
             f"{self.stack.service_url('projects')}/internal/photos/{photo_id}/tags",
             headers=self.headers,
             json={"participantIds": [p["id"] for p in participants]},
+            timeout=10,
         )
 
 

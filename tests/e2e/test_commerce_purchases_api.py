@@ -159,6 +159,7 @@ class TestCheckout:
             f"{stack.service_url('commerce')}/internal/checkout",
             headers=_headers(),
             json={"projectId": str(uuid.uuid4()), "participant": shop.participant, "photoIds": shop.photos[:1]},
+            timeout=10,
         )
         assert unknown.status_code == 404
         stranger = {"id": str(uuid.uuid4()), "email": "s@example.com", "name": "S"}
@@ -431,6 +432,7 @@ class TestStats:
                     f"{stack.service_url('commerce')}/internal/stats",
                     headers=_headers(),
                     json={"operatorId": operator.id, "projectIds": [shop.project["id"]], **body},
+                    timeout=10,
                 )
             )
 
@@ -448,7 +450,7 @@ class TestStats:
             "buyers": 0,
             "projects": [],
         }
-        unauthorised = requests.post(f"{stack.service_url('commerce')}/internal/stats", json={})
+        unauthorised = requests.post(f"{stack.service_url('commerce')}/internal/stats", json={}, timeout=10)
         assert unauthorised.status_code == 401
         assert gw.post("/internal/stats", json={}).status_code == 404  # never through the gateway
 

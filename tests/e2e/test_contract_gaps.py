@@ -283,6 +283,7 @@ def world(gw, stack, databases):
                 f"{auth}/internal/participants",
                 headers=_headers(),
                 json={"email": f"g-{uuid.uuid4().hex[:10]}@example.com", "name": "Guest"},
+                timeout=10,
             ),
             201,
         )
@@ -293,6 +294,7 @@ def world(gw, stack, databases):
             f"{projects}/internal/projects/{project['id']}/members",
             headers=_headers(),
             json={"participantId": guest["id"], "email": guest["email"]},
+            timeout=10,
         ),
         201,
     )
@@ -675,11 +677,13 @@ def test_every_success_has_the_contract_fields_and_times(
         f"{feed['auth']}/internal/participants",
         headers=_headers(),
         json={"email": f"g-{uuid.uuid4().hex[:10]}@example.com", "name": "Guest"},
+        timeout=10,
     ).json()
     joined = requests.post(
         f"{feed['projects']}/internal/projects/{pid}/members",
         headers=_headers(),
         json={"participantId": guest["id"], "email": guest["email"]},
+        timeout=10,
     )
     assert joined.status_code == 201 and TIME.match(joined.json()["joinedAt"])
     assert joined.json() == {"projectId": pid, "participantId": guest["id"], "joinedAt": joined.json()["joinedAt"]}
@@ -688,6 +692,7 @@ def test_every_success_has_the_contract_fields_and_times(
         f"{feed['projects']}/internal/photos/{photos[0]}/tags",
         headers=_headers(),
         json={"participantIds": [guest["id"]]},
+        timeout=10,
     )
     assert tagged.status_code == 204 and tagged.content == b""
     bought = requests.post(

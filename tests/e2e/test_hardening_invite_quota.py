@@ -140,7 +140,7 @@ class TestInviteQuota:
             databases,
             [
                 email
-                for (_, emails), response in zip(requests_, responses)
+                for (_, emails), response in zip(requests_, responses, strict=True)
                 if response.status_code == 429
                 for email in emails
             ],

@@ -87,15 +87,20 @@ class TestAuthParticipantById:
     def test_reads_a_participant(self, feed, stack, service_headers):
         guest = feed.participant()
         response = requests.get(
-            f"{stack.service_url('auth')}/internal/participants/{guest['id']}", headers=service_headers
+            f"{stack.service_url('auth')}/internal/participants/{guest['id']}", headers=service_headers, timeout=10
         )
         assert response.status_code == 200
         assert response.json() == {"id": guest["id"], "email": guest["email"], "name": "Guest"}
 
     def test_unknown_is_404_and_it_needs_a_service_token(self, feed, stack, service_headers, operator):
         auth = stack.service_url("auth")
-        missing = requests.get(f"{auth}/internal/participants/{uuid.uuid4()}", headers=service_headers)
+        missing = requests.get(f"{auth}/internal/participants/{uuid.uuid4()}", headers=service_headers, timeout=10)
         assert missing.status_code == 404 and missing.json()["code"] == 404
         guest = feed.participant()
-        assert requests.get(f"{auth}/internal/participants/{guest['id']}").status_code == 401
-        assert requests.get(f"{auth}/internal/participants/{guest['id']}", headers=operator.headers).status_code == 401
+        assert requests.get(f"{auth}/internal/participants/{guest['id']}", timeout=10).status_code == 401
+        assert (
+            requests.get(
+                f"{auth}/internal/participants/{guest['id']}", headers=operator.headers, timeout=10
+            ).status_code
+            == 401
+        )

@@ -21,12 +21,18 @@ def _headers(secret=DEV_INTERNAL_SECRET, **kw):
 def test_participant_signup_is_idempotent_on_email(auth_url):
     email = f"guest-{uuid.uuid4().hex[:8]}@example.com"
     first = requests.post(
-        f"{auth_url}/internal/participants", headers=_headers(), json={"email": f" {email.upper()} ", "name": "Alice"}
+        f"{auth_url}/internal/participants",
+        headers=_headers(),
+        json={"email": f" {email.upper()} ", "name": "Alice"},
+        timeout=10,
     )
     assert first.status_code == 201
     assert set(first.json()) == {"id", "email", "name"} and first.json()["email"] == email
     second = requests.post(
-        f"{auth_url}/internal/participants", headers=_headers(), json={"email": email, "name": "Alice Again"}
+        f"{auth_url}/internal/participants",
+        headers=_headers(),
+        json={"email": email, "name": "Alice Again"},
+        timeout=10,
     )
     assert second.status_code == 200
     assert second.json() == first.json()
@@ -34,7 +40,9 @@ def test_participant_signup_is_idempotent_on_email(auth_url):
 
 def test_participants_cannot_log_in_to_the_back_office(gw, auth_url):
     email = f"guest-{uuid.uuid4().hex[:8]}@example.com"
-    requests.post(f"{auth_url}/internal/participants", headers=_headers(), json={"email": email, "name": "A"})
+    requests.post(
+        f"{auth_url}/internal/participants", headers=_headers(), json={"email": email, "name": "A"}, timeout=10
+    )
     assert gw.post("/v1/auth/login", json={"email": email, "password": "whatever-1"}).status_code == 401
 
 
@@ -53,7 +61,7 @@ def test_internal_routes_need_a_service_token(auth_url, headers):
     elif headers == "too long lived":
         headers = _headers(ttl_s=3600)
     response = requests.post(
-        f"{auth_url}/internal/participants", headers=headers, json={"email": "a@example.com", "name": "A"}
+        f"{auth_url}/internal/participants", headers=headers, json={"email": "a@example.com", "name": "A"}, timeout=10
     )
     assert response.status_code == 401
     assert response.json()["code"] == 401
@@ -61,13 +69,18 @@ def test_internal_routes_need_a_service_token(auth_url, headers):
 
 def test_an_access_token_is_not_a_service_token(auth_url, operator):
     response = requests.post(
-        f"{auth_url}/internal/participants", headers=operator.headers, json={"email": "a@example.com", "name": "A"}
+        f"{auth_url}/internal/participants",
+        headers=operator.headers,
+        json={"email": "a@example.com", "name": "A"},
+        timeout=10,
     )
     assert response.status_code == 401
 
 
 def test_invalid_participant_is_422(auth_url):
-    response = requests.post(f"{auth_url}/internal/participants", headers=_headers(), json={"email": "nope"})
+    response = requests.post(
+        f"{auth_url}/internal/participants", headers=_headers(), json={"email": "nope"}, timeout=10
+    )
     assert response.status_code == 422
     assert set(response.json()["errors"]["json"]) == {"email", "name"}
 
@@ -78,7 +91,10 @@ def test_projects_looks_up_long_invite_lists_in_batches(auth_url):
     for email in emails[1::2]:
         assert (
             requests.post(
-                f"{auth_url}/internal/participants", headers=_headers(), json={"email": email, "name": "Guest"}
+                f"{auth_url}/internal/participants",
+                headers=_headers(),
+                json={"email": email, "name": "Guest"},
+                timeout=10,
             ).status_code
             == 201
         )

@@ -30,12 +30,16 @@ def _count(databases, sql, **params):
 
 def _join(stack, headers, project_id, email, token=None):
     participant = requests.post(
-        f"{stack.service_url('auth')}/internal/participants", headers=headers, json={"email": email, "name": "Guest"}
+        f"{stack.service_url('auth')}/internal/participants",
+        headers=headers,
+        json={"email": email, "name": "Guest"},
+        timeout=10,
     ).json()
     response = requests.post(
         f"{stack.service_url('projects')}/internal/projects/{project_id}/members",
         headers=headers,
         json={"participantId": participant["id"], "email": email, **({"inviteToken": token} if token else {})},
+        timeout=10,
     )
     return participant, response
 
@@ -142,6 +146,7 @@ class TestInviteList:
                 f"{stack.service_url('auth')}/internal/participants",
                 headers=service_headers,
                 json={"email": email, "name": "G"},
+                timeout=10,
             )
         # private project: joining needs the invite (no token: a valid invite for the email is enough)
         assert _join(stack, service_headers, project["id"], joined)[1].status_code == 201

@@ -29,7 +29,10 @@ def test_upload_flow(gw, stack, operator, photographer, assigned):
     early = _complete(gw, photographer, assigned["id"], body["id"])
     assert early.status_code == 409 and early.json()["message"] == "The photo has not been uploaded yet."
     assert (
-        requests.put(body["uploadUrl"], data=b"hello world", headers={"Content-Type": "image/jpeg"}).status_code == 200
+        requests.put(
+            body["uploadUrl"], data=b"hello world", headers={"Content-Type": "image/jpeg"}, timeout=10
+        ).status_code
+        == 200
     )
     done = _complete(gw, photographer, assigned["id"], body["id"])
     assert done.status_code == 200 and done.json() == {"id": body["id"], "status": "ready"}

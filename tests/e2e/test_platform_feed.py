@@ -71,6 +71,7 @@ class TestJoin:
                 f"{projects_url}/internal/projects/{project['id']}/members",
                 headers=service_headers,
                 json={"participantId": "x", "email": "nope"},
+                timeout=10,
             ).status_code
             == 422
         )
@@ -78,6 +79,7 @@ class TestJoin:
             requests.post(
                 f"{projects_url}/internal/projects/{project['id']}/members",
                 json={"participantId": guest["id"], "email": guest["email"]},
+                timeout=10,
             ).status_code
             == 401
         )

@@ -39,7 +39,8 @@ def _seed(databases, s3, operator, photographer, project_id, count):
     with databases["projects"].begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO photos (id, project_id, photographer_id, object_key, filename, content_type, size_bytes, status)"
+                "INSERT INTO photos (id, project_id, photographer_id, object_key, filename, content_type, size_bytes,"
+                " status)"
                 " VALUES (:id, :project_id, :photographer_id, :object_key, 'p.jpg', 'image/jpeg', 4, 'ready')"
             ),
             rows,

@@ -10,10 +10,12 @@ from backoffice_common.clock import utcnow
 from backoffice_common.config import CommonSettings
 from backoffice_common.db import UNIQUE_VIOLATION, change_elsewhere, constraint_errors, db, undo_on_rollback
 from backoffice_common.errors import Conflict, ServiceUnavailable, Unprocessable, field_error, field_errors
-from backoffice_common.internal import internal_client
+from backoffice_common.internal import internal_client, internal_only, make_service_token
 from backoffice_common.service import create_service_app, dependency, provide
 from backoffice_common.testing.plugin import generate_signing_key
+from flask import g
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 
 @pytest.fixture
@@ -108,7 +110,7 @@ def test_undo_never_runs_after_a_commit_nor_leaks_into_the_next_unit_of_work(app
 def test_a_failing_commit_runs_the_undo(app, table):
     undone = []
     with app.app_context():
-        with pytest.raises(Exception):
+        with pytest.raises(IntegrityError):
             with db.unit_of_work() as session:
                 deferred = f"deferred_{table}"
                 session.execute(text(f"CREATE TEMP TABLE {deferred} (x int UNIQUE DEFERRABLE INITIALLY DEFERRED)"))
@@ -134,7 +136,7 @@ def test_a_change_elsewhere_is_undone_unless_cleanly_refused(app, answer, undone
         return "changed"
 
     with app.app_context():
-        with pytest.raises(Exception):
+        with pytest.raises(RuntimeError if answer is None else type(answer)):
             with db.unit_of_work() as session:
                 assert change_elsewhere(session, change, undo=lambda: calls.append("undo"), what="undo") == "changed"
                 raise RuntimeError("our own failure")
@@ -149,7 +151,39 @@ def test_dependencies_are_reached_by_type(app):
     provide(app, storage)
     with app.app_context():
         assert dependency(Storage) is storage
-        assert dependency(CommonSettings) is app.extensions["settings"]
+        assert type(dependency(CommonSettings)) is CommonSettings
+
+
+class _ServiceSettings(CommonSettings):
+    """A service's own settings, a subclass of the common ones as in every service."""
+
+    join_base_url: str = "http://localhost:3000/join"
+
+
+def test_internal_only_checks_service_tokens_with_the_secret_of_the_apps_own_settings(pg_admin_url):
+    key, secret = generate_signing_key(), "idioms-internal-secret-" + "x" * 20
+    settings = _ServiceSettings(
+        app_env="test",
+        service_name="idioms",
+        database_url=pg_admin_url,
+        internal_token_secret=secret,
+        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
+    )
+    app, _api = create_service_app(__name__, settings, title="idioms")
+
+    @app.get("/internal/caller")
+    @internal_only
+    def caller():
+        return {"caller": g.service_caller}
+
+    client = app.test_client()
+    signed = {"Authorization": f"Bearer {make_service_token(secret, 'commerce')}"}
+    assert client.get("/internal/caller", headers=signed).json == {"caller": "commerce"}
+    forged = {"Authorization": f"Bearer {make_service_token('another-secret-' + 'y' * 30, 'commerce')}"}
+    assert client.get("/internal/caller", headers=forged).status_code == 401
+    assert client.get("/internal/caller").status_code == 401
+    with app.app_context():  # the one way to the settings, by the service's type or the common one
+        assert dependency(_ServiceSettings) is settings and dependency(CommonSettings) is settings
 
 
 def test_internal_client_comes_from_the_settings():

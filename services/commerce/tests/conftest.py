@@ -30,7 +30,7 @@ from werkzeug.serving import make_server
 
 from devstack import free_port
 from devstack.faults import TcpProxy
-from services.commerce.tests import factories as FACTORIES
+from services.commerce.tests import factories as factory_module
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 PROJECTS_DIR = SERVICE_DIR.parent / "projects"
@@ -171,10 +171,10 @@ def stripe_api_base(tmp_path_factory):
         try:
             requests.get(f"{base}/v1/customers", auth=("sk_test_x", ""), timeout=1)
             break
-        except requests.RequestException:
+        except requests.RequestException as error:
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
-                raise RuntimeError("localstripe did not start")
+                raise RuntimeError("localstripe did not start") from error
             time.sleep(0.1)
     yield base
     process.send_signal(signal.SIGTERM)
@@ -259,14 +259,14 @@ def app(database_url, signing_key, stripe_api_base, peers):
 @pytest.fixture
 def factories():
     """``factories.make_purchase(session, **overrides)`` and the other plain row makers of tests/factories.py."""
-    return FACTORIES  # tests/factories.py, imported by its package path as every service's tests do
+    return factory_module  # tests/factories.py, imported by its package path as every service's tests do
 
 
 @pytest.fixture
 def known_projects():
     """The projects service's answers as plain values (rule tests): ``add``, ``add_member``, ``add_photos``,
     and ``client`` for the rules that take a ProjectsClient."""
-    return FACTORIES.StandInProjects()
+    return factory_module.StandInProjects()
 
 
 def _provided(app, kind):

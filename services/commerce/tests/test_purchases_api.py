@@ -484,7 +484,7 @@ class TestOperatorViews:
         counts = []
         for limit in (1, 1, 5, 5):  # each page answered, then (unchanged) answered again
             statements = []
-            listener = lambda *args: statements.append(args[2])  # noqa: E731
+            listener = lambda *args, statements=statements: statements.append(args[2])  # noqa: E731
             event.listen(engine, "before_cursor_execute", listener)
             try:
                 assert len(client.get(f"/v1/purchases?limit={limit}", headers=operator).json["items"]) == limit
@@ -802,7 +802,7 @@ class TestConcurrentFirstTries:
         created = [view for view, new in answers if new]
         assert len(created) == 1
         winner = created[0]
-        for view, new in answers:
+        for view, _new in answers:
             assert view.id == winner.id and view.status == "pending"
             # A loser may read the purchase before the winner has stored its intent: no secret to give yet.
             assert view.client_secret in (None, winner.client_secret)

@@ -79,3 +79,9 @@ def test_a_server_with_a_certificate_from_a_trusted_ca_gets_the_mail(tls_server,
     sender.close()
     [received] = collector.snapshot()
     assert received["Subject"] == "Invite" and received["To"] == "guest@example.org"
+
+
+@pytest.mark.parametrize("url", ["smtp://:25", "smtps:///"])
+def test_an_smtp_url_without_a_host_is_refused_when_the_sender_is_made(url):
+    with pytest.raises(ValueError, match="SMTP_URL names no host"):
+        SmtpSender(url)

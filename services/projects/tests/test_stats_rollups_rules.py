@@ -11,6 +11,8 @@ import random
 import uuid
 
 import pytest
+from backoffice_common.service import dependency
+from projects_service.config import Settings
 from projects_service.models import Assignment, Invite, Member, Photo, Photographer, PhotoTag, Project
 from projects_service.projects.listing import list_projects
 from projects_service.stats.rules import FORMER_PHOTOGRAPHER, project_stats
@@ -35,7 +37,8 @@ def recount(session, scope, photographers):
         text(
             "SELECT coalesce(r.name, :former) AS name, count(*) AS n FROM photos p "
             "LEFT JOIN photographers r ON r.id = p.photographer_id WHERE p.project_id = ANY(:scope) "
-            "AND p.status = 'ready' AND (CAST(:photographers AS uuid[]) IS NULL OR p.photographer_id = ANY(:photographers)) "
+            "AND p.status = 'ready' "
+            "AND (CAST(:photographers AS uuid[]) IS NULL OR p.photographer_id = ANY(:photographers)) "
             "GROUP BY r.id, r.name"
         ),
         {**params, "former": FORMER_PHOTOGRAPHER},
@@ -219,7 +222,7 @@ class History:
 @pytest.mark.parametrize("seed", range(6))
 def test_rollups_equal_a_recount_after_random_histories(db_session, seed):
     history = History(db_session, random.Random(seed))
-    for round_ in range(8):
+    for _round in range(8):
         for _ in range(40):
             history.step()
         history.check()
@@ -241,5 +244,7 @@ def test_stats_rebuild_command_reports_each_database_with_rollups(app, pg_admin_
     """``make stats-rebuild``'s body: a database with rollups reports (nothing to do here); one without is skipped."""
     from backoffice_common.rollups import main
 
-    assert main([app.extensions["settings"].database_url, pg_admin_url]) == 0
+    with app.app_context():
+        database_url = dependency(Settings).database_url
+    assert main([database_url, pg_admin_url]) == 0
     assert capsys.readouterr().out == "unit_projects: nothing to rebuild\n"

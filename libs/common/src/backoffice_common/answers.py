@@ -18,9 +18,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Response, current_app
-from sqlalchemy import Select, func, literal_column, select
+from sqlalchemy import Select, String, func, literal_column, select
+
+JSON = "application/json"
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ def fingerprint_of(statements: Sequence[Select]) -> Select:
     for number, statement in enumerate(statements):
         name = f"fingerprinted_{number}"
         rows = statement.subquery(name)
-        digest = literal_column(f"md5(coalesce(string_agg({name}::text, '|' ORDER BY {name}::text), ''))")
+        digest = literal_column(f"md5(coalesce(string_agg({name}::text, '|' ORDER BY {name}::text), ''))", String)
         parts.append(select(digest).select_from(rows).scalar_subquery())
     return select(func.concat(*parts))
 
@@ -68,7 +71,7 @@ class ListAnswers:
         key: Hashable,
         statements: Sequence[Select],
         params: dict,
-        render: Callable[[object], Rendered],
+        render: Callable[[Any], Rendered],
         schema,
     ) -> Response:
         """The list's answer: kept, when the fingerprint of ``statements`` (run with ``params``) matches; else
@@ -79,15 +82,15 @@ class ListAnswers:
         fingerprint_statement = self._fingerprint_statement(statements)
         with database.reading() as reader:
             fingerprint = reader.execute(fingerprint_statement, params).scalar_one()
-        kept = self._lookup(key, fingerprint)
-        if kept is not None:
-            return current_app.response_class(kept, mimetype=current_app.json.mimetype)
-        with database.snapshot() as reader:
-            fingerprint = reader.execute(fingerprint_statement, params).scalar_one()
-            rendered = render(reader)
-        response = current_app.json.response(schema.dump(rendered.value))
-        self._keep(key, _Kept(fingerprint, response.get_data(), rendered.still_valid))
-        return response
+        body = self._lookup(key, fingerprint)
+        if body is None:
+            with database.snapshot() as reader:
+                fingerprint = reader.execute(fingerprint_statement, params).scalar_one()
+                rendered = render(reader)
+            # What flask-smorest's jsonify would send: the app's JSON provider, and a newline.
+            body = f"{current_app.json.dumps(schema.dump(rendered.value))}\n".encode()
+            self._keep(key, _Kept(fingerprint, body, rendered.still_valid))
+        return current_app.response_class(body, mimetype=JSON)
 
     def rows(self, database, key: Hashable, statement: Select, params: dict, schema) -> Response:
         """The common case: the answer is the statement's rows, dumped with ``schema``."""

@@ -96,7 +96,7 @@ def _value_converter(field: ma.fields.Field):
     serialize = kind._serialize
     if serialize in (ma.fields.String._serialize, ma.fields.UUID._serialize):
         return str if serialize is ma.fields.UUID._serialize else ma.utils.ensure_text_type
-    if serialize is ma.fields.Number._serialize and not field.as_string:
+    if isinstance(field, ma.fields.Number) and serialize is ma.fields.Number._serialize and not field.as_string:
         return field._format_num
     if serialize is ma.fields.Boolean._serialize:
         return lambda value: value if value is True or value is False else field._serialize(value, None, None)
@@ -114,7 +114,7 @@ def _value_converter(field: ma.fields.Field):
             dump, many = nested._serialize, bool(nested.many or field.many)
             return lambda value: dump(value, many=many)
         return lambda value: field._serialize(value, None, None)
-    if serialize is ma.fields.List._serialize:
+    if isinstance(field, ma.fields.List) and serialize is ma.fields.List._serialize:
         inner = _value_converter(field.inner)
         if inner is None:
             return None

@@ -17,7 +17,7 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-DEV_INTERNAL_SECRET = "dev-internal-token-secret-do-not-use-in-production"
+DEV_INTERNAL_SECRET = "dev-internal-token-secret-do-not-use-in-production"  # noqa: S105 - dev default, refused in prod
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "password", "dev", DEV_INTERNAL_SECRET}
 
 

@@ -91,7 +91,8 @@ def constraint_errors(session: Session, errors: dict[str, DomainError]):
             yield
             session.flush()
     except exc.DBAPIError as error:
-        mapped = errors.get(getattr(error.orig, "pgcode", None))
+        pgcode = getattr(error.orig, "pgcode", None)
+        mapped = errors.get(pgcode) if pgcode is not None else None
         if mapped is None:
             raise
         raise mapped from error
@@ -184,6 +185,9 @@ class _DriverStatement:
         except driver_error as error:
             raise exc.DBAPIError.instance(None, None, error, driver_error, dialect=dialect) from error
         connection = fairy.dbapi_connection
+        if connection is None:  # (a checked-out connection has one; only a closed or invalidated one has not)
+            fairy.close()
+            raise exc.InvalidRequestError("The pool handed out a connection without its driver connection.")
         cursor = None
         try:
             # psycopg2's own switch, not SQLAlchemy's isolation_level option: that one resets the isolation
@@ -195,7 +199,8 @@ class _DriverStatement:
             processors = self.processors  # (another thread may reset the shared one meanwhile)
             if processors is None:
                 processors = self.processors = [
-                    kind.result_processor(dialect, column[1]) for kind, column in zip(self.types, cursor.description)
+                    kind.result_processor(dialect, column[1])
+                    for kind, column in zip(self.types, cursor.description, strict=True)
                 ]
             cursor.close()
         except driver_error as error:
@@ -213,7 +218,8 @@ class _DriverStatement:
         if row is None:
             return None
         return {
-            key: value if process is None else process(value) for key, process, value in zip(self.keys, processors, row)
+            key: value if process is None else process(value)
+            for key, process, value in zip(self.keys, processors, row, strict=True)
         }
 
     def _run(self, fairy, cursor, values: dict, dbapi) -> None:

@@ -13,7 +13,7 @@ from http import HTTPStatus
 from flask import Flask, jsonify
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 log = logging.getLogger(__name__)
 
@@ -103,16 +103,16 @@ def http_exception_body(error: HTTPException) -> tuple[dict, dict]:
     """Body and headers for a Werkzeug/webargs HTTPException (webargs stores details in ``data``)."""
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages") or {}
+    code = error.code or 500  # (every Werkzeug error has its code; only a bare HTTPException has none)
+    description = error.description or HTTPStatus(code).phrase
     message = data.get("message") or {
-        400: "The request body is not valid JSON."
-        if errors.get("json") == ["Invalid JSON body."]
-        else error.description,
+        400: "The request body is not valid JSON." if errors.get("json") == ["Invalid JSON body."] else description,
         422: "The request is invalid.",
-    }.get(error.code, error.description)
+    }.get(code, description)
     headers = dict(data.get("headers") or {})
-    if error.code == 405 and getattr(error, "valid_methods", None):
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
-    return error_body(error.code, message, errors), headers
+    return error_body(code, message, errors), headers
 
 
 def register_error_handlers(app: Flask) -> None:

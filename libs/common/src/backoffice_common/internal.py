@@ -11,10 +11,11 @@ import uuid
 
 import jwt
 import requests
-from flask import current_app, g, has_request_context, request
+from flask import g, has_request_context, request
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from .config import CommonSettings
 from .errors import ServiceUnavailable, Unauthorized
 
 INTERNAL_AUDIENCE = "internal"
@@ -59,6 +60,7 @@ def verify_service_token(token: str, secret: str) -> dict:
 
 def internal_only(view):
     """Guard for ``/internal/*`` views: a service token, nothing else."""
+    from .service import dependency  # (not at the top: service imports db, which imports this module)
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -66,7 +68,7 @@ def internal_only(view):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("A valid service token is required.")
-        g.service_caller = verify_service_token(token, current_app.extensions["settings"].internal_token_secret)["iss"]
+        g.service_caller = verify_service_token(token, dependency(CommonSettings).internal_token_secret)["iss"]
         return view(*args, **kwargs)
 
     return wrapper

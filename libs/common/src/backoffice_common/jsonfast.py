@@ -64,10 +64,7 @@ def _log_default(value):
 
 def log_time(created: float) -> str:
     """A record's time as logging's default formatTime writes it: local "2026-12-01 22:34:37,844"."""
-    return "%s,%03d" % (
-        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created)),
-        int((created - int(created)) * 1000),
-    )
+    return f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(created))},{int((created - int(created)) * 1000):03d}"
 
 
 class JsonLineFormatter(logging.Formatter):

@@ -109,7 +109,7 @@ def _write_access_line(handler: _JsonLines, fields: dict) -> None:
     try:
         handler.stream.write(line.decode() + handler.terminator)
         handler.flush()
-    except Exception:  # as logging does: a failed log line never fails the request
+    except Exception:  # noqa: S110 - as logging does: a failed log line never fails the request
         pass
     finally:
         handler.release()

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .answers import ListAnswers
 from .api import Api
+from .config import CommonSettings
 from .db import Database
 from .errors import register_error_handlers
 from .health import health
@@ -51,7 +52,8 @@ def create_service_app(import_name: str, settings, *, title: str) -> tuple[Flask
     app = Flask(import_name)
     app.json = OrjsonProvider(app)
     app.session_interface = _NoCookieSessions()
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # behind the nginx gateway
+    # Behind the nginx gateway. (Flask's documented way to add WSGI middleware; mypy sees a method replaced.)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.config.update(
         API_TITLE=title,
         API_VERSION="v1",
@@ -61,8 +63,9 @@ def create_service_app(import_name: str, settings, *, title: str) -> tuple[Flask
         PROPAGATE_EXCEPTIONS=False,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
-    app.extensions["settings"] = settings
     provide(app, settings, ListAnswers(settings.list_answers_max_bytes))
+    # Under the base type as well: the shared library's own guards (internal_only) reach the settings that way.
+    app.extensions[_DEPENDENCIES][CommonSettings] = settings
     configure_logging(settings.service_name, settings.log_level)
     init_request_id(app)
     database = Database(app, settings)

@@ -175,7 +175,7 @@ def current_identity() -> Identity:
 
 def roles_required(*roles: str):
     """Valid token required (else 401); its role must be one of ``roles`` (else 403)."""
-    refusal = "This route is for the %s role." % " or ".join(roles)
+    refusal = f"This route is for the {' or '.join(roles)} role."
 
     def decorator(view):
         @functools.wraps(view)

@@ -134,7 +134,8 @@ BEGIN
   INSERT INTO photographer_sales AS s (operator_id, project_id, photographer_id, share_cents)
   SELECT sale.operator_id, sale.project_id, x.photographer_id, delta * x.share
   FROM unnest(sale.photographers, sale.shares) AS x(photographer_id, share) ORDER BY x.photographer_id
-  ON CONFLICT (operator_id, project_id, photographer_id) DO UPDATE SET share_cents = s.share_cents + excluded.share_cents;
+  ON CONFLICT (operator_id, project_id, photographer_id)
+    DO UPDATE SET share_cents = s.share_cents + excluded.share_cents;
   INSERT INTO buyer_photographers AS b (operator_id, photographer_id, project_id, participant_id, purchases)
   SELECT sale.operator_id, x.photographer_id, sale.project_id, sale.participant_id, delta
   FROM unnest(sale.photographers) AS x(photographer_id) ORDER BY x.photographer_id
@@ -162,7 +163,7 @@ DECLARE
   have sales_ledger%ROWTYPE;
   want sales_ledger%ROWTYPE;
 BEGIN
-  SELECT * INTO want FROM ("""
+  SELECT * INTO want FROM ("""  # noqa: S608 - PAID_SALES is this file's own constant SQL, no input
     + PAID_SALES
     + r""") paid WHERE paid.purchase_id = purchase;
   SELECT * INTO have FROM sales_ledger WHERE purchase_id = purchase FOR UPDATE;

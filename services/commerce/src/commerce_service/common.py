@@ -4,8 +4,9 @@ errors in webargs' shape, the constraints that decide a race for a period, and t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 EXCLUSION_VIOLATION = "23P01"
@@ -40,5 +41,5 @@ class OperatorListing:
             .order_by(model.created_at.desc(), model.id.desc())
         )
 
-    def __call__(self, *, session: Session, operator_id) -> list:
+    def __call__(self, *, session: Session, operator_id) -> Sequence[Row]:
         return session.execute(self.statement, {"operator_id": operator_id}).all()

@@ -3,8 +3,9 @@ import re
 from backoffice_common.config import CommonSettings
 from pydantic import Field, model_validator
 
-DEV_STRIPE_SECRET_KEY = "sk_test_dev_placeholder_do_not_use_in_production"
-DEV_STRIPE_WEBHOOK_SECRET = "whsec_dev_placeholder_do_not_use_in_production"
+# Dev defaults, refused in prod (_PLACEHOLDERS).
+DEV_STRIPE_SECRET_KEY = "sk_test_dev_placeholder_do_not_use_in_production"  # noqa: S105 - dev default
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_dev_placeholder_do_not_use_in_production"  # noqa: S105 - dev default
 _WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9+/=_-]{24,}")
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "dev", DEV_STRIPE_SECRET_KEY, DEV_STRIPE_WEBHOOK_SECRET}
 

@@ -12,7 +12,7 @@ class Settings(CommonSettings):
     s3_region: str = "us-east-1"
     s3_create_bucket: bool | None = None  # default: create it outside prod
     aws_access_key_id: str = "dev"
-    aws_secret_access_key: str = "dev-secret"
+    aws_secret_access_key: str = "dev-secret"  # noqa: S105 - the dev S3 stand-in's (moto) credentials
     upload_url_ttl_s: int = 900
 
     # Where participants open a project (public link, or an invite's link with its token).

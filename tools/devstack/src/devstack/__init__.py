@@ -24,7 +24,7 @@ def free_port() -> int:
     import socket
 
     for _ in range(200):
-        port = random.randrange(20000, 32000)
+        port = random.randrange(20000, 32000)  # noqa: S311 - a port to try, not a secret
         if port in _HANDED_OUT:  # not listening yet, but promised to another part of this process
             continue
         with socket.socket() as probe:

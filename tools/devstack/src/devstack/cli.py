@@ -24,13 +24,13 @@ def main(argv: list[str] | None = None) -> int:
         return run()
     if args.command == "stats-rebuild":
         # Against make run's databases (it must be running); a service without rollups is skipped.
-        from backoffice_common.rollups import main as rebuild
+        from backoffice_common.rollups import main as rebuild_rollups
 
         from devstack import REPO_ROOT, SERVICES
         from devstack.postgres import Cluster
 
         cluster = Cluster(REPO_ROOT / ".data" / "pg", port=args.port)
-        return rebuild([cluster.url(service) for service in SERVICES])
+        return rebuild_rollups([cluster.url(service) for service in SERVICES])
     if args.command == "smtp-sink":
         from devstack.smtp_sink import serve
 

@@ -41,8 +41,7 @@ def render(out_dir: Path, variables: dict[str, str]) -> Path:
         if source.suffix == ".template":
             target = out_dir / relative.with_suffix("")
             target.parent.mkdir(parents=True, exist_ok=True)
-            text = _VARIABLE.sub(lambda m: _value(values, m.group(1), source), source.read_text())
-            target.write_text(text)
+            target.write_text(_filled(source, values))
         else:
             target = out_dir / relative
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -68,6 +67,10 @@ def trusted_proxies(addresses: str) -> str:
     if lines:
         lines += ["real_ip_header X-Forwarded-For;", "real_ip_recursive on;"]
     return "\n".join(["# Generated from GATEWAY_TRUSTED_PROXIES.", *lines]) + "\n"
+
+
+def _filled(template: Path, values: dict) -> str:
+    return _VARIABLE.sub(lambda match: _value(values, match.group(1), template), template.read_text())
 
 
 def _value(values: dict, name: str, source: Path) -> str:

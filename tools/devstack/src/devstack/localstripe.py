@@ -28,7 +28,7 @@ def main() -> None:
     def load(store) -> None:
         try:
             with open(path, "rb") as file:
-                saved = pickle.load(file)
+                saved = pickle.load(file)  # noqa: S301 - the state file this process wrote itself (save below)
         except FileNotFoundError:
             return
         store.clear()

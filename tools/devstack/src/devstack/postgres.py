@@ -128,11 +128,13 @@ class Cluster:
                     host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", connect_timeout=1
                 ).close()
                 return
-            except psycopg2.OperationalError:
+            except psycopg2.OperationalError as error:
                 if process is not None and process.poll() is not None:
-                    raise RuntimeError(f"PostgreSQL exited with {process.returncode} (data dir {self.data_dir})")
+                    raise RuntimeError(
+                        f"PostgreSQL exited with {process.returncode} (data dir {self.data_dir})"
+                    ) from error
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"PostgreSQL on port {self.port} did not become ready")
+                    raise TimeoutError(f"PostgreSQL on port {self.port} did not become ready") from error
                 time.sleep(0.1)
 
     def ensure_database(self, name: str) -> None:

@@ -34,6 +34,9 @@ PORTS = {
     "s3": 5010,
     "stripe": 5011,
     "smtp": 1025,
+    # Each worker's own Prometheus registry (METRICS_PORT): its SMTP or Stripe outcomes.
+    "projects-worker": 5005,
+    "commerce-worker": 5006,
 }
 
 
@@ -107,7 +110,7 @@ def procfile(cluster: Cluster, standins: dict[str, str]) -> str:
         for name in SERVICES
     ]
     lines += [
-        f"{worker}: env DATABASE_URL={cluster.url(service)} python -m {module}"
+        f"{worker}: env DATABASE_URL={cluster.url(service)} METRICS_PORT={PORTS[worker]} python -m {module}"
         for worker, (service, module) in WORKERS.items()
     ]
     lines.append("gateway: " + shlex.join(nginx_command(conf)))
@@ -127,7 +130,9 @@ def main() -> int:
             cluster.ensure_database(service)
         (RUN / "Procfile").write_text(procfile(cluster, standins))
         print(f"devstack: gateway on http://localhost:{PORTS['gateway']} — Ctrl-C stops everything", flush=True)
-        honcho = subprocess.Popen(["honcho", "-f", str(RUN / "Procfile"), "-d", str(REPO_ROOT), "start"], env=env)
+        honcho = subprocess.Popen(
+            [sys.executable, "-m", "honcho", "-f", str(RUN / "Procfile"), "-d", str(REPO_ROOT), "start"], env=env
+        )
         signal.signal(signal.SIGTERM, lambda *_: honcho.send_signal(signal.SIGTERM))
         while True:
             try:

@@ -22,7 +22,7 @@ class Collector:
         if folder:
             folder.mkdir(parents=True, exist_ok=True)
 
-    async def handle_DATA(self, server, session, envelope):
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - the name aiosmtpd calls
         raw = envelope.original_content or envelope.content
         if self.folder:
             (self.folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.eml").write_bytes(raw)

@@ -25,8 +25,8 @@ from devstack.postgres import Cluster
 from devstack.smtp_sink import SmtpSink
 
 # Test values: localstripe takes any sk_test_ key; webhook tests sign their payloads with this secret.
-STRIPE_SECRET_KEY = "sk_test_e2e_backoffice"
-STRIPE_WEBHOOK_SECRET = "whsec_e2e_backoffice"
+STRIPE_SECRET_KEY = "sk_test_e2e_backoffice"  # noqa: S105 - a test value (see above)
+STRIPE_WEBHOOK_SECRET = "whsec_e2e_backoffice"  # noqa: S105 - a test value (see above)
 
 
 @dataclass

@@ -16,9 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import cast
 
 from backoffice_common.errors import TooManyRequests
-from sqlalchemy import bindparam, case, delete, select
+from sqlalchemy import Table, bindparam, case, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -37,7 +38,8 @@ class LoginBrake:
     window: dt.timedelta
 
 
-_failures = LoginFailure.__table__
+# A declarative model's __table__ is typed as any FromClause; this one is mapped to its table.
+_failures = cast(Table, LoginFailure.__table__)
 _window_over = _failures.c.window_started_at <= bindparam("cutoff")
 # One statement: a new window when the old one is over, else one more attempt in it; the new count and start.
 _TAKE = (

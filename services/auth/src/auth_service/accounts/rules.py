@@ -101,7 +101,9 @@ def log_in(
         login_brake.take_attempt(session=session, brake=brake, email=email, now=now)
     with unit_of_work() as session:
         account = session.scalar(select(Account).where(Account.email == email))
-        if not passwords.verify(account.password_hash if account else None, password):
+        # verify() runs for an unknown email too (against no hash), so both answers take about as long.
+        verified = passwords.verify(account.password_hash if account else None, password)
+        if account is None or not verified:
             raise Unauthorized(LOGIN_FAILED)
         login_brake.forget(session=session, email=email)
         if passwords.needs_rehash(account.password_hash):

@@ -17,7 +17,9 @@ from auth_service.models import Account, OperatorProfile
 CURRENCIES = frozenset(babel.numbers.list_currencies())
 DEFAULT_CURRENCY = "EUR"  # a profile's currency until the operator sets one (models.OperatorProfile)
 # CLDR's two-letter territories minus its pseudo-regions (unknown, EU, eurozone, UN, outlying, pseudo-locales).
-COUNTRIES = frozenset(code for code in babel.Locale("en").territories if len(code) == 2 and code.isalpha()) - {
+COUNTRIES = frozenset(
+    code for code in babel.Locale("en").territories if isinstance(code, str) and len(code) == 2 and code.isalpha()
+) - {
     "ZZ",
     "EU",
     "EZ",

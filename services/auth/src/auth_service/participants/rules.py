@@ -21,7 +21,7 @@ def ensure_participant(*, session: Session, email: str, name: str) -> tuple[Part
         .on_conflict_do_nothing(index_elements=["email"])
         .returning(Participant.id)
     )
-    participant = session.scalar(select(Participant).where(Participant.email == email))
+    participant = session.scalars(select(Participant).where(Participant.email == email)).one()
     return participant, created_id is not None
 
 

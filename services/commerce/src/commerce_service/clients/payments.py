@@ -79,7 +79,10 @@ class Payments:
     def refund_payment_intent(self, *, intent_id: str, purchase_id: uuid.UUID, reason: str | None) -> str:
         """Refund a PaymentIntent in full: the Refund's id. The idempotency key is derived from the purchase, so a
         retry (ours, or the operator's after a timeout) is answered with the same Refund, never a second one."""
-        params = {"payment_intent": intent_id, "metadata": {"purchase_id": str(purchase_id)}}
+        params: stripe.params.RefundCreateParams = {
+            "payment_intent": intent_id,
+            "metadata": {"purchase_id": str(purchase_id)},
+        }
         if reason is not None:
             params["reason"] = reason
         refund = self._create(
@@ -96,6 +99,7 @@ class Payments:
         key — Stripe then answers with what it may already have made — and is a 503 after that; a request Stripe
         refuses (an amount it won't charge, a charge already refunded) is a 409, as trying again would not help.
         Every outcome is counted in ``stripe_calls_total``."""
+        failure: stripe.StripeError
         for attempt in (1, 2):
             try:
                 made = create()
@@ -167,6 +171,7 @@ class Payments:
 
     def _retrieve(self, intent_id: str):
         """The PaymentIntent as Stripe has it, or None when Stripe does not know it."""
+        failure: stripe.StripeError
         try:
             intent = self.client.v1.payment_intents.retrieve(intent_id)
             STRIPE_CALLS.labels("retrieve_payment_intent", "ok").inc()

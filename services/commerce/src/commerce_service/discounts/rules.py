@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 from backoffice_common.db import FOREIGN_KEY_VIOLATION, constraint_errors
-from backoffice_common.errors import Conflict, NotFound, field_error, field_errors
+from backoffice_common.errors import Conflict, DomainError, NotFound, field_error, field_errors
 from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ MAX_BUNDLE_MIN_PHOTOS = 10_000
 UPDATABLE = frozenset({"name", "valid_from", "valid_until", "is_active"})
 
 
-def discount_not_found(field: str | None = None) -> NotFound:
+def discount_not_found(field: str | None = None) -> DomainError:
     """404 for a discount that is not the operator's; ``field`` names the body field that referred to it."""
     return field_error(field, DISCOUNT_NOT_FOUND, error=NotFound) if field else NotFound(DISCOUNT_NOT_FOUND)
 

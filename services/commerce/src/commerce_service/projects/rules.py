@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from backoffice_common.errors import Conflict, Forbidden, NotFound, field_error
-from sqlalchemy import delete, func, select
+from sqlalchemy import Executable, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -56,6 +56,7 @@ def find_project(
     project = projects.get_project(project_id)
     if project is None or (operator_id is not None and project.operator_id != operator_id):
         raise NotFound(PROJECT_NOT_FOUND)
+    statement: Executable
     if for_write:
         statement = (
             insert(KnownProject)

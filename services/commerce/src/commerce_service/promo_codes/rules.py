@@ -88,8 +88,8 @@ def create_promo_code(
         valid_until=valid_until,
         is_active=is_active,
     )
-    errors = {UNIQUE_VIOLATION: conflict, FOREIGN_KEY_VIOLATION: discount_not_found("discountId")}
-    with constraint_errors(session, errors):
+    raced = {UNIQUE_VIOLATION: conflict, FOREIGN_KEY_VIOLATION: discount_not_found("discountId")}
+    with constraint_errors(session, raced):
         session.add(promo_code)
     return promo_code
 
@@ -149,12 +149,12 @@ def usable_promo_code(
     promo_code = find_by_code(session=session, operator_id=operator_id, code=code)
     if promo_code is None:
         return None
-    discount = session.get(Discount, promo_code.discount_id)
-    uses = session.scalar(
+    discount = session.get_one(Discount, promo_code.discount_id)  # (a foreign key: it exists)
+    uses = session.execute(
         select(func.count())
         .select_from(PromoCodeRedemption)
         .where(PromoCodeRedemption.promo_code_id == promo_code.id, PromoCodeRedemption.participant_id == participant_id)
-    )
+    ).scalar_one()
     if not promo_code_usable(promo_code, discount, at=now, uses_by_participant=uses):
         return None
     return promo_code, discount

@@ -282,7 +282,7 @@ def open_purchase(
 
 
 def attach_payment_intent(*, session: Session, purchase_id: uuid.UUID, payment_intent_id: str) -> Purchase:
-    purchase = session.get(Purchase, purchase_id, with_for_update=True, populate_existing=True)
+    purchase = session.get_one(Purchase, purchase_id, with_for_update=True, populate_existing=True)
     purchase.stripe_payment_intent_id = payment_intent_id
     session.flush()
     return purchase

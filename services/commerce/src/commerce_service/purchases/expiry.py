@@ -96,8 +96,8 @@ def claim_stale_purchases(
     """(id, PaymentIntent id) of the stale pending purchases looked at least recently (then oldest first),
     locked; rows another transaction holds (a webhook, another worker) are skipped."""
     return [
-        tuple(row)
-        for row in session.execute(
+        (purchase_id, intent_id)
+        for purchase_id, intent_id in session.execute(
             select(Purchase.id, Purchase.stripe_payment_intent_id)
             .where(Purchase.status == "pending", Purchase.created_at < func.now() - older_than)
             .order_by(Purchase.updated_at, Purchase.created_at, Purchase.id)

@@ -3,10 +3,12 @@ and whether an operator has any."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
-from collections import namedtuple
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from backoffice_common.answers import Rendered
 from backoffice_common.errors import Forbidden, NotFound, ServiceUnavailable
@@ -53,7 +55,7 @@ def known_names(projects: ProjectsClient, project_ids, *, cached: bool = False) 
         return {}
 
 
-def current_names(projects: ProjectsClient, purchases: list, *, cached: bool = False) -> dict[uuid.UUID, str]:
+def current_names(projects: ProjectsClient, purchases: Sequence, *, cached: bool = False) -> dict[uuid.UUID, str]:
     """Each purchase's project name: its current one, else the one stored at checkout."""
     names = known_names(projects, {purchase.project_id for purchase in purchases}, cached=cached)
     return {purchase.project_id: names.get(purchase.project_id, purchase.project_name) for purchase in purchases}
@@ -67,27 +69,29 @@ def purchase_photo_ids(*, session: Session, purchase_id: uuid.UUID) -> list[uuid
     )
 
 
+class ListedPurchase(NamedTuple):
+    """A listed row with its project's current name in place of the one stored at checkout."""
+
+    id: uuid.UUID
+    status: str
+    photo_count: int
+    subtotal_cents: int
+    discount_applied_cents: int
+    total_cents: int
+    applied_promo_code: str | None
+    stripe_payment_intent_id: str | None
+    created_at: dt.datetime
+    project_id: uuid.UUID
+    project_name: str
+    participant_id: uuid.UUID
+    participant_email: str
+    participant_name: str
+
+
 # What the list shows of a purchase (PurchaseSchema), as plain rows: building ORM entities (and a uuid.UUID
 # for ids nobody reads) was most of a page's time. The statements are built once, one per filter.
-_LISTED_COLUMNS = (
-    Purchase.id,
-    Purchase.status,
-    Purchase.photo_count,
-    Purchase.subtotal_cents,
-    Purchase.discount_applied_cents,
-    Purchase.total_cents,
-    Purchase.applied_promo_code,
-    Purchase.stripe_payment_intent_id,
-    Purchase.created_at,
-    Purchase.project_id,
-    Purchase.project_name,
-    Purchase.participant_id,
-    Purchase.participant_email,
-    Purchase.participant_name,
-)
-_NAME = _LISTED_COLUMNS.index(Purchase.project_name)
-# A listed row with its project's current name in place of the one stored at checkout.
-ListedPurchase = namedtuple("ListedPurchase", [column.key for column in _LISTED_COLUMNS])
+_LISTED_COLUMNS = tuple(getattr(Purchase, name) for name in ListedPurchase._fields)
+_NAME = ListedPurchase._fields.index("project_name")
 
 
 def _page_and_total(by_project: bool, by_status: bool):
@@ -157,7 +161,7 @@ def list_purchases(
     total = session.scalar(total_of, params)
     rows = session.execute(page_of, params).all()
     names = current_names(projects, rows, cached=True)
-    items = [ListedPurchase(*row[:_NAME], names[row.project_id], *row[_NAME + 1 :]) for row in rows]
+    items = [ListedPurchase._make((*row[:_NAME], names[row.project_id], *row[_NAME + 1 :])) for row in rows]
     return Rendered(
         PurchasePage(items=items, total=total, page=page, limit=limit),
         still_valid=lambda: current_names(projects, rows, cached=True) == names,
@@ -175,7 +179,7 @@ class OperatorPurchases:
 def operator_purchases(*, session: Session, operator_id: uuid.UUID) -> OperatorPurchases:
     """Whether the operator has any purchase, whatever its status: a pending or failed one may still be paid,
     so each is an amount in the operator's currency (auth refuses a currency change then)."""
-    return OperatorPurchases(has_purchases=session.scalar(_ANY_PURCHASE, {"operator_id": operator_id}))
+    return OperatorPurchases(has_purchases=session.execute(_ANY_PURCHASE, {"operator_id": operator_id}).scalar_one())
 
 
 def get_purchase(

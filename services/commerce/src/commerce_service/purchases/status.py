@@ -72,7 +72,7 @@ def fail_purchase(*, session: Session, purchase_id: uuid.UUID, release_key: bool
     ``release_key`` (checkout's own failure, answered 503 or 409) frees its Idempotency-Key, so the caller's
     retry with it is a new checkout rather than the repeat of a failure.
     """
-    purchase = session.get(Purchase, purchase_id, with_for_update=True, populate_existing=True)
+    purchase = session.get_one(Purchase, purchase_id, with_for_update=True, populate_existing=True)
     if purchase.status == "pending":
         purchase.status = "failed"
         if release_key:

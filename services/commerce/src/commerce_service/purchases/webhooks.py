@@ -112,10 +112,10 @@ def find_purchase(*, session: Session, event: dict) -> Purchase | None:
     if purchase is not None or not purchase_id:
         return purchase
     try:
-        purchase_id = uuid.UUID(purchase_id)
+        key = uuid.UUID(purchase_id)
     except ValueError:
         return None
-    purchase = session.get(Purchase, purchase_id, with_for_update=True)
+    purchase = session.get(Purchase, key, with_for_update=True)
     if purchase is None or purchase.stripe_payment_intent_id not in (None, intent_id):
         return None
     return purchase

@@ -87,21 +87,25 @@ def _buyers(
         .group_by(BuyerProjects.participant_id)
         .subquery()
     )
-    return session.scalar(
-        select(
-            select(OperatorSales.buyers).where(OperatorSales.operator_id == operator_id).scalar_subquery()
-            - select(func.count())
-            .select_from(only_outside)
-            .join(
-                Buyers,
-                and_(
-                    Buyers.operator_id == operator_id,
-                    Buyers.participant_id == only_outside.c.participant_id,
-                    Buyers.projects == only_outside.c.projects,
-                ),
+    # NULL (minus a count) when the operator has no OperatorSales row: no buyers.
+    return (
+        session.scalar(
+            select(
+                select(OperatorSales.buyers).where(OperatorSales.operator_id == operator_id).scalar_subquery()
+                - select(func.count())
+                .select_from(only_outside)
+                .join(
+                    Buyers,
+                    and_(
+                        Buyers.operator_id == operator_id,
+                        Buyers.participant_id == only_outside.c.participant_id,
+                        Buyers.projects == only_outside.c.projects,
+                    ),
+                )
+                .scalar_subquery()
             )
-            .scalar_subquery()
         )
+        or 0
     )
 
 

@@ -23,11 +23,15 @@ class SmtpSender:
 
     def __init__(self, url: str, timeout: float = 10.0):
         self.url = urlsplit(url)
+        if not self.url.hostname:
+            raise ValueError(f"SMTP_URL names no host: {url!r}")
+        self.host: str = self.url.hostname
         self.timeout = timeout
         self._connection: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
-        host = self.url.hostname
+        host = self.host
+        connection: smtplib.SMTP
         if self.url.scheme == "smtps":
             connection = smtplib.SMTP_SSL(
                 host, self.url.port or 465, timeout=self.timeout, context=ssl.create_default_context()
@@ -55,6 +59,6 @@ class SmtpSender:
         if self._connection is not None:
             try:
                 self._connection.close()
-            except Exception:  # already broken; nothing more to do
+            except OSError:  # already broken (SMTPException is an OSError too); nothing more to do
                 pass
             self._connection = None

@@ -88,7 +88,7 @@ def join_project(
         .returning(Member.participant_id)
     ).first()
     # No row back: a concurrent request joined first, and this one is the idempotent repeat.
-    return session.get(Member, (project_id, participant_id), populate_existing=True), inserted is not None
+    return session.get_one(Member, (project_id, participant_id), populate_existing=True), inserted is not None
 
 
 def tag_photo(*, session: Session, photo_id: uuid.UUID, participant_ids: list[uuid.UUID]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from backoffice_common.db import FOREIGN_KEY_VIOLATION, change_elsewhere, constraint_errors
@@ -25,10 +26,10 @@ class RosterPhotographer:
     email: str
     created_at: dt.datetime
     updated_at: dt.datetime
-    projects: list
+    projects: Sequence
 
     @classmethod
-    def of(cls, entry: Photographer, projects: list) -> RosterPhotographer:
+    def of(cls, entry: Photographer, projects: Sequence) -> RosterPhotographer:
         return cls(
             id=entry.id,
             name=entry.name,
@@ -64,7 +65,7 @@ def put_photographer(
     ).scalar()
     if inserted is None:
         raise Conflict("This photographer belongs to another operator.")
-    return session.get(Photographer, photographer_id, populate_existing=True), inserted
+    return session.get_one(Photographer, photographer_id, populate_existing=True), inserted
 
 
 def remove_photographer(*, session: Session, photographer_id: uuid.UUID) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from backoffice_common.errors import NotFound
@@ -21,12 +22,12 @@ class CheckoutFacts:
     status: str
     operator_id: uuid.UUID
     member: bool
-    photos: list  # plain rows: id, photographer_id
+    photos: Sequence  # plain rows: id, photographer_id
 
 
 @dataclass(frozen=True)
 class ProjectNames:
-    projects: list  # plain rows: id, name
+    projects: Sequence  # plain rows: id, name
 
 
 def checkout_lookup(
@@ -37,9 +38,9 @@ def checkout_lookup(
     project = session.get(Project, project_id)
     if project is None:
         raise NotFound("Project not found.")
-    member = session.scalar(
+    member = session.execute(
         select(exists().where(Member.project_id == project_id, Member.participant_id == participant_id))
-    )
+    ).scalar_one()
     photos = session.execute(
         select(Photo.id, Photo.photographer_id).where(
             Photo.project_id == project_id, Photo.status == "ready", Photo.id.in_(set(photo_ids))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from backoffice_common.errors import NotFound
 from backoffice_common.tokens import PHOTOGRAPHER, Identity
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from projects_service.models import Assignment, Photographer, Project, ProjectCounts
@@ -87,17 +88,17 @@ def listed_projects(*, operator_id: uuid.UUID, status: str | None = None) -> tup
     return _LISTED, {"operator_id": operator_id}
 
 
-def list_projects(*, session: Session, operator_id: uuid.UUID, status: str | None = None) -> list:
+def list_projects(*, session: Session, operator_id: uuid.UUID, status: str | None = None) -> Sequence[Row]:
     """The operator's projects, newest first (plain rows)."""
     statement, params = listed_projects(operator_id=operator_id, status=status)
     return session.execute(statement, params).all()
 
 
-def list_assigned_projects(*, session: Session, photographer_id: uuid.UUID) -> list:
+def list_assigned_projects(*, session: Session, photographer_id: uuid.UUID) -> Sequence[Row]:
     return session.execute(_ASSIGNED, {"photographer_id": photographer_id}).all()
 
 
-def my_projects(*, session: Session, account_id: uuid.UUID, operator_id: uuid.UUID) -> list:
+def my_projects(*, session: Session, account_id: uuid.UUID, operator_id: uuid.UUID) -> Sequence[Row]:
     """The projects the calling photographer is assigned to (plain rows), once we know the account still exists."""
     me = current_photographer(session=session, account_id=account_id, operator_id=operator_id)
     return list_assigned_projects(session=session, photographer_id=me.id)

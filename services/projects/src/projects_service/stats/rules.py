@@ -13,6 +13,7 @@ The dashboard's usual scope (every project not archived, with nothing archived) 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Text, and_, func, literal, select
@@ -51,7 +52,7 @@ class ProjectStats:
     invited: int = 0
     photos_uploaded: int = 0
     users_tagged: int = 0
-    photos_by_photographer: list = field(default_factory=list)
+    photos_by_photographer: Sequence = field(default_factory=list)
 
 
 def _people_by_project(kind: str):
