@@ -30,6 +30,7 @@ PORTS = {
     "projects": 5002,
     "commerce": 5003,
     "analytics": 5004,
+    "webhooks": 5005,
     "postgres": 5433,
     "s3": 5010,
     "stripe": 5011,
