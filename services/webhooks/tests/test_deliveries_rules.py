@@ -184,3 +184,28 @@ def test_an_attempt_of_a_deleted_endpoint_is_dropped(db_session):
         is None
     )
     assert db_session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == claimed.id)).all() == []
+
+
+def test_a_batch_of_attempts_is_recorded_at_once(db_session):
+    operator_id = uuid.uuid4()
+    hook, gone = endpoint(db_session, operator_id), endpoint(db_session, operator_id)
+    for _ in range(3):
+        event(db_session, operator_id)
+    claimed = claim(db_session)
+    assert len(claimed) == 6
+    db_session.delete(gone)
+    db_session.flush()
+    ours = [c for c in claimed if c.endpoint_id == hook.id]
+    outcomes = [(200, None), (503, None), (None, "timeout: no answer within 10 s")]
+    attempts = [rules.Attempt(c, code, error, 5) for c, (code, error) in zip(ours, outcomes, strict=True)]
+    attempts += [rules.Attempt(c, 200, None, 5) for c in claimed if c.endpoint_id == gone.id]
+    moved = rules.record_attempts(session=db_session, attempts=attempts, now=NOW, retries=RETRIES)
+    assert moved == {ours[0].id: "succeeded", ours[1].id: "pending", ours[2].id: "pending"}
+    recorded = db_session.execute(
+        select(DeliveryAttempt.delivery_id, DeliveryAttempt.status_code, DeliveryAttempt.error).where(
+            DeliveryAttempt.endpoint_id.in_([hook.id, gone.id])
+        )
+    ).all()
+    assert sorted(recorded, key=lambda row: row.delivery_id) == sorted(
+        [(c.id, code, error) for c, (code, error) in zip(ours, outcomes, strict=True)]
+    )

@@ -108,28 +108,29 @@ class Dispatcher:
         try:
             with self.session_factory() as session, session.begin():
                 now = session.scalar(select(func.now()))
-                for claimed, outcome in items:
-                    status = rules.record_attempt(
-                        session=session,
-                        claimed=claimed,
-                        status_code=outcome.status_code,
-                        error=outcome.error,
-                        duration_ms=outcome.duration_ms,
-                        now=now,
-                        retries=self.retries,
+                moved = rules.record_attempts(
+                    session=session,
+                    attempts=[
+                        rules.Attempt(claimed, outcome.status_code, outcome.error, outcome.duration_ms)
+                        for claimed, outcome in items
+                    ],
+                    now=now,
+                    retries=self.retries,
+                )
+            for claimed, outcome in items:
+                status = moved.get(claimed.id)
+                if status is not None and status != "succeeded":
+                    log.info(
+                        "webhook attempt failed",
+                        extra={
+                            "event_id": claimed.event_id,
+                            "endpoint_id": str(claimed.endpoint_id),
+                            "attempt": claimed.attempts + 1,
+                            "status_code": outcome.status_code,
+                            "error": outcome.error,
+                            "delivery_status": status,
+                        },
                     )
-                    if status is not None and status != "succeeded":
-                        log.info(
-                            "webhook attempt failed",
-                            extra={
-                                "event_id": claimed.event_id,
-                                "endpoint_id": str(claimed.endpoint_id),
-                                "attempt": claimed.attempts + 1,
-                                "status_code": outcome.status_code,
-                                "error": outcome.error,
-                                "delivery_status": status,
-                            },
-                        )
         except Exception:
             for item in items:  # kept for the next round (the lease keeps the deliveries ours meanwhile)
                 self.finished.put(item)

@@ -14,7 +14,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import BigInteger, DateTime, Integer, String, cast, column, func, insert, select, update, values
 from sqlalchemy.orm import Session
 
 from webhooks_service.models import Delivery, DeliveryAttempt, Endpoint, Event
@@ -112,6 +112,89 @@ class Retries:
     window: dt.timedelta
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """What one attempt at a claimed delivery came to."""
+
+    claimed: Claimed
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+def next_state(
+    attempt: Attempt, *, now: dt.datetime, retries: Retries
+) -> tuple[str, dt.datetime | None, dt.datetime | None]:
+    """(status, next_attempt_at, succeeded_at) of a delivery after this attempt: succeeded on a 2xx; else due again
+    after the backoff, or failed when the retry window since the event's intake is over."""
+    if attempt.status_code is not None and 200 <= attempt.status_code < 300:
+        return "succeeded", None, now
+    if now >= attempt.claimed.created_at + retries.window:
+        return "failed", None, None
+    backoff_s = backoff(attempt.claimed.attempts + 1, base_s=retries.base_s, max_s=retries.max_s)
+    return "pending", now + backoff_s, None
+
+
+def record_attempts(*, session: Session, attempts: list[Attempt], now: dt.datetime, retries: Retries) -> dict[int, str]:
+    """Record finished attempts and move their deliveries (``next_state``), in two statements whatever their
+    number; the new status by delivery id — a delivery deleted with its endpoint meanwhile is left out, and its
+    attempt is not recorded."""
+    if not attempts:
+        return {}
+    states = {attempt.claimed.id: next_state(attempt, now=now, retries=retries) for attempt in attempts}
+    rows = values(
+        column("id", BigInteger),
+        column("status", String),
+        column("attempts", Integer),
+        column("next_attempt_at", DateTime(timezone=True)),
+        column("succeeded_at", DateTime(timezone=True)),
+        name="outcome",
+    ).data(
+        [
+            (
+                attempt.claimed.id,
+                *states[attempt.claimed.id][:1],
+                attempt.claimed.attempts + 1,
+                *states[attempt.claimed.id][1:],
+            )
+            for attempt in attempts
+        ]
+    )
+    moved = set(
+        session.scalars(
+            update(Delivery)
+            .where(Delivery.id == rows.c.id)
+            .values(
+                status=rows.c.status,
+                attempts=rows.c.attempts,
+                # typed: a column of NULLs alone would be text to PostgreSQL
+                next_attempt_at=cast(rows.c.next_attempt_at, DateTime(timezone=True)),
+                succeeded_at=cast(rows.c.succeeded_at, DateTime(timezone=True)),
+            )
+            .returning(Delivery.id)
+        )
+    )
+    recorded = [attempt for attempt in attempts if attempt.claimed.id in moved]
+    if recorded:
+        session.execute(
+            insert(DeliveryAttempt),
+            [
+                {
+                    "delivery_id": attempt.claimed.id,
+                    "endpoint_id": attempt.claimed.endpoint_id,
+                    "attempt": attempt.claimed.attempts + 1,
+                    "status_code": attempt.status_code,
+                    "error": attempt.error,
+                    "duration_ms": attempt.duration_ms,
+                    "created_at": now,
+                    "next_attempt_at": states[attempt.claimed.id][1],
+                }
+                for attempt in recorded
+            ],
+        )
+    return {delivery_id: states[delivery_id][0] for delivery_id in moved}
+
+
 def record_attempt(
     *,
     session: Session,
@@ -122,35 +205,8 @@ def record_attempt(
     now: dt.datetime,
     retries: Retries,
 ) -> str | None:
-    """Record one attempt and move its delivery: succeeded on a 2xx; else due again after the backoff, or failed
-    when the retry window since the event's intake is over. The delivery's new status (None: it was deleted with
-    its endpoint meanwhile, and nothing is recorded)."""
-    attempt = claimed.attempts + 1
-    if status_code is not None and 200 <= status_code < 300:
-        status, next_attempt_at, succeeded_at = "succeeded", None, now
-    elif now >= claimed.created_at + retries.window:
-        status, next_attempt_at, succeeded_at = "failed", None, None
-    else:
-        status, succeeded_at = "pending", None
-        next_attempt_at = now + backoff(attempt, base_s=retries.base_s, max_s=retries.max_s)
-    moved = session.execute(
-        update(Delivery)
-        .where(Delivery.id == claimed.id)
-        .values(status=status, attempts=attempt, next_attempt_at=next_attempt_at, succeeded_at=succeeded_at)
-        .returning(Delivery.id)
-    ).first()
-    if moved is None:
-        return None
-    session.execute(
-        insert(DeliveryAttempt).values(
-            delivery_id=claimed.id,
-            endpoint_id=claimed.endpoint_id,
-            attempt=attempt,
-            status_code=status_code,
-            error=error,
-            duration_ms=duration_ms,
-            created_at=now,
-            next_attempt_at=next_attempt_at,
-        )
+    """``record_attempts`` for one attempt: the delivery's new status (None: deleted meanwhile)."""
+    moved = record_attempts(
+        session=session, attempts=[Attempt(claimed, status_code, error, duration_ms)], now=now, retries=retries
     )
-    return status
+    return moved.get(claimed.id)
