@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select, update
 from webhooks_service.deliveries import listing, rules
+from webhooks_service.endpoints.rules import update_endpoint
 from webhooks_service.events.rules import take_event
 from webhooks_service.models import Delivery, DeliveryAttempt, Endpoint
 
@@ -80,11 +81,15 @@ def test_a_deactivated_endpoint_keeps_its_deliveries_waiting(db_session):
     operator_id = uuid.uuid4()
     hook = endpoint(db_session, operator_id)
     event(db_session, operator_id)
-    hook.is_active = False
-    db_session.flush()
+    paused = update_endpoint(
+        session=db_session, operator_id=operator_id, endpoint_id=hook.id, changes={"is_active": False}, prod=False
+    )
+    assert paused.is_active is False
+    assert db_session.scalars(select(Delivery.next_attempt_at).where(Delivery.endpoint_id == hook.id)).all() == [None]
     assert claim(db_session) == []
-    hook.is_active = True
-    db_session.flush()
+    update_endpoint(
+        session=db_session, operator_id=operator_id, endpoint_id=hook.id, changes={"is_active": True}, prod=False
+    )
     assert len(claim(db_session)) == 1
 
 

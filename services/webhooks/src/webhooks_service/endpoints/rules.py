@@ -7,11 +7,11 @@ import secrets
 import uuid
 
 from backoffice_common.errors import Conflict, NotFound, field_error
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from webhooks_service.endpoints.urls import UnsafeUrlError, check_url
-from webhooks_service.models import Endpoint
+from webhooks_service.models import Delivery, Endpoint
 
 MAX_ENDPOINTS = 20
 UPDATABLE = frozenset({"url", "events", "description", "is_active"})
@@ -95,11 +95,24 @@ def update_endpoint(
     endpoint = get_endpoint(session=session, operator_id=operator_id, endpoint_id=endpoint_id, lock=True)
     if "url" in changes:
         checked_url(changes["url"], prod=prod)
+    was_active = endpoint.is_active
     for name, value in changes.items():
         if name in UPDATABLE:
             setattr(endpoint, name, list(value) if name == "events" else value)
+    if endpoint.is_active != was_active:
+        pause_or_resume(session=session, endpoint_id=endpoint.id, active=endpoint.is_active)
     session.flush()
     return endpoint
+
+
+def pause_or_resume(*, session: Session, endpoint_id: uuid.UUID, active: bool) -> None:
+    """A deactivated endpoint's pending deliveries wait unscheduled (``next_attempt_at`` NULL: never due, so the
+    worker's claim never scans past them), and are due at once when it is active again."""
+    pending = update(Delivery).where(Delivery.endpoint_id == endpoint_id, Delivery.status == "pending")
+    if active:
+        session.execute(pending.where(Delivery.next_attempt_at.is_(None)).values(next_attempt_at=func.now()))
+    else:
+        session.execute(pending.values(next_attempt_at=None))
 
 
 def delete_endpoint(*, session: Session, operator_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:
