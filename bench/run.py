@@ -614,10 +614,15 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
 def extras(stack, gw) -> dict:
     """The older sequential scenarios, on an operator of their own with the former 1,000-item catalog."""
     import commerce
+    import webhooks
 
     operator = gw.register_operator(name="Bench Extras", password="bench-password-1")
     commerce.seed_catalog(stack, operator.id)
-    results = {**invite_scenarios(stack, gw, operator), **commerce.commerce_scenarios(stack, gw, operator)}
+    results = {
+        **invite_scenarios(stack, gw, operator),
+        **commerce.commerce_scenarios(stack, gw, operator),
+        **webhooks.webhook_scenarios(stack, gw),
+    }
     for name, figures in results.items():
         print(f"{name}: {json.dumps(figures)}", flush=True)
     return results

@@ -3,7 +3,8 @@
 # variables are substituted, nginx's own $variables are left alone.
 set -eu
 vars='${GATEWAY_LISTEN} ${GATEWAY_STATUS_LISTEN} ${GATEWAY_RUN_DIR} ${GATEWAY_WORKERS} ${GATEWAY_MAX_BODY} ${GATEWAY_ACCESS_LOG} ${GATEWAY_DOCS_DIR}
-${AUTH_RATE_LIMIT} ${AUTH_RATE_BURST} ${AUTH_UPSTREAM} ${PROJECTS_UPSTREAM} ${COMMERCE_UPSTREAM} ${ANALYTICS_UPSTREAM}'
+${AUTH_RATE_LIMIT} ${AUTH_RATE_BURST} ${AUTH_UPSTREAM} ${PROJECTS_UPSTREAM} ${COMMERCE_UPSTREAM} ${ANALYTICS_UPSTREAM}
+${WEBHOOKS_UPSTREAM}'
 cd /opt/gateway
 for source in $(find . -type f ! -name Dockerfile ! -name docker-entrypoint.sh ! -path './openapi/*'); do
   case "$source" in

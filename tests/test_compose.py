@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("auth", "projects", "commerce", "analytics")
+SERVICES = ("auth", "projects", "commerce", "analytics", "webhooks")
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ def test_each_worker_serves_its_metrics_on_a_port_of_its_own(procfile):
         worker: int(next(word for word in procfile[worker] if word.startswith("METRICS_PORT=")).split("=", 1)[1])
         for worker in WORKERS
     }
-    assert ports == {"projects-worker": 5005, "commerce-worker": 5006}
+    assert ports == {"projects-worker": 5007, "commerce-worker": 5008, "webhooks-worker": 5009}
     others = {port for name, port in devstack_run.PORTS.items() if name not in WORKERS}
     assert not set(ports.values()) & others
     for worker, (service, module) in WORKERS.items():

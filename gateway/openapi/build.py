@@ -1,6 +1,6 @@
 """Build the gateway's API document and docs page: ``python gateway/openapi/build.py OUT_DIR``.
 
-Writes ``OUT_DIR/openapi.json`` — one OpenAPI 3 document for the public ``/v1`` surface, merged from the four
+Writes ``OUT_DIR/openapi.json`` — one OpenAPI 3 document for the public ``/v1`` surface, merged from the five
 services' own flask-smorest documents — and ``OUT_DIR/docs/``, Swagger UI from the ``swagger-ui-bundle`` package
 (no CDN) opening that document. Generated from the services' code every time the gateway is built (Docker) or
 rendered (devstack), so it is never hand-kept and cannot drift from the routes.
@@ -27,7 +27,7 @@ import sys
 from http import HTTPStatus
 from pathlib import Path
 
-SERVICES = ("auth", "projects", "commerce", "analytics")
+SERVICES = ("auth", "projects", "commerce", "analytics", "webhooks")
 PUBLIC_PREFIX = "/v1/"
 THROTTLED = {"/v1/auth/login", "/v1/auth/register"}  # the gateway's limit_req routes (api_conf.d/auth.conf)
 METHODS = ("get", "put", "post", "patch", "delete")

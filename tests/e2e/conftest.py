@@ -25,6 +25,9 @@ SERVICE_ENV = {
     "OUTBOX_BACKOFF_MAX_S": "1",
     # The commerce worker sweeps often; the TTL stays an hour, so only back-dated purchases are stale.
     "SWEEP_INTERVAL_S": "0.2",
+    # Webhook retries within the test's patience (the 24-hour window itself is a rule test).
+    "WEBHOOK_BACKOFF_BASE_S": "0.3",
+    "WEBHOOK_BACKOFF_MAX_S": "1",
 }
 RATE_LIMIT = {"AUTH_RATE_LIMIT": "20r/s", "AUTH_RATE_BURST": "200"}
 
@@ -60,7 +63,7 @@ def gw(stack) -> Gateway:
 def databases(stack):
     engines = {
         name: create_engine(stack.cluster.url(stack.db_prefix + name))
-        for name in ("auth", "projects", "commerce", "analytics")
+        for name in ("auth", "projects", "commerce", "analytics", "webhooks")
     }
     yield engines
     for engine in engines.values():

@@ -46,6 +46,8 @@ def _upstream_of(stack, request_id: str) -> str:
         ("GET", "/v1/purchases/7d0f5f9e-3a43-4f65-9a37-1c1f4d8a9a10", "commerce"),
         ("POST", "/v1/webhooks/stripe", "commerce"),
         ("GET", "/v1/analytics", "analytics"),
+        ("GET", "/v1/webhook-endpoints", "webhooks"),
+        ("GET", "/v1/webhook-endpoints/7d0f5f9e-3a43-4f65-9a37-1c1f4d8a9a10/deliveries", "webhooks"),
     ],
 )
 def test_each_prefix_reaches_its_owner(gw, stack, method, path, owner):
@@ -61,6 +63,8 @@ def test_each_prefix_reaches_its_owner(gw, stack, method, path, owner):
     [
         "/internal/participants",
         "/internal/photographers/x",
+        "/internal/events",
+        "/v1/webhook-endpointsX",
         "/nope",
         "/v1",
         "/v1/projectsX",

@@ -48,10 +48,11 @@ def _requests_of(stack, gw, operator, project):
         ),
         "commerce": (lambda: gw.get("/v1/pricing/rules", token=operator.token), "/v1/pricing/rules", 200),
         "analytics": (lambda: gw.get("/v1/analytics", token=operator.token), "/v1/analytics", 200),
+        "webhooks": (lambda: gw.get("/v1/webhook-endpoints", token=operator.token), "/v1/webhook-endpoints", 200),
     }
 
 
-@pytest.mark.parametrize("service", ["auth", "projects", "commerce", "analytics"])
+@pytest.mark.parametrize("service", ["auth", "projects", "commerce", "analytics", "webhooks"])
 def test_a_request_is_counted_under_its_route_template(stack, gw, operator, project, service):
     call, route, status = _requests_of(stack, gw, operator, project)[service]
     before = service_metrics(stack, service)

@@ -301,3 +301,18 @@ def operator_id() -> uuid.UUID:
 def operator(make_token, operator_id) -> dict:
     """Headers of the operator's bearer token."""
     return {"Authorization": f"Bearer {make_token(sub=operator_id)}"}
+
+
+@pytest.fixture
+def shop(client, projects, auth, operator, operator_id):
+    """A live project priced at 500 a photo, a member, and five ready photos by two photographers."""
+    auth.add_operator(operator_id)
+    project = projects.add(operator_id)
+    assert client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 500}, headers=operator).status_code == 201
+    participant = {"id": str(uuid.uuid4()), "email": "guest@example.com", "name": "Guest"}
+    projects.add_member(project.id, uuid.UUID(participant["id"]))
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    photos = projects.add_photos(project.id, alice, 3) + projects.add_photos(project.id, bob, 2)
+    return type(
+        "Shop", (), {"project": project, "participant": participant, "photos": photos, "alice": alice, "bob": bob}
+    )

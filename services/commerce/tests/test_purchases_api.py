@@ -50,21 +50,6 @@ ITEM_FIELDS = {
 }
 
 
-@pytest.fixture
-def shop(client, projects, auth, operator, operator_id):
-    """A live project priced at 500 a photo, a member, and five ready photos by two photographers."""
-    auth.add_operator(operator_id)
-    project = projects.add(operator_id)
-    assert client.post("/v1/pricing/rules", json={"pricePerPhotoCents": 500}, headers=operator).status_code == 201
-    participant = {"id": str(uuid.uuid4()), "email": "guest@example.com", "name": "Guest"}
-    projects.add_member(project.id, uuid.UUID(participant["id"]))
-    alice, bob = uuid.uuid4(), uuid.uuid4()
-    photos = projects.add_photos(project.id, alice, 3) + projects.add_photos(project.id, bob, 2)
-    return type(
-        "Shop", (), {"project": project, "participant": participant, "photos": photos, "alice": alice, "bob": bob}
-    )
-
-
 def _checkout(client, shop, photos=None, participant=None, headers=None, **extra):
     photos = shop.photos[:3] if photos is None else photos
     return client.post(

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from backoffice_common.outbox import backoff
 from projects_service import worker
 from projects_service.models import OutboxMessage
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from sqlalchemy import select
 )
 def test_backoff_doubles_with_jitter_and_a_cap(attempts, low, high):
     for _ in range(50):
-        delay = worker.backoff(attempts, base_s=1.0, max_s=300.0).total_seconds()
+        delay = backoff(attempts, base_s=1.0, max_s=300.0).total_seconds()
         assert low <= delay <= high
 
 

@@ -54,6 +54,7 @@ class CommonSettings(BaseSettings):
     projects_url: str = "http://127.0.0.1:5002"
     commerce_url: str = "http://127.0.0.1:5003"
     analytics_url: str = "http://127.0.0.1:5004"
+    webhooks_url: str = "http://127.0.0.1:5005"
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_dev(self):

@@ -1,17 +1,20 @@
-"""What every background worker needs: its database engine, and a loop that stops cleanly on SIGTERM."""
+"""What every background worker needs: its database engine, and loops that stop cleanly on SIGTERM."""
 
 from __future__ import annotations
 
 import logging
 import signal
-import time
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, create_engine
 
 from .logs import configure_logging
 
 log = logging.getLogger("worker")
+
+Round = Callable[[Callable[[], bool]], bool]
 
 
 def worker_engine(settings, name: str) -> Engine:
@@ -28,36 +31,59 @@ def worker_engine(settings, name: str) -> Engine:
     )
 
 
-def run_forever(name: str, settings, one_round: Callable[[Callable[[], bool]], bool], *, idle_s: float) -> None:
+@dataclass(frozen=True)
+class Loop:
+    """One job of a worker: ``one_round(stopping)`` again and again, waiting ``idle_s`` after an idle round."""
+
+    name: str
+    one_round: Round
+    idle_s: float
+
+
+def run_forever(name: str, settings, one_round: Round, *, idle_s: float) -> None:
     """Call ``one_round(stopping)`` until SIGTERM or SIGINT.
 
     ``one_round`` answers whether more work may be waiting (then it runs again at once); otherwise the
-    worker waits ``idle_s``, in short naps so a stop is heard within half a second. A long round should
-    ask ``stopping()`` between items and return early. An exception — the database is down, say — is
-    logged and the round is tried again after the wait: a worker never dies of it.
+    worker waits ``idle_s`` (a stop is heard at once). A long round should ask ``stopping()`` between items
+    and return early. An exception — the database is down, say — is logged and the round is tried again
+    after the wait: a worker never dies of it.
     """
+    run_loops(name, settings, [Loop(name, one_round, idle_s)])
+
+
+def run_loops(name: str, settings, loops: list[Loop]) -> None:
+    """``run_forever`` for several loops at once, each in its own thread (one slow job never holds up another);
+    SIGTERM or SIGINT stops them all, and this returns once every loop has finished its round."""
     configure_logging(name, settings.log_level)
     if settings.metrics_port:  # its outcome counters (SMTP, Stripe), from this process's own registry
         from prometheus_client import start_http_server
 
         start_http_server(settings.metrics_port)
-    stopping = False
+    stop = threading.Event()
 
-    def stop(*_):
-        nonlocal stopping
-        stopping = True
+    def on_signal(*_):
+        # Set from another thread: the handler runs in the main thread, which may be inside stop.wait() holding
+        # the event's own (non-reentrant) lock at that very moment.
+        threading.Thread(target=stop.set).start()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     log.info("worker started", extra={"worker": name})
-    while not stopping:
+    threads = [threading.Thread(target=_loop, args=(loop, stop), name=loop.name) for loop in loops[1:]]
+    for thread in threads:
+        thread.start()
+    _loop(loops[0], stop)  # the main thread runs one, so it stays the one that hears the signals
+    for thread in threads:
+        thread.join()
+    log.info("worker stopped", extra={"worker": name})
+
+
+def _loop(loop: Loop, stop: threading.Event) -> None:
+    while not stop.is_set():
         try:
-            busy = one_round(lambda: stopping)
+            busy = loop.one_round(stop.is_set)
         except Exception:
-            log.exception("worker round failed", extra={"worker": name})
+            log.exception("worker round failed", extra={"worker": loop.name})
             busy = False
         if not busy:
-            deadline = time.monotonic() + idle_s
-            while not stopping and time.monotonic() < deadline:
-                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
-    log.info("worker stopped", extra={"worker": name})
+            stop.wait(loop.idle_s)

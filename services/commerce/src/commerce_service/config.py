@@ -37,6 +37,11 @@ class Settings(CommonSettings):
     # keys 24 hours: a retry is a matter of minutes, a key reused a day later is a new purchase).
     idempotency_key_ttl_s: float = Field(default=24 * 3600.0, gt=0)
 
+    # The outbox (webhook events for the webhooks service): how often the worker looks, and its retry backoff.
+    outbox_poll_s: float = Field(default=0.5, gt=0)
+    outbox_backoff_base_s: float = Field(default=1.0, gt=0)
+    outbox_backoff_max_s: float = Field(default=300.0, gt=0)
+
     @model_validator(mode="after")
     def _refuse_stripe_placeholders_in_prod(self):
         if self.app_env == "prod":

@@ -2,6 +2,7 @@ import datetime as dt
 import uuid
 
 from backoffice_common.models import Timestamps, naming_metadata
+from backoffice_common.outbox import OutboxColumns
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -157,6 +158,12 @@ class KnownProject(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxMessage(OutboxColumns, Base):
+    """Work that must happen after a commit (webhook events, for now), drained by the worker with retries."""
+
+    __tablename__ = "outbox"
 
 
 class Purchase(Timestamps, Base):

@@ -2,6 +2,7 @@ import datetime as dt
 import uuid
 
 from backoffice_common.models import Timestamps, naming_metadata
+from backoffice_common.outbox import OutboxColumns
 from sqlalchemy import (
     CHAR,
     BigInteger,
@@ -17,7 +18,6 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 PROJECT_TYPES = ("private", "public")
@@ -100,18 +100,10 @@ class Photo(Timestamps, Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
 
 
-class OutboxMessage(Base):
+class OutboxMessage(OutboxColumns, Base):
     """Work that must happen after a commit, drained by the worker with retries (never lost)."""
 
     __tablename__ = "outbox"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict] = mapped_column(JSONB)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Invite(Base):

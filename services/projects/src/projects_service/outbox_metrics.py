@@ -3,6 +3,7 @@ age means the worker is down or a kind keeps failing (SMTP cut, say): the messag
 
 from __future__ import annotations
 
+from backoffice_common import webhook_events
 from backoffice_common.db import db
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from projects_service.models import OutboxMessage
 
 # Every kind the worker handles is reported, at 0 when none waits (worker.handlers_for).
-KINDS = ("email.invite", "r2.delete_objects", "commerce.project_deleted")
+KINDS = ("email.invite", "r2.delete_objects", "commerce.project_deleted", webhook_events.OUTBOX_KIND)
 _BY_KIND = select(
     OutboxMessage.kind, func.count(), func.extract("epoch", func.now() - func.min(OutboxMessage.created_at))
 ).group_by(OutboxMessage.kind)

@@ -3,11 +3,12 @@
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
-SERVICES = ("auth", "projects", "commerce", "analytics")
+SERVICES = ("auth", "projects", "commerce", "analytics", "webhooks")
 # Background workers: name → (the service whose settings they use, module to run).
 WORKERS = {
     "projects-worker": ("projects", "projects_service.worker"),
     "commerce-worker": ("commerce", "commerce_service.worker"),
+    "webhooks-worker": ("webhooks", "webhooks_service.worker"),
 }
 
 

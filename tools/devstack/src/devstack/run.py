@@ -30,13 +30,15 @@ PORTS = {
     "projects": 5002,
     "commerce": 5003,
     "analytics": 5004,
+    "webhooks": 5005,
     "postgres": 5433,
     "s3": 5010,
     "stripe": 5011,
     "smtp": 1025,
     # Each worker's own Prometheus registry (METRICS_PORT): its SMTP or Stripe outcomes.
-    "projects-worker": 5005,
-    "commerce-worker": 5006,
+    "projects-worker": 5007,
+    "commerce-worker": 5008,
+    "webhooks-worker": 5009,
 }
 
 

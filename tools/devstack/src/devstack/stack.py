@@ -37,6 +37,7 @@ class Ports:
     projects: int = field(default_factory=free_port)
     commerce: int = field(default_factory=free_port)
     analytics: int = field(default_factory=free_port)
+    webhooks: int = field(default_factory=free_port)
     s3: int = field(default_factory=free_port)  # what the services use: a proxy the tests can cut
     s3_backend: int = field(default_factory=free_port)  # moto itself
     smtp: int = field(default_factory=free_port)  # a proxy in front of the sink, which tests can cut

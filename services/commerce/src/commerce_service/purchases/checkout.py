@@ -29,6 +29,7 @@ from commerce_service.models import Purchase, PurchaseItem
 from commerce_service.pricing.engine import quote_for
 from commerce_service.projects.rules import check_checkout
 from commerce_service.promo_codes.rules import lock_promo_code, normalise_code, take_promo_code_use
+from commerce_service.purchases.events import record_status_event
 from commerce_service.purchases.listing import PurchaseDetail, purchase_photo_ids
 from commerce_service.purchases.status import fail_purchase
 
@@ -278,6 +279,8 @@ def open_purchase(
     session.flush()
     if quote.promo_code is not None:
         take_promo_code_use(session=session, purchase=purchase, within_limit=True)
+    if purchase.status == "paid":  # free: paid at once, its webhook event with it
+        record_status_event(session=session, purchase=purchase, project_name=facts.project.name, at=now)
     return purchase
 
 

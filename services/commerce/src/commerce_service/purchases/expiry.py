@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.payments import Payments
+from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import Purchase
 from commerce_service.purchases.checkout import UnitOfWork
 from commerce_service.purchases.status import apply_event, fail_purchase
@@ -48,11 +49,12 @@ def expire_stale_purchases(
     older_than: dt.timedelta,
     limit: int = 100,
     stopping: Callable[[], bool] = lambda: False,
+    projects: ProjectsClient | None = None,
 ) -> int:
     """Settle up to ``limit`` pending purchases created before ``now() - older_than`` (database time), least
     recently looked at first; returns how many were moved (failed or paid). Stripe unreachable → the rest wait
     for the next round, and so do they when ``stopping()`` turns true (a worker asked to stop doesn't finish
-    100 Stripe calls first)."""
+    100 Stripe calls first). ``projects`` names the project in the webhook event of a purchase found paid."""
     moved = 0
     with unit_of_work() as session:
         claimed = claim_stale_purchases(session=session, older_than=older_than, limit=limit)
@@ -79,7 +81,12 @@ def expire_stale_purchases(
             continue
         with unit_of_work() as session:
             status = settle(
-                session=session, purchase_id=purchase_id, intent_id=intent_id, outcome=outcome, intent=intent
+                session=session,
+                purchase_id=purchase_id,
+                intent_id=intent_id,
+                outcome=outcome,
+                intent=intent,
+                projects=projects,
             )
         if status is not None:
             log.info(
@@ -138,7 +145,13 @@ def stripe_outcome(payments: Payments, intent_id: str) -> tuple[str | None, dict
 
 
 def settle(
-    *, session: Session, purchase_id: uuid.UUID, intent_id: str, outcome: str, intent: dict | None = None
+    *,
+    session: Session,
+    purchase_id: uuid.UUID,
+    intent_id: str,
+    outcome: str,
+    intent: dict | None = None,
+    projects: ProjectsClient | None = None,
 ) -> str | None:
     """Apply Stripe's answer to the purchase if it is still pending on that intent; its new status, or None."""
     purchase = session.get(Purchase, purchase_id, with_for_update=True, populate_existing=True)
@@ -152,4 +165,4 @@ def settle(
         return None
     # The move the webhook would have made: cancelled → failed, the promo use given back; succeeded → paid,
     # keeping the use taken at checkout.
-    return apply_event(session=session, purchase=purchase, event_type=outcome)
+    return apply_event(session=session, purchase=purchase, event_type=outcome, projects=projects)

@@ -45,5 +45,6 @@ def refund_purchase(
         payments.refund_payment_intent(
             intent_id=purchase.stripe_payment_intent_id, purchase_id=purchase.id, reason=reason
         )
-    status.refund(session=session, purchase=purchase, now=now)
-    return detail_of(session=session, projects=projects, purchase=purchase)
+    detail = detail_of(session=session, projects=projects, purchase=purchase)
+    status.refund(session=session, purchase=purchase, now=now, project_name=detail.project_name)
+    return detail

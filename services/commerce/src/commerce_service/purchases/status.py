@@ -9,8 +9,10 @@ import uuid
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import Purchase
 from commerce_service.promo_codes.rules import give_back_promo_code_use, take_promo_code_use
+from commerce_service.purchases.events import record_status_event
 
 # What each event we act on would make of a purchase.
 EVENT_STATUSES = {
@@ -39,9 +41,12 @@ def next_status(current: str, event_type: str) -> str | None:
     return target if (current, target) in TRANSITIONS else None
 
 
-def apply_event(*, session: Session, purchase: Purchase, event_type: str) -> str | None:
+def apply_event(
+    *, session: Session, purchase: Purchase, event_type: str, projects: ProjectsClient | None = None
+) -> str | None:
     """Move a (locked) purchase as the event says, its promo code use with it: the new status, or None when
-    the event must not move it. The webhook's path, and the sweeper's when it learns the same from Stripe."""
+    the event must not move it. The webhook's path, and the sweeper's when it learns the same from Stripe; a
+    purchase made paid or refunded writes its webhook event (``projects`` names its project)."""
     target = next_status(purchase.status, event_type)
     if target is None:
         return None
@@ -55,15 +60,17 @@ def apply_event(*, session: Session, purchase: Purchase, event_type: str) -> str
         purchase.refunded_at = func.now()
     purchase.status = target
     session.flush()
+    record_status_event(session=session, purchase=purchase, projects=projects)
     return target
 
 
-def refund(*, session: Session, purchase: Purchase, now: dt.datetime) -> None:
+def refund(*, session: Session, purchase: Purchase, now: dt.datetime, project_name: str | None = None) -> None:
     """Make a (locked, paid) purchase refunded by the operator (design §10): its promo code use is not given
     back — the code was used for a sale that happened, and a refund does not make it happen twice."""
     purchase.status = "refunded"
     purchase.refunded_at = now
     session.flush()
+    record_status_event(session=session, purchase=purchase, project_name=project_name, at=now)
 
 
 def fail_purchase(*, session: Session, purchase_id: uuid.UUID, release_key: bool = False) -> Purchase:

@@ -148,6 +148,7 @@ class StripeWebhook(MethodView):
                 payments=dependency(Payments),
                 payload=request.get_data(),
                 signature=request.headers.get("Stripe-Signature"),
+                projects=dependency(ProjectsClient),
             )
         return {"received": True}  # Stripe reads only the status; the body is a constant acknowledgement
 

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from commerce_service.clients.payments import Payments
+from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import Purchase, StripeEvent
 from commerce_service.purchases.status import EVENT_STATUSES, apply_event
 
@@ -67,7 +68,14 @@ def is_full_refund(event: dict) -> bool:
     return bool(((event.get("data") or {}).get("object") or {}).get("refunded"))
 
 
-def handle_webhook(*, session: Session, payments: Payments, payload: bytes, signature: str | None) -> None:
+def handle_webhook(
+    *,
+    session: Session,
+    payments: Payments,
+    payload: bytes,
+    signature: str | None,
+    projects: ProjectsClient | None = None,
+) -> None:
     """Verify a Stripe event and apply it once (400 when the signature is bad; anything else is a 200)."""
     try:
         event = payments.verified_event(payload, signature)
@@ -98,7 +106,7 @@ def handle_webhook(*, session: Session, payments: Payments, payload: bytes, sign
     if purchase.stripe_payment_intent_id is None:
         # Found by its metadata: the intent becomes the purchase's only now the event is accepted.
         purchase.stripe_payment_intent_id = payment_intent_of(event)[0]
-    apply_event(session=session, purchase=purchase, event_type=event["type"])
+    apply_event(session=session, purchase=purchase, event_type=event["type"], projects=projects)
 
 
 def find_purchase(*, session: Session, event: dict) -> Purchase | None:

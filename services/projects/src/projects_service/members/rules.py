@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from backoffice_common import webhook_events
+from backoffice_common.api import utc_text
 from backoffice_common.errors import Conflict, Forbidden, NotFound, field_error
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from projects_service.clients.auth import AuthClient
 from projects_service.invites.rules import token_hash
-from projects_service.models import Invite, Member, Photo, PhotoTag, Project
+from projects_service.models import Invite, Member, OutboxMessage, Photo, PhotoTag, Project
 
 
 def participant_email(*, auth: AuthClient, participant_id: uuid.UUID, email: str) -> str:
@@ -88,7 +90,22 @@ def join_project(
         .returning(Member.participant_id)
     ).first()
     # No row back: a concurrent request joined first, and this one is the idempotent repeat.
-    return session.get_one(Member, (project_id, participant_id), populate_existing=True), inserted is not None
+    member = session.get_one(Member, (project_id, participant_id), populate_existing=True)
+    if inserted is not None:
+        record_member_joined(session=session, operator_id=project.operator_id, member=member)
+    return member, inserted is not None
+
+
+def record_member_joined(*, session: Session, operator_id: uuid.UUID, member: Member) -> None:
+    """The ``member.joined`` webhook event (design §12), into the outbox in the transaction that adds the member:
+    it exists exactly when the member does, and the worker relays it to the webhooks service."""
+    data = {
+        "projectId": str(member.project_id),
+        "participantId": str(member.participant_id),
+        "joinedAt": utc_text(member.joined_at),
+    }
+    event = webhook_events.new_event("member.joined", operator_id=operator_id, data=data, created_at=member.joined_at)
+    session.add(OutboxMessage(kind=webhook_events.OUTBOX_KIND, payload=event))
 
 
 def tag_photo(*, session: Session, photo_id: uuid.UUID, participant_ids: list[uuid.UUID]) -> None:

@@ -1,0 +1,1 @@
+from backoffice_common.gunicorn_conf import *  # noqa: F401,F403

@@ -1,0 +1,23 @@
+from backoffice_common.config import CommonSettings
+from pydantic import Field
+
+
+class Settings(CommonSettings):
+    service_name: str = "webhooks"
+    database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5433/webhooks"
+
+    # The delivery worker (worker.py). Threads sending at once, and how many of them one operator's deliveries (or
+    # one endpoint's) may hold: a dead or slow endpoint waits on its own share, never on everyone's.
+    webhook_concurrency: int = Field(default=32, ge=1, le=256)
+    webhook_operator_concurrency: int = Field(default=8, ge=1)
+    webhook_endpoint_concurrency: int = Field(default=4, ge=1)
+    # How often the worker looks for due deliveries when it has nothing to do (fact → receiver latency).
+    webhook_poll_s: float = Field(default=0.2, gt=0)
+    # Retries: exponential with full jitter (a random delay up to base·2^(n-1), capped), for at least the retry
+    # window after the event; the first failure after it marks the delivery failed.
+    webhook_backoff_base_s: float = Field(default=10.0, gt=0)
+    webhook_backoff_max_s: float = Field(default=3600.0, gt=0)
+    webhook_retry_window_s: float = Field(default=24 * 3600.0, gt=0)
+    # One attempt: connect within this, the whole answer within the total (then it is a timeout).
+    webhook_connect_timeout_s: float = Field(default=3.0, gt=0)
+    webhook_timeout_s: float = Field(default=10.0, gt=0)

@@ -1,0 +1,212 @@
+"""Delivering events (design §12): which deliveries are due and may go now, what an attempt's outcome does to its
+delivery (succeeded; retried after an exponential, fully jittered backoff; failed once the retry window is over),
+and every attempt recorded. The worker (worker.py) sends; these are its database moves.
+
+A delivery being sent is leased, not locked: claiming pushes its ``next_attempt_at`` forward by ``LEASE`` in a short
+transaction, so no transaction stays open across HTTP, another worker does not take it meanwhile, and a worker that
+dies mid-send leaves it to be tried again when the lease runs out (at least once)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, DateTime, Integer, String, cast, column, func, insert, select, update, values
+from sqlalchemy.orm import Session
+
+from webhooks_service.models import Delivery, DeliveryAttempt, Endpoint, Event
+
+# Longer than the longest attempt (connect + total timeouts) with room to record it.
+LEASE = dt.timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery taken for one attempt, with what sending it needs."""
+
+    id: int
+    endpoint_id: uuid.UUID
+    operator_id: uuid.UUID
+    attempts: int  # before this one
+    created_at: dt.datetime
+    event_id: str
+    body: str
+    url: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class Caps:
+    """How many sends one endpoint and one operator may have in flight (the worker's fairness)."""
+
+    per_endpoint: int
+    per_operator: int
+
+
+def backoff(attempts: int, *, base_s: float, max_s: float) -> dt.timedelta:
+    """Full jitter: a random delay up to base·2^(n-1), capped at ``max_s`` (the exponent capped so it can't
+    overflow): retries of many deliveries that failed together spread out instead of arriving together."""
+    ceiling = min(max_s, base_s * 2 ** min(max(0, attempts - 1), 30))
+    return dt.timedelta(seconds=random.uniform(0, ceiling))  # noqa: S311 — jitter, not a secret
+
+
+_DUE = (
+    select(
+        Delivery.id,
+        Delivery.endpoint_id,
+        Delivery.operator_id,
+        Delivery.attempts,
+        Delivery.created_at,
+        Event.id,
+        Event.body,
+        Endpoint.url,
+        Endpoint.secret,
+    )
+    .join(Endpoint, Endpoint.id == Delivery.endpoint_id)
+    .join(Event, Event.id == Delivery.event_id)
+    .where(Delivery.status == "pending", Delivery.next_attempt_at <= func.now(), Endpoint.is_active)
+    .order_by(Delivery.next_attempt_at, Delivery.id)
+)
+
+
+def claim_due(
+    *, session: Session, slots: int, caps: Caps, in_flight_endpoints: Counter, in_flight_operators: Counter
+) -> list[Claimed]:
+    """Up to ``slots`` due deliveries of active endpoints, oldest due first, leased for one attempt each — none of
+    an endpoint or operator already at its cap (with what this worker has in flight), so a dead endpoint's
+    backlog can't take every thread, nor keep other operators' deliveries waiting behind it."""
+    if slots <= 0:
+        return []
+    full_endpoints = [key for key, count in in_flight_endpoints.items() if count >= caps.per_endpoint]
+    full_operators = [key for key, count in in_flight_operators.items() if count >= caps.per_operator]
+    statement = _DUE.where(
+        Delivery.endpoint_id.not_in(full_endpoints), Delivery.operator_id.not_in(full_operators)
+    ).limit(slots * 4)
+    rows = session.execute(statement.with_for_update(of=Delivery, skip_locked=True)).all()
+    endpoints, operators = Counter(in_flight_endpoints), Counter(in_flight_operators)
+    taken: list[Claimed] = []
+    for row in rows:
+        if len(taken) == slots:
+            break
+        if endpoints[row.endpoint_id] >= caps.per_endpoint or operators[row.operator_id] >= caps.per_operator:
+            continue
+        endpoints[row.endpoint_id] += 1
+        operators[row.operator_id] += 1
+        taken.append(Claimed(*row))
+    if taken:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_([claimed.id for claimed in taken]))
+            .values(next_attempt_at=func.now() + LEASE)
+        )
+    return taken
+
+
+@dataclass(frozen=True)
+class Retries:
+    base_s: float
+    max_s: float
+    window: dt.timedelta
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one attempt at a claimed delivery came to."""
+
+    claimed: Claimed
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+def next_state(
+    attempt: Attempt, *, now: dt.datetime, retries: Retries
+) -> tuple[str, dt.datetime | None, dt.datetime | None]:
+    """(status, next_attempt_at, succeeded_at) of a delivery after this attempt: succeeded on a 2xx; else due again
+    after the backoff, or failed when the retry window since the event's intake is over."""
+    if attempt.status_code is not None and 200 <= attempt.status_code < 300:
+        return "succeeded", None, now
+    if now >= attempt.claimed.created_at + retries.window:
+        return "failed", None, None
+    backoff_s = backoff(attempt.claimed.attempts + 1, base_s=retries.base_s, max_s=retries.max_s)
+    return "pending", now + backoff_s, None
+
+
+def record_attempts(*, session: Session, attempts: list[Attempt], now: dt.datetime, retries: Retries) -> dict[int, str]:
+    """Record finished attempts and move their deliveries (``next_state``), in two statements whatever their
+    number; the new status by delivery id — a delivery deleted with its endpoint meanwhile is left out, and its
+    attempt is not recorded."""
+    if not attempts:
+        return {}
+    states = {attempt.claimed.id: next_state(attempt, now=now, retries=retries) for attempt in attempts}
+    rows = values(
+        column("id", BigInteger),
+        column("status", String),
+        column("attempts", Integer),
+        column("next_attempt_at", DateTime(timezone=True)),
+        column("succeeded_at", DateTime(timezone=True)),
+        name="outcome",
+    ).data(
+        [
+            (
+                attempt.claimed.id,
+                *states[attempt.claimed.id][:1],
+                attempt.claimed.attempts + 1,
+                *states[attempt.claimed.id][1:],
+            )
+            for attempt in attempts
+        ]
+    )
+    moved = set(
+        session.scalars(
+            update(Delivery)
+            .where(Delivery.id == rows.c.id)
+            .values(
+                status=rows.c.status,
+                attempts=rows.c.attempts,
+                # typed: a column of NULLs alone would be text to PostgreSQL
+                next_attempt_at=cast(rows.c.next_attempt_at, DateTime(timezone=True)),
+                succeeded_at=cast(rows.c.succeeded_at, DateTime(timezone=True)),
+            )
+            .returning(Delivery.id)
+        )
+    )
+    recorded = [attempt for attempt in attempts if attempt.claimed.id in moved]
+    if recorded:
+        session.execute(
+            insert(DeliveryAttempt),
+            [
+                {
+                    "delivery_id": attempt.claimed.id,
+                    "endpoint_id": attempt.claimed.endpoint_id,
+                    "attempt": attempt.claimed.attempts + 1,
+                    "status_code": attempt.status_code,
+                    "error": attempt.error,
+                    "duration_ms": attempt.duration_ms,
+                    "created_at": now,
+                    "next_attempt_at": states[attempt.claimed.id][1],
+                }
+                for attempt in recorded
+            ],
+        )
+    return {delivery_id: states[delivery_id][0] for delivery_id in moved}
+
+
+def record_attempt(
+    *,
+    session: Session,
+    claimed: Claimed,
+    status_code: int | None,
+    error: str | None,
+    duration_ms: int,
+    now: dt.datetime,
+    retries: Retries,
+) -> str | None:
+    """``record_attempts`` for one attempt: the delivery's new status (None: deleted meanwhile)."""
+    moved = record_attempts(
+        session=session, attempts=[Attempt(claimed, status_code, error, duration_ms)], now=now, retries=retries
+    )
+    return moved.get(claimed.id)

@@ -1,0 +1,216 @@
+"""Claiming, fairness, retries and the record of attempts — the worker's database moves, on real PostgreSQL."""
+
+import datetime as dt
+import uuid
+from collections import Counter
+
+import pytest
+from sqlalchemy import select, update
+from webhooks_service.deliveries import listing, rules
+from webhooks_service.endpoints.rules import update_endpoint
+from webhooks_service.events.rules import take_event
+from webhooks_service.models import Delivery, DeliveryAttempt, Endpoint
+
+CAPS = rules.Caps(per_endpoint=4, per_operator=8)
+RETRIES = rules.Retries(base_s=10, max_s=3600, window=dt.timedelta(hours=24))
+NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
+
+
+def endpoint(session, operator_id, *, active=True, events=("purchase.paid",)):
+    row = Endpoint(
+        operator_id=operator_id, url="http://127.0.0.1:9/", events=list(events), is_active=active, secret="whsec_x"
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def event(session, operator_id, type="purchase.paid"):
+    return take_event(
+        session=session,
+        id="evt_" + uuid.uuid4().hex[:24],
+        type=type,
+        operator_id=operator_id,
+        created_at=NOW,
+        data={"n": 1},
+    )
+
+
+def claim(session, slots=32, endpoints=None, operators=None):
+    return rules.claim_due(
+        session=session,
+        slots=slots,
+        caps=CAPS,
+        in_flight_endpoints=Counter(endpoints or {}),
+        in_flight_operators=Counter(operators or {}),
+    )
+
+
+@pytest.mark.parametrize("attempts, ceiling", [(1, 10), (2, 20), (5, 160), (9, 2560), (10, 3600), (10_000, 3600)])
+def test_backoff_is_full_jitter_under_a_capped_exponential(attempts, ceiling):
+    delays = [rules.backoff(attempts, base_s=10, max_s=3600).total_seconds() for _ in range(200)]
+    assert all(0 <= delay <= ceiling for delay in delays)
+    assert max(delays) > ceiling / 2 and min(delays) < ceiling / 2  # spread over the whole range
+
+
+def test_retries_last_at_least_24_hours():
+    """Even with the worst luck (every delay at its ceiling), 24 h hold many attempts; with the best, a failure
+    can't end the retries before the window does: only the window ends them."""
+    elapsed, attempts = 0.0, 0
+    while elapsed < 24 * 3600:
+        attempts += 1
+        elapsed += min(3600, 10 * 2 ** min(attempts - 1, 30))
+    assert attempts >= 24
+
+
+def test_claims_only_due_deliveries_of_active_endpoints_and_leases_them(db_session):
+    operator_id = uuid.uuid4()
+    active = endpoint(db_session, operator_id)
+    endpoint(db_session, operator_id, active=False)
+    kept = event(db_session, operator_id)
+    assert kept.deliveries == 1
+    claimed = claim(db_session)
+    assert [(c.endpoint_id, c.event_id, c.attempts) for c in claimed] == [(active.id, kept.id, 0)]
+    assert claimed[0].body.startswith(f'{{"id":"{kept.id}"')
+    assert claim(db_session) == []  # leased: not due again until the lease ends
+    lease = db_session.scalar(select(Delivery.next_attempt_at).where(Delivery.id == claimed[0].id))
+    assert lease > dt.datetime.now(dt.UTC) + dt.timedelta(seconds=50)
+
+
+def test_a_deactivated_endpoint_keeps_its_deliveries_waiting(db_session):
+    operator_id = uuid.uuid4()
+    hook = endpoint(db_session, operator_id)
+    event(db_session, operator_id)
+    paused = update_endpoint(
+        session=db_session, operator_id=operator_id, endpoint_id=hook.id, changes={"is_active": False}, prod=False
+    )
+    assert paused.is_active is False
+    assert db_session.scalars(select(Delivery.next_attempt_at).where(Delivery.endpoint_id == hook.id)).all() == [None]
+    assert claim(db_session) == []
+    update_endpoint(
+        session=db_session, operator_id=operator_id, endpoint_id=hook.id, changes={"is_active": True}, prod=False
+    )
+    assert len(claim(db_session)) == 1
+
+
+def test_a_busy_endpoint_or_operator_yields_to_others(db_session):
+    """Fairness: an endpoint at its cap (a dead one, its sends hanging) is skipped, and so is an operator at its cap;
+    other operators' deliveries are claimed though they are due later."""
+    slow_operator, other_operator = uuid.uuid4(), uuid.uuid4()
+    slow = endpoint(db_session, slow_operator)
+    for _ in range(20):
+        event(db_session, slow_operator)
+    other = endpoint(db_session, other_operator)
+    event(db_session, other_operator)
+    first = claim(db_session, slots=6)
+    assert Counter(c.endpoint_id for c in first) == {slow.id: 4, other.id: 1}  # the cap holds within one claim
+    more = claim(db_session, endpoints={slow.id: 4}, operators={slow_operator: 4})
+    assert more == []  # the slow endpoint is full, and the other's one delivery is already taken
+    second_slow = endpoint(db_session, slow_operator)
+    for _ in range(10):
+        event(db_session, slow_operator)
+    by_operator = claim(db_session, endpoints={slow.id: 4}, operators={slow_operator: 4})
+    assert Counter(c.endpoint_id for c in by_operator) == {second_slow.id: 4}  # the operator's cap: 8 in all
+    assert claim(db_session, operators={slow_operator: 8}) == []
+
+
+def test_attempts_are_recorded_and_move_the_delivery(db_session):
+    operator_id = uuid.uuid4()
+    hook = endpoint(db_session, operator_id)
+    kept = event(db_session, operator_id)
+    (first,) = claim(db_session)
+    status = rules.record_attempt(
+        session=db_session,
+        claimed=first,
+        status_code=500,
+        error=None,
+        duration_ms=12,
+        now=first.created_at + dt.timedelta(seconds=1),
+        retries=RETRIES,
+    )
+    assert status == "pending"
+    delivery = db_session.get(Delivery, first.id, populate_existing=True)
+    assert delivery.attempts == 1 and delivery.next_attempt_at <= first.created_at + dt.timedelta(seconds=11)
+    db_session.execute(update(Delivery).where(Delivery.id == first.id).values(next_attempt_at=NOW))
+    (second,) = claim(db_session)
+    assert second.attempts == 1
+    later = first.created_at + dt.timedelta(seconds=30)
+    assert (
+        rules.record_attempt(
+            session=db_session, claimed=second, status_code=204, error=None, duration_ms=3, now=later, retries=RETRIES
+        )
+        == "succeeded"
+    )
+    delivery = db_session.get(Delivery, first.id, populate_existing=True)
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at, delivery.succeeded_at) == (
+        "succeeded",
+        2,
+        None,
+        later,
+    )
+    shown = listing.list_deliveries(session=db_session, operator_id=operator_id, endpoint_id=hook.id)
+    assert [(d.event_id, d.attempt, d.status_code, d.succeeded_at is not None) for d in shown] == [
+        (kept.id, 2, 204, True),
+        (kept.id, 1, 500, False),
+    ]
+    assert shown[1].next_attempt_at is not None and shown[0].next_attempt_at is None
+
+
+def test_a_delivery_fails_after_the_retry_window(db_session):
+    operator_id = uuid.uuid4()
+    endpoint(db_session, operator_id)
+    event(db_session, operator_id)
+    (claimed,) = claim(db_session)
+    status = rules.record_attempt(
+        session=db_session,
+        claimed=claimed,
+        status_code=None,
+        error="timeout",
+        duration_ms=10_000,
+        now=claimed.created_at + dt.timedelta(hours=24, seconds=1),
+        retries=RETRIES,
+    )
+    assert status == "failed"
+    delivery = db_session.get(Delivery, claimed.id, populate_existing=True)
+    assert (delivery.status, delivery.next_attempt_at) == ("failed", None)
+
+
+def test_an_attempt_of_a_deleted_endpoint_is_dropped(db_session):
+    operator_id = uuid.uuid4()
+    hook = endpoint(db_session, operator_id)
+    event(db_session, operator_id)
+    (claimed,) = claim(db_session)
+    db_session.delete(hook)
+    db_session.flush()
+    assert (
+        rules.record_attempt(
+            session=db_session, claimed=claimed, status_code=200, error=None, duration_ms=1, now=NOW, retries=RETRIES
+        )
+        is None
+    )
+    assert db_session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == claimed.id)).all() == []
+
+
+def test_a_batch_of_attempts_is_recorded_at_once(db_session):
+    operator_id = uuid.uuid4()
+    hook, gone = endpoint(db_session, operator_id), endpoint(db_session, operator_id)
+    for _ in range(3):
+        event(db_session, operator_id)
+    claimed = claim(db_session)
+    assert len(claimed) == 6
+    db_session.delete(gone)
+    db_session.flush()
+    ours = [c for c in claimed if c.endpoint_id == hook.id]
+    outcomes = [(200, None), (503, None), (None, "timeout: no answer within 10 s")]
+    attempts = [rules.Attempt(c, code, error, 5) for c, (code, error) in zip(ours, outcomes, strict=True)]
+    attempts += [rules.Attempt(c, 200, None, 5) for c in claimed if c.endpoint_id == gone.id]
+    moved = rules.record_attempts(session=db_session, attempts=attempts, now=NOW, retries=RETRIES)
+    assert moved == {ours[0].id: "succeeded", ours[1].id: "pending", ours[2].id: "pending"}
+    recorded = db_session.execute(
+        select(DeliveryAttempt.delivery_id, DeliveryAttempt.status_code, DeliveryAttempt.error).where(
+            DeliveryAttempt.endpoint_id.in_([hook.id, gone.id])
+        )
+    ).all()
+    assert sorted(recorded, key=lambda row: row.delivery_id) == sorted(
+        [(c.id, code, error) for c, (code, error) in zip(ours, outcomes, strict=True)]
+    )

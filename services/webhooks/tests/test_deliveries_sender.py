@@ -1,0 +1,156 @@
+"""One attempt over real loopback HTTP: what the receiver gets (signed), and what it can't do to us — redirect us,
+make us read a huge answer, or hold the thread past the timeout."""
+
+import ipaddress
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from webhooks_service.deliveries.sender import Sender
+from webhooks_service.deliveries.signing import signature, verify
+
+
+class Receiver(BaseHTTPRequestHandler):
+    behaviour = "ok"
+    seen: list = []
+    wrote_all = threading.Event()  # the answer went out in full
+    ended = threading.Event()  # the handler is done, one way or the other
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):  # noqa: N802 — http.server's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).seen.append((self.path, dict(self.headers), body))
+        if self.behaviour == "redirect":
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif self.behaviour == "huge":
+            self.send_response(200)
+            self.send_header("Content-Length", str(50 * 1024 * 1024))
+            self.end_headers()
+            try:
+                for _ in range(50 * 1024):
+                    self.wfile.write(b"x" * 1024)
+                type(self).wrote_all.set()
+            except OSError:
+                pass
+            finally:
+                type(self).ended.set()
+        elif self.behaviour == "trickle":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            try:
+                for _ in range(40):  # one header line every 0.2 s: each read is quick, the whole is not
+                    time.sleep(0.2)
+                    self.wfile.write(b"X-Slow: 1\r\n")
+                    self.wfile.flush()
+                self.wfile.write(b"Content-Length: 0\r\n\r\n")
+                type(self).wrote_all.set()
+            except OSError:
+                pass
+            finally:
+                type(self).ended.set()
+        else:
+            self.send_response(204 if self.behaviour == "ok" else 500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+
+@pytest.fixture
+def receiver():
+    Receiver.seen = []
+    Receiver.wrote_all.clear()
+    Receiver.ended.clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _url(server, path="/hook?x=1"):
+    return f"http://127.0.0.1:{server.server_address[1]}{path}"
+
+
+def test_a_signed_post_arrives_as_sent(receiver):
+    Receiver.behaviour = "ok"
+    body = b'{"id":"evt_1","type":"member.joined"}'
+    headers = {"Content-Type": "application/json", "Backoffice-Signature": signature("whsec_s", body, 1700000000)}
+    outcome = Sender(public_only=False).post(_url(receiver), body, headers)
+    assert (outcome.status_code, outcome.error, outcome.succeeded) == (204, None, True)
+    path, got, received = Receiver.seen[0]
+    assert path == "/hook?x=1" and received == body
+    assert got["Host"] == f"127.0.0.1:{receiver.server_address[1]}"
+    assert verify("whsec_s", received, got["Backoffice-Signature"], now=1700000010)
+    assert not verify("whsec_other", received, got["Backoffice-Signature"], now=1700000010)
+    assert not verify("whsec_s", received + b" ", got["Backoffice-Signature"], now=1700000010)
+    assert not verify("whsec_s", received, got["Backoffice-Signature"], now=1700000000 + 3600)  # a replay
+
+
+def test_an_error_status_is_not_success(receiver):
+    Receiver.behaviour = "error"
+    outcome = Sender(public_only=False).post(_url(receiver), b"{}", {})
+    assert (outcome.status_code, outcome.succeeded) == (500, False)
+
+
+def test_redirects_are_not_followed(receiver):
+    Receiver.behaviour = "redirect"
+    outcome = Sender(public_only=False).post(_url(receiver), b"{}", {})
+    assert (outcome.status_code, outcome.succeeded) == (302, False)
+    assert len(Receiver.seen) == 1
+
+
+def test_a_huge_answer_is_not_read(receiver):
+    Receiver.behaviour = "huge"
+    outcome = Sender(public_only=False).post(_url(receiver), b"{}", {})
+    assert outcome.status_code == 200
+    assert Receiver.ended.wait(30)
+    assert not Receiver.wrote_all.is_set()  # 4 KB read, then closed: the 50 MB never went out
+
+
+def test_a_trickling_receiver_times_out_at_the_total(receiver):
+    Receiver.behaviour = "trickle"
+    outcome = Sender(public_only=False, timeout_s=1.0).post(_url(receiver), b"{}", {})
+    assert (outcome.status_code, outcome.error) == (None, "timeout: no answer within 1 s")
+    assert not Receiver.wrote_all.is_set()  # cut off while the receiver was still answering (8 s in all)
+
+
+def test_a_closed_port_is_an_error_not_an_exception():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    outcome = Sender(public_only=False).post(f"http://127.0.0.1:{port}/", b"{}", {})
+    assert outcome.status_code is None and outcome.error.startswith("connection failed")
+
+
+def test_prod_refuses_internal_addresses_at_send_time(receiver):
+    """The URL passed when it was saved; its name now resolves to loopback (DNS rebinding): nothing is sent."""
+    Receiver.behaviour = "ok"
+    rebound = Sender(public_only=True, resolver=lambda host, port: [ipaddress.ip_address("127.0.0.1")])
+    outcome = rebound.post(f"https://hooks.example.com:{receiver.server_address[1]}/", b"{}", {})
+    assert outcome.status_code is None and "loopback" in outcome.error
+    assert Receiver.seen == []
+    outcome = Sender(public_only=True).post(_url(receiver), b"{}", {})
+    assert outcome.status_code is None and "https" in outcome.error
+    assert Receiver.seen == []
+
+
+def test_the_connection_goes_to_the_vetted_address(receiver):
+    """The name is resolved once, by the vetting resolver; the socket connects to that address (a second lookup
+    could answer differently)."""
+    Receiver.behaviour = "ok"
+    calls = []
+
+    def resolver(host, port):
+        calls.append(host)
+        return [ipaddress.ip_address("127.0.0.1")]
+
+    port = receiver.server_address[1]
+    outcome = Sender(public_only=False, resolver=resolver).post(f"http://no-such-host.invalid:{port}/x", b"{}", {})
+    assert outcome.status_code == 204 and calls == ["no-such-host.invalid"]
+    assert Receiver.seen[0][1]["Host"] == f"no-such-host.invalid:{port}"
