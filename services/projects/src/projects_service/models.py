@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -75,7 +76,10 @@ class Member(Base):
     """A participant who joined a project."""
 
     __tablename__ = "members"
-    __table_args__ = (Index("ix_members_project_email", "project_id", "email"),)
+    __table_args__ = (
+        Index("ix_members_project_email", "project_id", "email"),
+        Index("ix_members_project_id_joined_at", "project_id", "joined_at"),  # joins over time (analytics)
+    )
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, index=True)
@@ -87,7 +91,16 @@ class Photo(Timestamps, Base):
     __tablename__ = "photos"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'ready')", name="status"),
+        CheckConstraint("status <> 'ready' OR ready_at IS NOT NULL", name="ready_at"),
         Index("ix_photos_project_id", "project_id", "status"),
+        # Photos made ready over time (analytics), by project; the photographer rides along for its filter.
+        Index(
+            "ix_photos_project_id_ready_at",
+            "project_id",
+            "ready_at",
+            postgresql_include=["photographer_id"],
+            postgresql_where=text("status = 'ready'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -98,6 +111,10 @@ class Photo(Timestamps, Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    # When it became ready: written by the database (trigger ``ready_at``, migration 0006) whatever the path.
+    ready_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
 
 
 class OutboxMessage(Base):

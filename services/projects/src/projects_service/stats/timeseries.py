@@ -1,0 +1,101 @@
+"""The projects side of analytics over time (design §11): joins and photos made ready, per calendar bucket.
+
+Counted from the facts, not the rollups: a bucket is a window of the operator's calendar, and the facts carry the
+moment they happened (``members.joined_at``, ``photos.ready_at``, migration 0006). Indexes by (project, moment)
+make a window cost the events inside it, not the project's history: a 30-day window at a million photos reads the
+index entries of those 30 days only. Only non-empty buckets are answered; the analytics service zero-fills.
+
+Buckets and the window are those of ``backoffice_common.buckets``: the operator's calendar days, weeks from Monday or
+months, in PostgreSQL's time zone database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from backoffice_common.buckets import bucket, in_window, window_params
+from sqlalchemy import bindparam, func, literal, select, union_all
+from sqlalchemy.orm import Session
+
+from projects_service.models import Member, Photo
+from projects_service.stats.rules import analytics_scope
+
+_SCOPE = bindparam("scope", expanding=True)
+_PHOTOGRAPHERS = bindparam("photographers", expanding=True)
+
+
+def _counts(moment, scope_column, *where, members: bool):
+    start, count = bucket(moment), func.count()
+    return (
+        select(
+            start.label("start"),
+            (count if members else literal(0)).label("members"),
+            (literal(0) if members else count).label("photos"),
+        )
+        .where(scope_column.in_(_SCOPE), in_window(moment), *where)
+        .group_by(start)
+    )
+
+
+def _statement(photographers: bool):
+    joins = _counts(Member.joined_at, Member.project_id, members=True)
+    ready = [Photo.status == "ready"] + ([Photo.photographer_id.in_(_PHOTOGRAPHERS)] if photographers else [])
+    photos = _counts(Photo.ready_at, Photo.project_id, *ready, members=False)
+    both = union_all(joins, photos).subquery()
+    return (
+        select(
+            both.c.start,
+            func.sum(both.c.members).label("members_enrolled"),
+            func.sum(both.c.photos).label("photos_uploaded"),
+        )
+        .group_by(both.c.start)
+        .order_by(both.c.start)
+    )
+
+
+# Built once (statements at import, values bound); with and without the photographers' filter.
+SERIES = {False: _statement(photographers=False), True: _statement(photographers=True)}
+
+
+@dataclass(frozen=True)
+class Point:
+    start: dt.date
+    members_enrolled: int
+    photos_uploaded: int
+
+
+@dataclass(frozen=True)
+class ProjectSeries:
+    """The scope's project ids (for commerce to be asked about exactly those) and the non-empty buckets."""
+
+    project_ids: list[uuid.UUID]
+    points: list[Point]
+
+
+def project_timeseries(
+    *,
+    session: Session,
+    operator_id: uuid.UUID,
+    project_ids: list[uuid.UUID] | None,
+    photographer_ids: list[uuid.UUID] | None,
+    timezone: str,
+    interval: str,
+    start: dt.date,
+    end: dt.date,
+) -> ProjectSeries:
+    """Joins (member rows, not distinct people) and photos made ready per bucket from ``start`` to ``end``
+    inclusive, over §7's scope; ``photographer_ids`` narrows the photos, never the joins."""
+    projects, _, _ = analytics_scope(session=session, operator_id=operator_id, project_ids=project_ids)
+    scope = [project.id for project in projects]
+    if not scope:
+        return ProjectSeries(project_ids=[], points=[])
+    params = {**window_params(timezone=timezone, interval=interval, start=start, end=end), "scope": scope}
+    if photographer_ids is not None:
+        params["photographers"] = photographer_ids
+    rows = session.execute(SERIES[photographer_ids is not None], params)
+    return ProjectSeries(
+        project_ids=scope,
+        points=[Point(row.start, int(row.members_enrolled), int(row.photos_uploaded)) for row in rows],
+    )
