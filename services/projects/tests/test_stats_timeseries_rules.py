@@ -191,3 +191,32 @@ def test_ready_at_is_written_by_the_database_whatever_the_path(db_session):
     with pytest.raises(Exception, match="ck_photos_ready_at"):
         with db_session.begin_nested():
             _photo(db_session, project)
+
+
+def test_the_slots_follow_every_change_of_the_facts(db_session):
+    """The slot rollups move with inserts, a ready_at repaired, a photo deleted, a project deleted (its rows
+    cascading), and agree with a recount from the facts: ``rollups_rebuild()`` then finds nothing to change."""
+    operator_id = uuid.uuid4()
+    alpha, beta = _project(db_session, operator_id, "Alpha"), _project(db_session, operator_id, "Beta")
+    photos = [_photo(db_session, alpha, f"2026-11-02T10:{minute:02d}:00Z") for minute in (0, 14, 15, 59)]
+    gone = [_photo(db_session, beta, "2026-11-02T10:00Z") for _ in range(3)]
+    _member(db_session, alpha, "2026-11-02T23:59:59Z")
+    _member(db_session, beta, "2026-11-02T09:00Z")
+    day = dict(start="2026-11-02", end="2026-11-03")
+    assert _series(db_session, operator_id, **day).points == [Point(dt.date(2026, 11, 2), 2, 7)]
+    photos[0].ready_at = _at("2026-11-03T00:00Z")
+    db_session.delete(photos[1])
+    db_session.delete(gone[0])
+    db_session.flush()
+    assert _series(db_session, operator_id, **day).points == [
+        Point(dt.date(2026, 11, 2), 2, 4),
+        Point(dt.date(2026, 11, 3), 0, 1),
+    ]
+    db_session.delete(beta)
+    db_session.flush()
+    db_session.expire_all()
+    assert _series(db_session, operator_id, **day).points == [
+        Point(dt.date(2026, 11, 2), 1, 2),
+        Point(dt.date(2026, 11, 3), 0, 1),
+    ]
+    assert db_session.scalar(text("SELECT rollups_rebuild()")) == 0

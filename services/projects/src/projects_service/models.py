@@ -76,10 +76,7 @@ class Member(Base):
     """A participant who joined a project."""
 
     __tablename__ = "members"
-    __table_args__ = (
-        Index("ix_members_project_email", "project_id", "email"),
-        Index("ix_members_project_id_joined_at", "project_id", "joined_at"),  # joins over time (analytics)
-    )
+    __table_args__ = (Index("ix_members_project_email", "project_id", "email"),)
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, index=True)
@@ -93,14 +90,6 @@ class Photo(Timestamps, Base):
         CheckConstraint("status IN ('pending', 'ready')", name="status"),
         CheckConstraint("status <> 'ready' OR ready_at IS NOT NULL", name="ready_at"),
         Index("ix_photos_project_id", "project_id", "status"),
-        # Photos made ready over time (analytics), by project; the photographer rides along for its filter.
-        Index(
-            "ix_photos_project_id_ready_at",
-            "project_id",
-            "ready_at",
-            postgresql_include=["photographer_id"],
-            postgresql_where=text("status = 'ready'"),
-        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -191,6 +180,27 @@ class PhotoCounts(Base):
     __tablename__ = "photo_counts"
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    photographer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    ready: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class MemberSlots(Base):
+    """Joins per project and 15-minute slot of UTC time (migration 0006): analytics over time sums whole slots."""
+
+    __tablename__ = "member_slots"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    slot: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    joins: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class PhotoSlots(Base):
+    """Photos made ready per project, 15-minute slot of UTC time and photographer (migration 0006)."""
+
+    __tablename__ = "photo_slots"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    slot: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     photographer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     ready: Mapped[int] = mapped_column(Integer, server_default="0")
 

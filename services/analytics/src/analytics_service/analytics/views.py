@@ -43,7 +43,15 @@ class AnalyticsTimeseries(MethodView):
     @blp.arguments(TimeseriesQueryArgsSchema, location="query", unknown=RAISE)
     @blp.response(200, TimeseriesSchema)
     def get(self, args):
-        """Members, photos, purchases and revenue per day, week or month of the operator's time zone"""
+        """Members, photos, purchases and revenue per day, week or month of the operator's time zone
+
+        Buckets are calendar days, weeks from Monday or months in the operator's profile time zone, from `from` to
+        `to` inclusive (default: the 30 days ending today, by day), every one present (zero-filled), oldest first,
+        named by their first day; a first or last bucket only partly inside the window counts its days inside it.
+        Each figure counts the events of its bucket: joins (not distinct people), photos made ready, purchases made
+        paid and their totals (a refunded purchase leaves its bucket). Scope and filters as `GET /v1/analytics`.
+        `from` after `to`, more than 400 buckets, a bad date or interval, an unknown or repeated parameter: 422.
+        """
         return timeseries.operator_timeseries(
             timezone_of=dependency(AuthClient).timezone,
             projects_series=dependency(ProjectsClient).timeseries,

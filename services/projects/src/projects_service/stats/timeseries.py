@@ -1,9 +1,10 @@
 """The projects side of analytics over time (design §11): joins and photos made ready, per calendar bucket.
 
-Counted from the facts, not the rollups: a bucket is a window of the operator's calendar, and the facts carry the
-moment they happened (``members.joined_at``, ``photos.ready_at``, migration 0006). Indexes by (project, moment)
-make a window cost the events inside it, not the project's history: a 30-day window at a million photos reads the
-index entries of those 30 days only. Only non-empty buckets are answered; the analytics service zero-fills.
+Summed from the 15-minute slots of ``member_slots`` and ``photo_slots`` (migration 0006: rollups of
+``members.joined_at`` and ``photos.ready_at`` kept by triggers): every time zone's offset is a whole number of
+quarter hours, so each slot lies inside one bucket of the operator's calendar, and a window costs its slots — at
+most 96 a day per project (and photographer) — not its photos. Only non-empty buckets are answered; the analytics
+service zero-fills.
 
 Buckets and the window are those of ``backoffice_common.buckets``: the operator's calendar days, weeks from Monday or
 months, in PostgreSQL's time zone database.
@@ -19,30 +20,30 @@ from backoffice_common.buckets import bucket, in_window, window_params
 from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from projects_service.models import Member, Photo
+from projects_service.models import MemberSlots, PhotoSlots
 from projects_service.stats.rules import analytics_scope
 
 _SCOPE = bindparam("scope", expanding=True)
 _PHOTOGRAPHERS = bindparam("photographers", expanding=True)
 
 
-def _counts(moment, scope_column, *where, members: bool):
-    start, count = bucket(moment), func.count()
+def _sums(table, count, *where, members: bool):
+    start, total = bucket(table.slot), func.sum(count)
     return (
         select(
             start.label("start"),
-            (count if members else literal(0)).label("members"),
-            (literal(0) if members else count).label("photos"),
+            (total if members else literal(0)).label("members"),
+            (literal(0) if members else total).label("photos"),
         )
-        .where(scope_column.in_(_SCOPE), in_window(moment), *where)
+        .where(table.project_id.in_(_SCOPE), in_window(table.slot), *where)
         .group_by(start)
     )
 
 
 def _statement(photographers: bool):
-    joins = _counts(Member.joined_at, Member.project_id, members=True)
-    ready = [Photo.status == "ready"] + ([Photo.photographer_id.in_(_PHOTOGRAPHERS)] if photographers else [])
-    photos = _counts(Photo.ready_at, Photo.project_id, *ready, members=False)
+    joins = _sums(MemberSlots, MemberSlots.joins, members=True)
+    narrowed = [PhotoSlots.photographer_id.in_(_PHOTOGRAPHERS)] if photographers else []
+    photos = _sums(PhotoSlots, PhotoSlots.ready, *narrowed, members=False)
     both = union_all(joins, photos).subquery()
     return (
         select(
@@ -51,6 +52,7 @@ def _statement(photographers: bool):
             func.sum(both.c.photos).label("photos_uploaded"),
         )
         .group_by(both.c.start)
+        .having(func.sum(both.c.members) + func.sum(both.c.photos) > 0)  # slots emptied by deletions
         .order_by(both.c.start)
     )
 
