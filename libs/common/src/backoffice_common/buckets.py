@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Date, DateTime, bindparam, cast, func
+from sqlalchemy.sql.elements import BindParameter
 
 INTERVALS = ("day", "week", "month")
 
-_ZONE = bindparam("timezone")
+_ZONE: BindParameter[str] = bindparam("timezone")
 
 
 def _local_midnight(name: str):
@@ -76,7 +77,8 @@ def bucket_count(start: dt.date, end: dt.date, interval: str) -> int:
 
 def bucket_starts(start: dt.date, end: dt.date, interval: str) -> list[dt.date]:
     """The first day of every bucket the days ``start`` to ``end`` inclusive touch, oldest first."""
-    starts, current, last = [], bucket_start(start, interval), bucket_start(end, interval)
+    starts: list[dt.date] = []
+    current, last = bucket_start(start, interval), bucket_start(end, interval)
     while current <= last:
         starts.append(current)
         current = next_bucket(current, interval)

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from backoffice_common.buckets import bucket, in_window, window_params
 from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from projects_service.models import MemberSlots, PhotoSlots
 from projects_service.stats.rules import analytics_scope
 
-_SCOPE = bindparam("scope", expanding=True)
-_PHOTOGRAPHERS = bindparam("photographers", expanding=True)
+_SCOPE: BindParameter[list] = bindparam("scope", expanding=True)
+_PHOTOGRAPHERS: BindParameter[list] = bindparam("photographers", expanding=True)
 
 
 def _sums(table, count, *where, members: bool):
