@@ -8,7 +8,8 @@ Seeds two operators straight into the databases (``seed.py``: one at issue 8's s
 1. wrk ``-t2 -c32`` through the gateway: hello (first), the list endpoints at size, login; analytics at ``-c8``;
    hello again (last). Every figure is given as a ratio to the mean of the two hello runs.
 2. Sequential, unloaded ``GET /v1/analytics`` from one client for both operators (default, 5 projects,
-   2 photographers): p50/p95 and the 1M/100k ratio.
+   2 photographers): p50/p95 and the 1M/100k ratio; and ``GET /v1/analytics/timeseries`` (the last 30 days by
+   day, and narrowed to 2 photographers): p50/p95 against 150 ms.
 3. ``--with-extras``: the older sequential scenarios (bulk invites, the invite worker, commerce latencies).
 4. VmRSS of every gunicorn worker of each service.
 
@@ -424,8 +425,13 @@ def main(argv=None) -> int:
         stack.start()
         hello = HelloBaseline.like(stack, base / "hello").start()
         gw = Gateway(stack.gateway_url)
-        op_big = gw.register_operator(name="Bench Studio (at size)", password="bench-password-1")
-        op_small = gw.register_operator(name="Bench Studio (a tenth)", password="bench-password-1")
+        # In Paris: analytics over time buckets by the operator's calendar (UTC would hide the conversion's cost).
+        op_big = gw.register_operator(
+            name="Bench Studio (at size)", password="bench-password-1", timezone="Europe/Paris"
+        )
+        op_small = gw.register_operator(
+            name="Bench Studio (a tenth)", password="bench-password-1", timezone="Europe/Paris"
+        )
         print(f"seeding: {big.describe()} / a tenth: {small.describe()} …", flush=True)
         (seeded_big, seeded_small), timings = seed_at_size(
             cluster,
@@ -557,42 +563,64 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
             run(scenario)
 
     # Unloaded analytics, one client, both operators.
-    analytics = []
-    variants = [
-        ("default", ""),
-        ("projectIds: 5 projects", "?projectIds={projects}"),
-        ("photographerIds: 2 photographers", "?photographerIds={photographers}"),
-    ]
     http = requests.Session()
-    for label, query in variants:
-        name = f"GET /v1/analytics, {label}"
-        if not wanted(args, name):
-            continue
-        row = {"name": name}
-        for which, operator, seeded in (("big", op_big, seeded_big), ("small", op_small, seeded_small)):
-            url = (
-                stack.gateway_url
-                + "/v1/analytics"
-                + query.format(
-                    projects=",".join(seeded.project_ids[:5]), photographers=",".join(seeded.photographer_ids[:2])
+    operators = (("big", op_big, seeded_big), ("small", op_small, seeded_small))
+
+    def unloaded(path: str, variants: list[tuple[str, str]], figures) -> list[dict]:
+        """Sequential calls of ``path`` + each variant's query for both operators; ``figures`` of the first answer
+        are kept for the report."""
+        rows = []
+        for label, query in variants:
+            name = f"GET {path}, {label}"
+            if not wanted(args, name):
+                continue
+            row = {"name": name}
+            for which, operator, seeded in operators:
+                url = (
+                    stack.gateway_url
+                    + path
+                    + query.format(
+                        projects=",".join(seeded.project_ids[:5]), photographers=",".join(seeded.photographer_ids[:2])
+                    )
                 )
-            )
-            headers = {"Authorization": f"Bearer {operator.token}"}
-            answers = []
+                headers = {"Authorization": f"Bearer {operator.token}"}
+                answers = []
 
-            def call(url=url, headers=headers, answers=answers):
-                try:
-                    response = http.get(url, headers=headers, timeout=30)
-                except requests.RequestException:
-                    return False
-                if response.status_code == 200 and not answers:
-                    answers.append(response.json())
-                return response.status_code == 200
+                def call(url=url, headers=headers, answers=answers):
+                    try:
+                        response = http.get(url, headers=headers, timeout=30)
+                    except requests.RequestException:
+                        return False
+                    if response.status_code == 200 and not answers:
+                        answers.append(response.json())
+                    return response.status_code == 200
 
-            row[which] = sampled(call, warmup=args.warmup, samples=args.samples, cap_s=args.cap)
-            row[which + "_kpis"] = answers[0]["kpis"] if answers else None
-            print(f"{name} [{which}]: {json.dumps(row[which])} kpis={json.dumps(row[which + '_kpis'])}", flush=True)
-        analytics.append(row)
+                row[which] = sampled(call, warmup=args.warmup, samples=args.samples, cap_s=args.cap)
+                row[which + "_kpis"] = figures(answers[0]) if answers else None
+                print(
+                    f"{name} [{which}]: {json.dumps(row[which])} figures={json.dumps(row[which + '_kpis'])}", flush=True
+                )
+            rows.append(row)
+        return rows
+
+    analytics = unloaded(
+        "/v1/analytics",
+        [
+            ("default", ""),
+            ("projectIds: 5 projects", "?projectIds={projects}"),
+            ("photographerIds: 2 photographers", "?photographerIds={photographers}"),
+        ],
+        lambda body: body["kpis"],
+    )
+    # Analytics over time (design §11): the default window, the last 30 days by day in the operator's time zone.
+    timeseries = unloaded(
+        "/v1/analytics/timeseries",
+        [("30 days by day", ""), ("30 days by day, photographerIds: 2", "?photographerIds={photographers}")],
+        lambda body: {
+            name: sum(point[name] for point in body["points"])
+            for name in ("membersEnrolled", "photosUploaded", "purchasesMade", "revenueInCents")
+        },
+    )
 
     export = None
     export_name = f"GET /v1/purchases/export.csv ({count(purchases)} purchases)"
@@ -607,6 +635,7 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
         "hello_last": hello_last,
         "loaded": [s for s in loaded if s.result] + ([analytics_loaded] if analytics_loaded.result else []),
         "analytics": analytics,
+        "timeseries": timeseries,
         "export": export,
     }
 
@@ -764,6 +793,35 @@ def render(report: dict) -> str:
             + "; ".join(f"{label} {json.dumps(value, separators=(', ', ': '))}" for label, value in kpis if value)
             + ".",
         ]
+        out.append("")
+    timeseries = scenarios.get("timeseries") or []
+    if timeseries:
+        big, small = report["sizes"]["big"], report["sizes"]["small"]
+        out += [
+            "**Analytics over time, unloaded** (design §11; as above; the operators' time zone Europe/Paris; the "
+            "figures are the 30 points summed):",
+            "",
+            "| scenario | operator | n | p50 ms | p95 ms | max ms | errors | goal | | figures |",
+            "|---|---|---:|---:|---:|---:|---:|---|---|---|",
+        ]
+        for row in timeseries:
+            for which, label in (("big", f"{big.photos:,} photos"), ("small", f"{small.photos:,} photos")):
+                r = row[which]
+                checks = (
+                    [(r["p95_ms"] <= 150, f"p95 {r['p95_ms']:,.0f} ms"), (r["errors"] == 0, f"{r['errors']} errors")]
+                    if which == "big"
+                    else []
+                )
+                mark = verdict(checks)
+                if mark:
+                    checks_all.append(mark)
+                n = f"{r['n']}" + (" (capped)" if r["capped"] else "")
+                sums = row.get(which + "_kpis") or {}
+                out.append(
+                    f"| {row['name']} | {label} | {n} | {_f(r['p50_ms'])} | {_f(r['p95_ms'])} | "
+                    f"{_f(r['max_ms'])} | {r['errors']} | {'p95 ≤ 150 ms, no errors' if checks else ''} | "
+                    f"{mark} | {', '.join(f'{k} {v:,}' for k, v in sums.items())} |"
+                )
         out.append("")
     export = scenarios.get("export")
     if export:

@@ -8,7 +8,8 @@ The shapes, per project ``p`` (0-based) of ``projects``:
 
 - photographers: ``photographers`` roster entries; project ``p`` has ``2 + p % 3`` of them assigned.
 - photos: ``photos / projects`` ready photos per project, each by one of the project's photographers (so the
-  photographers' counts differ), plus 1 % pending uploads on top.
+  photographers' counts differ), plus 1 % pending uploads on top; project ``p``'s made ready over the few hours
+  after its event, ``6p + 1`` days ago (so the last 30 days hold five projects' photos, a tenth of them).
 - members: ``members / projects`` per project; one row in five is a participant who is also a member of the
   next project, so distinct people are ~80 % of the rows.
 - invites: ``invites / projects`` per project; most are to members' addresses (people in several projects are
@@ -16,7 +17,8 @@ The shapes, per project ``p`` (0-based) of ``projects``:
   joined; one in three has expired.
 - tags: ``tags / projects`` per project, two people per tagged photo, always members of the photo's project
   (70 % of the members are ever tagged).
-- purchases: ``purchases`` paid (spread over the last 300 days, 40 % of the members buy, some several times),
+- purchases: ``purchases`` paid (spread over the last 300 days, paid when made; 40 % of the members buy, some
+  several times),
   plus one in two hundred failed, refunded or pending; each holds 1–3 photos of its project whose
   ``purchase_items`` carry the photo's photographer and shares that sum to the total; one in ten used a promo
   code (10 % off, with its redemption row).
@@ -122,14 +124,14 @@ def _projects_sql() -> list[str]:
            FROM generate_series(0, %(np)s - 1) p, generate_series(0, %(members_pp)s - 1) k,
                 LATERAL (SELECT {q} AS q) x""",
         f"""INSERT INTO photos (id, project_id, photographer_id, object_key, filename, content_type, size_bytes,
-                               status, created_at, updated_at)
+                               status, created_at, updated_at, ready_at)
            SELECT {PHOTO_ID.format(p="p", s="s")}, (%(pids)s::uuid[])[p + 1], {PHOTO_BY.format(p="p", s="s")},
                   %(key)s || '/' || p || '/' || s || '.jpg', 'IMG_' || lpad(s::text, 6, '0') || '.jpg',
                   'image/jpeg', 2000000 + (s * 7919) %% 3000000,
-                  CASE WHEN s < %(photos_pp)s THEN 'ready' ELSE 'pending' END,
-                  now() - (p * 6 + 1) * interval '1 day' + s * interval '1 second',
-                  now() - (p * 6 + 1) * interval '1 day' + s * interval '1 second'
-           FROM generate_series(0, %(np)s - 1) p, generate_series(0, %(photos_pp)s + %(pending_pp)s - 1) s""",
+                  CASE WHEN s < %(photos_pp)s THEN 'ready' ELSE 'pending' END, at, at,
+                  CASE WHEN s < %(photos_pp)s THEN at END
+           FROM generate_series(0, %(np)s - 1) p, generate_series(0, %(photos_pp)s + %(pending_pp)s - 1) s,
+                LATERAL (SELECT now() - (p * 6 + 1) * interval '1 day' + s * interval '1 second' AS at) a""",
         # Two people per tagged photo (slot t / 2), members k of the photo's project among its first 70 %.
         f"""INSERT INTO photo_tags (photo_id, participant_id, created_at)
            SELECT {PHOTO_ID.format(p="p", s="((t / 2) %% %(photos_pp)s)")}, {PERSON_ID.format(q="q")},
@@ -201,7 +203,8 @@ def _commerce_sql() -> list[str]:
         """INSERT INTO purchases (id, operator_id, project_id, project_name, participant_id, participant_email,
                                  participant_name, status, photo_count, price_per_photo_cents, subtotal_cents,
                                  discount_applied_cents, total_cents, currency, applied_promo_code, promo_code_id,
-                                 requested_promo_code, stripe_payment_intent_id, created_at, updated_at)
+                                 requested_promo_code, stripe_payment_intent_id, created_at, updated_at, paid_at,
+                                 refunded_at)
            SELECT b.id, %(op)s, (%(pids)s::uuid[])[b.p + 1], 'Event ' || lpad((b.p + 1)::text, 3, '0'),
                   md5(%(key)s || '/participant/' || b.q)::uuid, 'p' || b.q || '.' || %(key)s || '@example.com',
                   'Participant ' || b.q, b.status, b.n, b.price, b.n * b.price,
@@ -209,7 +212,8 @@ def _commerce_sql() -> list[str]:
                   b.n * b.price - CASE WHEN b.code IS NULL THEN 0 ELSE b.n * b.price / 10 END, 'EUR',
                   'SAVE' || lpad(b.code::text, 3, '0'), md5(%(key)s || '/code/' || b.code)::uuid,
                   'SAVE' || lpad(b.code::text, 3, '0'), 'pi_' || md5(%(key)s || '/intent/' || b.p || '/' || b.t),
-                  at, at
+                  at, at, CASE WHEN b.status IN ('paid', 'refunded') THEN at END,
+                  CASE WHEN b.status = 'refunded' THEN at END
            FROM bench_purchases b,
                 LATERAL (SELECT CASE WHEN b.status = 'pending' THEN now() - interval '5 minutes'
                                      ELSE now() - ((b.t * 7919 + b.p * 104729) %% 25920000) * interval '1 second'

@@ -80,6 +80,12 @@ def test_any_json_value_round_trips_like_flask(value):
     assert fast.loads(default.dumps(value)) == default.loads(default.dumps(value))
 
 
+@pytest.mark.parametrize("text", ["-9223372036854775809", "18446744073709551616", '{"n": [123456789012345678901]}'])
+def test_integers_beyond_64_bits_stay_exact(providers, text):
+    fast, default, _app = providers
+    assert fast.loads(text) == default.loads(text) and fast.loads(text.encode()) == default.loads(text)
+
+
 def test_loads_accepts_what_the_standard_library_did(providers):
     fast, _default, _app = providers
     assert fast.loads(b'{"a": 1}') == {"a": 1}

@@ -2,6 +2,7 @@ from backoffice_common.internal import internal_client
 from backoffice_common.service import create_service_app, provide
 
 from analytics_service.analytics import views as analytics
+from analytics_service.clients.auth import AuthClient
 from analytics_service.clients.commerce import CommerceClient
 from analytics_service.clients.projects import ProjectsClient
 from analytics_service.config import Settings
@@ -14,6 +15,7 @@ def create_app(settings: Settings | None = None):
         app,
         ProjectsClient(internal_client(settings, "projects")),
         CommerceClient(internal_client(settings, "commerce")),
+        AuthClient(internal_client(settings, "auth")),
     )
     api.register_blueprint(analytics.blp)
     return app

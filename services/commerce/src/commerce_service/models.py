@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     Computed,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -178,9 +179,19 @@ class Purchase(Timestamps, Base):
             "AND total_cents = subtotal_cents - discount_applied_cents AND total_cents >= 0",
             name="amounts",
         ),
+        CheckConstraint("status <> 'paid' OR paid_at IS NOT NULL", name="paid_at"),
         # The operator's list: newest first, with a stable order among equal timestamps.
         Index("ix_purchases_operator_id_created_at_id", "operator_id", text("created_at DESC"), text("id DESC")),
         Index("ix_purchases_operator_id_project_id", "operator_id", "project_id"),
+        # Paid purchases over time (analytics), by project; the total rides along for the revenue.
+        Index(
+            "ix_purchases_operator_id_project_id_paid_at",
+            "operator_id",
+            "project_id",
+            "paid_at",
+            postgresql_include=["total_cents"],
+            postgresql_where=text("status = 'paid'"),
+        ),
         # The worker's sweep of stale pending purchases, oldest first (services/expiry.py).
         Index("ix_purchases_pending_created_at", "created_at", postgresql_where=text("status = 'pending'")),
         # A checkout's Idempotency-Key names one purchase of the participant (the race of two first tries too).
@@ -219,6 +230,11 @@ class Purchase(Timestamps, Base):
     requested_promo_code: Mapped[str | None] = mapped_column(String(200))
     # When it became refunded: by the operator (design §10), or by Stripe's charge.refunded.
     refunded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # When it became paid (kept after a refund): written by the database (trigger ``paid_at``, migration 0009)
+    # whichever path pays it — checkout's free purchase, the webhook, the sweeper.
+    paid_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
 
 
 class PurchaseItem(Base):

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -87,6 +88,7 @@ class Photo(Timestamps, Base):
     __tablename__ = "photos"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'ready')", name="status"),
+        CheckConstraint("status <> 'ready' OR ready_at IS NOT NULL", name="ready_at"),
         Index("ix_photos_project_id", "project_id", "status"),
     )
 
@@ -98,6 +100,10 @@ class Photo(Timestamps, Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    # When it became ready: written by the database (trigger ``ready_at``, migration 0006) whatever the path.
+    ready_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
 
 
 class OutboxMessage(OutboxColumns, Base):
@@ -166,6 +172,27 @@ class PhotoCounts(Base):
     __tablename__ = "photo_counts"
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    photographer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    ready: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class MemberSlots(Base):
+    """Joins per project and 15-minute slot of UTC time (migration 0006): analytics over time sums whole slots."""
+
+    __tablename__ = "member_slots"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    slot: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    joins: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class PhotoSlots(Base):
+    """Photos made ready per project, 15-minute slot of UTC time and photographer (migration 0006)."""
+
+    __tablename__ = "photo_slots"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    slot: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     photographer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     ready: Mapped[int] = mapped_column(Integer, server_default="0")
 

@@ -1,7 +1,10 @@
+import datetime as dt
+import re
 import uuid
 
 from backoffice_common.api import Schema
-from marshmallow import ValidationError, fields
+from backoffice_common.buckets import INTERVALS
+from marshmallow import ValidationError, fields, validate
 
 REPEATED = "Give this parameter once, with comma-separated UUIDs."
 
@@ -40,6 +43,72 @@ class UuidList(fields.Field):
 class AnalyticsQueryArgsSchema(Schema):
     project_ids = UuidList(load_default=None)
     photographer_ids = UuidList(load_default=None)
+
+
+ONCE = "Give this parameter once."
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _once(value):
+    """The one value of a query parameter webargs hands over as a list (``is_multiple``): given twice → 422, where
+    webargs would otherwise keep the first value alone."""
+    if isinstance(value, list):
+        if len(value) != 1:
+            raise ValidationError(ONCE)
+        value = value[0]
+    return value
+
+
+class CalendarDate(fields.Date):
+    """A query parameter ``YYYY-MM-DD``, given once: a day of the operator's calendar (design §11)."""
+
+    is_multiple = True
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = _once(value)
+        if not isinstance(value, str) or not _DATE.fullmatch(value):
+            raise ValidationError("Must be a date, YYYY-MM-DD.")
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValidationError("Must be a date of the calendar, YYYY-MM-DD.") from exc
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationError(f"Must be between {FIRST_DAY} and {LAST_DAY}.")
+        return day
+
+
+class OnceString(fields.String):
+    """A query parameter's text, given once."""
+
+    is_multiple = True
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(_once(value), attr, data, **kwargs)
+
+
+class TimeseriesQueryArgsSchema(AnalyticsQueryArgsSchema):
+    """§7's filters, and the window: ``from``/``to`` inclusive (default: the 30 days ending today), by ``interval``."""
+
+    start = CalendarDate(
+        data_key="from", load_default=None, metadata={"description": "First day (default: to − 29 days)."}
+    )
+    end = CalendarDate(data_key="to", load_default=None, metadata={"description": "Last day (default: today)."})
+    interval = OnceString(load_default="day", validate=validate.OneOf(INTERVALS))
+
+
+class TimeseriesPointSchema(Schema):
+    start = fields.Date()
+    members_enrolled = fields.Integer()
+    photos_uploaded = fields.Integer()
+    purchases_made = fields.Integer()
+    revenue_in_cents = fields.Integer()
+
+
+class TimeseriesSchema(Schema):
+    interval = fields.String()
+    timezone = fields.String()
+    points = fields.List(fields.Nested(TimeseriesPointSchema))
 
 
 class KpisSchema(Schema):

@@ -1,11 +1,18 @@
 from backoffice_common.api import Blueprint
+from backoffice_common.clock import utcnow
 from backoffice_common.service import dependency
 from backoffice_common.tokens import OPERATOR, current_identity, roles_required
 from flask.views import MethodView
 from marshmallow import RAISE
 
-from analytics_service.analytics import rules
-from analytics_service.analytics.schemas import AnalyticsQueryArgsSchema, AnalyticsSchema
+from analytics_service.analytics import rules, timeseries
+from analytics_service.analytics.schemas import (
+    AnalyticsQueryArgsSchema,
+    AnalyticsSchema,
+    TimeseriesQueryArgsSchema,
+    TimeseriesSchema,
+)
+from analytics_service.clients.auth import AuthClient
 from analytics_service.clients.commerce import CommerceClient
 from analytics_service.clients.projects import ProjectsClient
 
@@ -25,5 +32,31 @@ class Analytics(MethodView):
             projects_stats=dependency(ProjectsClient).stats,
             commerce_stats=dependency(CommerceClient).stats,
             operator_id=current_identity().operator_id,
+            **args,
+        )
+
+
+@blp.route("/timeseries")
+class AnalyticsTimeseries(MethodView):
+    decorators = [roles_required(OPERATOR)]
+
+    @blp.arguments(TimeseriesQueryArgsSchema, location="query", unknown=RAISE)
+    @blp.response(200, TimeseriesSchema)
+    def get(self, args):
+        """Members, photos, purchases and revenue per day, week or month of the operator's time zone
+
+        Buckets are calendar days, weeks from Monday or months in the operator's profile time zone, from `from` to
+        `to` inclusive (default: the 30 days ending today, by day), every one present (zero-filled), oldest first,
+        named by their first day; a first or last bucket only partly inside the window counts its days inside it.
+        Each figure counts the events of its bucket: joins (not distinct people), photos made ready, purchases made
+        paid and their totals (a refunded purchase leaves its bucket). Scope and filters as `GET /v1/analytics`.
+        `from` after `to`, more than 400 buckets, a bad date or interval, an unknown or repeated parameter: 422.
+        """
+        return timeseries.operator_timeseries(
+            timezone_of=dependency(AuthClient).timezone,
+            projects_series=dependency(ProjectsClient).timeseries,
+            commerce_series=dependency(CommerceClient).timeseries,
+            operator_id=current_identity().operator_id,
+            now=utcnow(),
             **args,
         )

@@ -1,5 +1,7 @@
 from backoffice_common.api import Schema
-from marshmallow import fields, validate
+from backoffice_common.buckets import INTERVALS
+from backoffice_common.validators import iana_timezone
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 
 class StatsRequestSchema(Schema):
@@ -22,3 +24,27 @@ class StatsSchema(Schema):
     revenue_in_cents = fields.Integer()
     buyers = fields.Integer()
     projects = fields.List(fields.Nested(ProjectFiguresSchema))
+
+
+class TimeseriesRequestSchema(StatsRequestSchema):
+    """Analytics over time (design §11): the buckets of ``from``..``to`` (dates in the operator's calendar)."""
+
+    timezone = fields.String(required=True, validate=iana_timezone)
+    interval = fields.String(required=True, validate=validate.OneOf(INTERVALS))
+    start = fields.Date(required=True, data_key="from")
+    end = fields.Date(required=True, data_key="to")
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data["start"] > data["end"]:
+            raise ValidationError("Must not be before from.", "to")
+
+
+class PointSchema(Schema):
+    start = fields.Date()
+    purchases_made = fields.Integer()
+    revenue_in_cents = fields.Integer()
+
+
+class TimeseriesSchema(Schema):
+    points = fields.List(fields.Nested(PointSchema))

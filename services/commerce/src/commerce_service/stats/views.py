@@ -4,7 +4,8 @@ from flask.views import MethodView
 
 from commerce_service.internal import blp
 from commerce_service.stats.rules import purchase_stats
-from commerce_service.stats.schemas import StatsRequestSchema, StatsSchema
+from commerce_service.stats.schemas import StatsRequestSchema, StatsSchema, TimeseriesRequestSchema, TimeseriesSchema
+from commerce_service.stats.timeseries import purchase_timeseries
 
 
 @blp.route("/stats")
@@ -17,3 +18,15 @@ class Stats(MethodView):
         """Paid purchases of an operator's projects: count, revenue and buyers (for analytics)"""
         with db.reading() as reader:
             return purchase_stats(session=reader, **body)
+
+
+@blp.route("/stats/timeseries")
+class Timeseries(MethodView):
+    decorators = [internal_only]
+
+    @blp.arguments(TimeseriesRequestSchema)
+    @blp.response(200, TimeseriesSchema)
+    def post(self, body):
+        """Paid purchases and revenue per calendar bucket of an operator's projects (for analytics over time)"""
+        with db.reading() as reader:
+            return {"points": purchase_timeseries(session=reader, **body)}

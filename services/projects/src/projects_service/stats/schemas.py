@@ -1,5 +1,7 @@
 from backoffice_common.api import Schema
-from marshmallow import fields, validate
+from backoffice_common.buckets import INTERVALS
+from backoffice_common.validators import iana_timezone
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from projects_service.projects.schemas import ProjectRefSchema
 
@@ -27,3 +29,28 @@ class ProjectStatsSchema(Schema):
     photos_uploaded = fields.Integer()
     users_tagged = fields.Integer()
     photos_by_photographer = fields.List(fields.Nested(PhotographerPhotosSchema))
+
+
+class TimeseriesQuerySchema(AnalyticsQuerySchema):
+    """Analytics over time (design §11): the buckets of ``from``..``to`` (dates in the operator's calendar)."""
+
+    timezone = fields.String(required=True, validate=iana_timezone)
+    interval = fields.String(required=True, validate=validate.OneOf(INTERVALS))
+    start = fields.Date(required=True, data_key="from")
+    end = fields.Date(required=True, data_key="to")
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data["start"] > data["end"]:
+            raise ValidationError("Must not be before from.", "to")
+
+
+class ProjectPointSchema(Schema):
+    start = fields.Date()
+    members_enrolled = fields.Integer()
+    photos_uploaded = fields.Integer()
+
+
+class ProjectSeriesSchema(Schema):
+    project_ids = fields.List(fields.UUID())
+    points = fields.List(fields.Nested(ProjectPointSchema))

@@ -3,8 +3,13 @@ from backoffice_common.db import db
 from backoffice_common.internal import internal_only
 from flask.views import MethodView
 
-from projects_service.stats import rules
-from projects_service.stats.schemas import AnalyticsQuerySchema, ProjectStatsSchema
+from projects_service.stats import rules, timeseries
+from projects_service.stats.schemas import (
+    AnalyticsQuerySchema,
+    ProjectSeriesSchema,
+    ProjectStatsSchema,
+    TimeseriesQuerySchema,
+)
 
 blp = Blueprint(
     "internal_stats",
@@ -24,3 +29,15 @@ class ProjectStats(MethodView):
         """Scope, member, invite, photo and tag counts for an operator's analytics"""
         with db.reading() as reader:
             return rules.project_stats(session=reader, **query)
+
+
+@blp.route("/timeseries")
+class ProjectTimeseries(MethodView):
+    decorators = [internal_only]
+
+    @blp.arguments(TimeseriesQuerySchema)
+    @blp.response(200, ProjectSeriesSchema)
+    def post(self, query):
+        """Scope, joins and photos made ready per calendar bucket for an operator's analytics over time"""
+        with db.reading() as reader:
+            return timeseries.project_timeseries(session=reader, **query)
