@@ -5,7 +5,7 @@ import uuid
 from collections import Counter, namedtuple
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from webhooks_service.deliveries import listing, rules
 from webhooks_service.endpoints.rules import update_endpoint
 from webhooks_service.events.rules import take_event
@@ -300,3 +300,63 @@ def test_a_batch_of_attempts_is_recorded_at_once(db_session):
     assert sorted(recorded, key=lambda row: row.delivery_id) == sorted(
         [(c.id, code, error) for c, (code, error) in zip(ours, outcomes, strict=True)]
     )
+
+
+def test_a_late_recorder_can_not_overwrite_the_worker_that_has_the_lease(db_session):
+    """Worker A's send outlived its lease; worker B claimed the delivery again and it succeeded. A's late failure
+    is dropped, before B records and after: the delivery stays B's, then succeeded."""
+    operator_id = uuid.uuid4()
+    endpoint(db_session, operator_id)
+    event(db_session, operator_id)
+    (late,) = claim(db_session)
+    db_session.execute(
+        update(Delivery).where(Delivery.id == late.id).values(next_attempt_at=func.now() - dt.timedelta(seconds=1))
+    )  # the lease ran out
+    (current,) = claim(db_session)
+    assert current.leased_until != late.leased_until
+
+    def record(claimed, status_code):
+        return rules.record_attempt(
+            session=db_session,
+            claimed=claimed,
+            status_code=status_code,
+            error=None,
+            duration_ms=1,
+            now=NOW,
+            retries=RETRIES,
+        )
+
+    assert record(late, 500) is None
+    assert db_session.get(Delivery, late.id, populate_existing=True).next_attempt_at == current.leased_until
+    assert record(current, 200) == "succeeded"
+    assert record(late, 500) is None
+    delivery = db_session.get(Delivery, late.id, populate_existing=True)
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("succeeded", 1, None)
+    recorded = db_session.scalars(select(DeliveryAttempt.status_code).where(DeliveryAttempt.delivery_id == late.id))
+    assert recorded.all() == [200]
+
+
+@pytest.mark.parametrize("status_code, status", [(500, "pending"), (204, "succeeded")])
+def test_an_endpoint_deactivated_mid_send_keeps_its_delivery_unscheduled(db_session, status_code, status):
+    operator_id = uuid.uuid4()
+    hook = endpoint(db_session, operator_id)
+    event(db_session, operator_id)
+    (claimed,) = claim(db_session)
+    update_endpoint(
+        session=db_session, operator_id=operator_id, endpoint_id=hook.id, changes={"is_active": False}, prod=False
+    )
+    moved = rules.record_attempt(
+        session=db_session,
+        claimed=claimed,
+        status_code=status_code,
+        error=None,
+        duration_ms=1,
+        now=NOW,
+        retries=RETRIES,
+    )
+    assert moved == status
+    delivery = db_session.get(Delivery, claimed.id, populate_existing=True)
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (status, 1, None)
+    attempt = db_session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == claimed.id)).one()
+    assert (attempt.status_code, attempt.next_attempt_at) == (status_code, None)
+    assert claim(db_session) == []

@@ -22,10 +22,12 @@ from sqlalchemy import (
     Integer,
     String,
     bindparam,
+    case,
     cast,
     column,
     func,
     insert,
+    or_,
     select,
     true,
     update,
@@ -52,6 +54,7 @@ class Claimed:
     body: str
     url: str
     secret: str
+    leased_until: dt.datetime  # the lease this claim set: recording the attempt checks it is still this one
 
 
 @dataclass(frozen=True)
@@ -187,14 +190,18 @@ def claim_due(
     rows = session.execute(
         _DUE.where(Delivery.id.in_(chosen)).order_by(Delivery.id).with_for_update(of=Delivery, skip_locked=True)
     ).all()
-    taken = [Claimed(*row) for row in rows]
-    if taken:
-        session.execute(
+    if not rows:
+        return []
+    leases: dict[int, dt.datetime] = dict(
+        session.execute(  # type: ignore[arg-type]  # next_attempt_at is just set: never NULL here
             update(Delivery)
-            .where(Delivery.id.in_([claimed.id for claimed in taken]))
-            .values(next_attempt_at=func.now() + LEASE)
-        )
-    return taken
+            .where(Delivery.id.in_([row.id for row in rows]))
+            # the lease is also this claim's token: a later claim (only once it ran out) sets a later one
+            .values(next_attempt_at=func.clock_timestamp() + LEASE)
+            .returning(Delivery.id, Delivery.next_attempt_at)
+        ).all()
+    )
+    return [Claimed(*row, leases[row.id]) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -229,13 +236,16 @@ def next_state(
 
 def record_attempts(*, session: Session, attempts: list[Attempt], now: dt.datetime, retries: Retries) -> dict[int, str]:
     """Record finished attempts and move their deliveries (``next_state``), in two statements whatever their
-    number; the new status by delivery id — a delivery deleted with its endpoint meanwhile is left out, and its
-    attempt is not recorded."""
+    number; the new status by delivery id. Only a delivery still leased to this attempt moves: one deleted with its
+    endpoint meanwhile, or whose lease ran out and went to another worker (which may have succeeded since), is left
+    out and its attempt not recorded. One whose endpoint was deactivated mid-send (lease cleared) is recorded, and
+    stays unscheduled unless this attempt ended it (succeeded, or failed after the retry window)."""
     if not attempts:
         return {}
     states = {attempt.claimed.id: next_state(attempt, now=now, retries=retries) for attempt in attempts}
     rows = values(
         column("id", BigInteger),
+        column("leased_until", DateTime(timezone=True)),
         column("status", String),
         column("attempts", Integer),
         column("next_attempt_at", DateTime(timezone=True)),
@@ -245,6 +255,7 @@ def record_attempts(*, session: Session, attempts: list[Attempt], now: dt.dateti
         [
             (
                 attempt.claimed.id,
+                attempt.claimed.leased_until,
                 *states[attempt.claimed.id][:1],
                 attempt.claimed.attempts + 1,
                 *states[attempt.claimed.id][1:],
@@ -252,20 +263,26 @@ def record_attempts(*, session: Session, attempts: list[Attempt], now: dt.dateti
             for attempt in attempts
         ]
     )
-    moved = set(
-        session.scalars(
+    next_attempt_at = cast(rows.c.next_attempt_at, DateTime(timezone=True))  # typed: NULLs alone would be text
+    moved = {
+        row.id: row
+        for row in session.execute(
             update(Delivery)
-            .where(Delivery.id == rows.c.id)
+            .where(
+                Delivery.id == rows.c.id,
+                Delivery.status == "pending",
+                or_(Delivery.next_attempt_at == rows.c.leased_until, Delivery.next_attempt_at.is_(None)),
+            )
             .values(
                 status=rows.c.status,
                 attempts=rows.c.attempts,
-                # typed: a column of NULLs alone would be text to PostgreSQL
-                next_attempt_at=cast(rows.c.next_attempt_at, DateTime(timezone=True)),
+                # paused mid-send (NULL): still pending, it stays unscheduled
+                next_attempt_at=case((Delivery.next_attempt_at.is_(None), None), else_=next_attempt_at),
                 succeeded_at=cast(rows.c.succeeded_at, DateTime(timezone=True)),
             )
-            .returning(Delivery.id)
+            .returning(Delivery.id, Delivery.status, Delivery.next_attempt_at)
         )
-    )
+    }
     recorded = [attempt for attempt in attempts if attempt.claimed.id in moved]
     if recorded:
         session.execute(
@@ -279,12 +296,12 @@ def record_attempts(*, session: Session, attempts: list[Attempt], now: dt.dateti
                     "error": attempt.error,
                     "duration_ms": attempt.duration_ms,
                     "created_at": now,
-                    "next_attempt_at": states[attempt.claimed.id][1],
+                    "next_attempt_at": moved[attempt.claimed.id].next_attempt_at,
                 }
                 for attempt in recorded
             ],
         )
-    return {delivery_id: states[delivery_id][0] for delivery_id in moved}
+    return {delivery_id: row.status for delivery_id, row in moved.items()}
 
 
 def record_attempt(
