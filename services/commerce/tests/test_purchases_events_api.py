@@ -60,3 +60,17 @@ def test_a_refund_from_stripe_writes_the_refunded_event(client, db_session, shop
     _webhook(client, stripe_events.intent_event("payment_intent.succeeded", purchase))
     _webhook(client, stripe_events.refund_event(purchase))
     assert [e["type"] for e in _events(db_session, purchase["id"])] == ["purchase.paid", "purchase.refunded"]
+
+
+def test_a_refund_of_a_purchase_never_paid_here_writes_no_event(client, db_session, shop):
+    """Stripe's charge.refunded before its payment_intent.succeeded (pending → refunded), or after a failure
+    (failed → refunded): receivers never got a purchase.paid, so no purchase.refunded either; the late
+    succeeded event moves nothing and writes nothing."""
+    pending = _checkout(client, shop).json
+    _webhook(client, stripe_events.refund_event(pending))
+    _webhook(client, stripe_events.intent_event("payment_intent.succeeded", pending))
+    assert _events(db_session, pending["id"]) == []
+    failed = _checkout(client, shop).json
+    _webhook(client, stripe_events.intent_event("payment_intent.payment_failed", failed))
+    _webhook(client, stripe_events.refund_event(failed))
+    assert _events(db_session, failed["id"]) == []

@@ -2,10 +2,10 @@
 
 import datetime as dt
 import uuid
-from collections import Counter
+from collections import Counter, namedtuple
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, text, update
 from webhooks_service.deliveries import listing, rules
 from webhooks_service.endpoints.rules import update_endpoint
 from webhooks_service.events.rules import take_event
@@ -114,6 +114,92 @@ def test_a_busy_endpoint_or_operator_yields_to_others(db_session):
     assert claim(db_session, operators={slow_operator: 8}) == []
 
 
+def backlog(session, hook, count):
+    """``count`` deliveries due since an hour ago to ``hook`` (a dead endpoint's backlog), inserted in bulk."""
+    session.execute(
+        text(
+            "INSERT INTO events (id, operator_id, type, created_at, body)"
+            " SELECT 'evt_backlog_' || :tag || '_' || n, :operator_id, 'purchase.paid', now(), '{}'"
+            " FROM generate_series(1, :count) AS n"
+        ),
+        {"tag": hook.id.hex[:8], "operator_id": hook.operator_id, "count": count},
+    )
+    session.execute(
+        text(
+            "INSERT INTO deliveries (event_id, endpoint_id, operator_id, next_attempt_at, created_at)"
+            " SELECT 'evt_backlog_' || :tag || '_' || n, :endpoint_id, :operator_id,"
+            " now() - interval '1 hour' + n * interval '1 ms', now() FROM generate_series(1, :count) AS n"
+        ),
+        {"tag": hook.id.hex[:8], "endpoint_id": hook.id, "operator_id": hook.operator_id, "count": count},
+    )
+
+
+def test_a_dead_endpoints_backlog_does_not_delay_another_operator(db_session):
+    """One operator's dead endpoint has thousands of deliveries due for an hour; another operator's new delivery is
+    claimed in the very first round, and the backlog takes one endpoint's share (its cap), not the claim."""
+    dead_operator, other_operator = uuid.uuid4(), uuid.uuid4()
+    dead = endpoint(db_session, dead_operator)
+    backlog(db_session, dead, 3000)
+    other = endpoint(db_session, other_operator)
+    fresh = event(db_session, other_operator)
+    first = claim(db_session, slots=32)
+    assert Counter(c.endpoint_id for c in first) == {dead.id: 4, other.id: 1}
+    assert [c.event_id for c in first if c.endpoint_id == other.id] == [fresh.id]
+
+
+def test_a_big_backlog_takes_turns_with_the_others(db_session):
+    """A resumed (or fast-failing) endpoint's whole backlog due at once: the claim goes round the operators, one
+    delivery each, so two free slots go to two operators, not both to the backlog."""
+    busy_operator, other_operator = uuid.uuid4(), uuid.uuid4()
+    busy = endpoint(db_session, busy_operator)
+    backlog(db_session, busy, 500)
+    other = endpoint(db_session, other_operator)
+    event(db_session, other_operator)
+    assert Counter(c.endpoint_id for c in claim(db_session, slots=2)) == {busy.id: 1, other.id: 1}
+
+
+def test_slow_endpoints_share_a_capped_number_of_threads(db_session):
+    slow_operator, fast_operator = uuid.uuid4(), uuid.uuid4()
+    slow = endpoint(db_session, slow_operator)
+    for _ in range(3):
+        event(db_session, slow_operator)
+    fast = endpoint(db_session, fast_operator)
+    for _ in range(3):
+        event(db_session, fast_operator)
+
+    def slow_claim(slow_slots):
+        return rules.claim_due(
+            session=db_session,
+            slots=32,
+            caps=CAPS,
+            in_flight_endpoints=Counter(),
+            in_flight_operators=Counter(),
+            slow_endpoints={slow.id},
+            slow_slots=slow_slots,
+        )
+
+    assert Counter(c.endpoint_id for c in slow_claim(1)) == {slow.id: 1, fast.id: 3}
+    assert Counter(c.endpoint_id for c in slow_claim(0)) == {}  # the fast ones are all taken; the slow ones wait
+    assert Counter(c.endpoint_id for c in slow_claim(5)) == {slow.id: 2}
+
+
+def test_fair_choice_goes_round_the_operators_then_their_endpoints():
+    a, b = uuid.uuid4(), uuid.uuid4()
+    a1, a2, b1 = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    Row = namedtuple("Row", "id endpoint_id operator_id")
+    rows = [Row(1, a1, a), Row(2, a1, a), Row(3, a1, a), Row(4, a2, a), Row(5, b1, b), Row(6, b1, b)]
+    caps = rules.Caps(per_endpoint=2, per_operator=3)
+
+    def choice(slots, **kwargs):
+        return rules.fair_choice(
+            rows, slots=slots, caps=caps, in_flight_endpoints=Counter(), in_flight_operators=Counter(), **kwargs
+        )
+
+    assert choice(3) == [1, 5, 4]
+    assert choice(32) == [1, 5, 4, 6, 2]  # a1 stops at 2 (its cap), a at 3
+    assert choice(32, slow_endpoints={a1}, slow_slots=0) == [4, 5, 6]
+
+
 def test_attempts_are_recorded_and_move_the_delivery(db_session):
     operator_id = uuid.uuid4()
     hook = endpoint(db_session, operator_id)
@@ -214,3 +300,63 @@ def test_a_batch_of_attempts_is_recorded_at_once(db_session):
     assert sorted(recorded, key=lambda row: row.delivery_id) == sorted(
         [(c.id, code, error) for c, (code, error) in zip(ours, outcomes, strict=True)]
     )
+
+
+def test_a_late_recorder_can_not_overwrite_the_worker_that_has_the_lease(db_session):
+    """Worker A's send outlived its lease; worker B claimed the delivery again and it succeeded. A's late failure
+    is dropped, before B records and after: the delivery stays B's, then succeeded."""
+    operator_id = uuid.uuid4()
+    endpoint(db_session, operator_id)
+    event(db_session, operator_id)
+    (late,) = claim(db_session)
+    db_session.execute(
+        update(Delivery).where(Delivery.id == late.id).values(next_attempt_at=func.now() - dt.timedelta(seconds=1))
+    )  # the lease ran out
+    (current,) = claim(db_session)
+    assert current.leased_until != late.leased_until
+
+    def record(claimed, status_code):
+        return rules.record_attempt(
+            session=db_session,
+            claimed=claimed,
+            status_code=status_code,
+            error=None,
+            duration_ms=1,
+            now=NOW,
+            retries=RETRIES,
+        )
+
+    assert record(late, 500) is None
+    assert db_session.get(Delivery, late.id, populate_existing=True).next_attempt_at == current.leased_until
+    assert record(current, 200) == "succeeded"
+    assert record(late, 500) is None
+    delivery = db_session.get(Delivery, late.id, populate_existing=True)
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("succeeded", 1, None)
+    recorded = db_session.scalars(select(DeliveryAttempt.status_code).where(DeliveryAttempt.delivery_id == late.id))
+    assert recorded.all() == [200]
+
+
+@pytest.mark.parametrize("status_code, status", [(500, "pending"), (204, "succeeded")])
+def test_an_endpoint_deactivated_mid_send_keeps_its_delivery_unscheduled(db_session, status_code, status):
+    operator_id = uuid.uuid4()
+    hook = endpoint(db_session, operator_id)
+    event(db_session, operator_id)
+    (claimed,) = claim(db_session)
+    update_endpoint(
+        session=db_session, operator_id=operator_id, endpoint_id=hook.id, changes={"is_active": False}, prod=False
+    )
+    moved = rules.record_attempt(
+        session=db_session,
+        claimed=claimed,
+        status_code=status_code,
+        error=None,
+        duration_ms=1,
+        now=NOW,
+        retries=RETRIES,
+    )
+    assert moved == status
+    delivery = db_session.get(Delivery, claimed.id, populate_existing=True)
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (status, 1, None)
+    attempt = db_session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == claimed.id)).one()
+    assert (attempt.status_code, attempt.next_attempt_at) == (status_code, None)
+    assert claim(db_session) == []

@@ -1,15 +1,22 @@
 """One attempt over real loopback HTTP: what the receiver gets (signed), and what it can't do to us — redirect us,
 make us read a huge answer, or hold the thread past the timeout."""
 
+import datetime as dt
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from webhooks_service.deliveries.sender import Sender
 from webhooks_service.deliveries.signing import signature, verify
+from webhooks_service.endpoints import urls
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -154,3 +161,72 @@ def test_the_connection_goes_to_the_vetted_address(receiver):
     outcome = Sender(public_only=False, resolver=resolver).post(f"http://no-such-host.invalid:{port}/x", b"{}", {})
     assert outcome.status_code == 204 and calls == ["no-such-host.invalid"]
     assert Receiver.seen[0][1]["Host"] == f"no-such-host.invalid:{port}"
+
+
+def test_a_non_ascii_path_goes_percent_encoded(receiver):
+    Receiver.behaviour = "ok"
+    outcome = Sender(public_only=False).post(_url(receiver, "/hü/ok%20?q=ü"), b"{}", {})
+    assert (outcome.status_code, outcome.error) == (204, None)
+    assert Receiver.seen[0][0] == "/h%C3%BC/ok%20?q=%C3%BC"
+
+
+def _self_signed(tmp_path, name):
+    """A certificate for ``name`` and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+def test_the_host_header_leaves_out_the_default_port(receiver, tmp_path, monkeypatch):
+    """``https://hooks.example/in`` (port 443): ``Host: hooks.example``, not ``hooks.example:443``; another port is
+    named. The connection is steered to the loopback receiver (TLS, a certificate for hooks.example); the port in
+    the URL is what the header is made from."""
+    Receiver.behaviour = "ok"
+    cert_file, key_file = _self_signed(tmp_path, "hooks.example")
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert_file, key_file)
+    receiver.socket = server_side.wrap_socket(receiver.socket, server_side=True)
+    client_side = ssl.create_default_context(cafile=str(cert_file))
+    connect = socket.create_connection
+    port = receiver.server_address[1]
+    monkeypatch.setattr(socket, "create_connection", lambda address, **kwargs: connect((address[0], port), **kwargs))
+    loopback = Sender(public_only=False, tls=client_side, resolver=lambda host, p: [ipaddress.ip_address("127.0.0.1")])
+    assert loopback.post("https://hooks.example/in", b"{}", {}).status_code == 204
+    assert loopback.post("https://hooks.example:8443/in", b"{}", {}).status_code == 204
+    assert [seen[1]["Host"] for seen in Receiver.seen] == ["hooks.example", "hooks.example:8443"]
+
+
+def test_a_hanging_lookup_is_a_failed_attempt_not_a_stuck_thread(monkeypatch):
+    release = threading.Event()
+
+    def hanging(*args, **kwargs):
+        release.wait(30)
+        raise OSError("released")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    monkeypatch.setattr(urls, "RESOLVE_TIMEOUT_S", 0.2)
+    try:
+        outcome = Sender(public_only=True).post("https://black-hole.example/hook", b"{}", {})
+    finally:
+        release.set()
+    assert outcome.status_code is None and outcome.error == (
+        "refused: The host black-hole.example did not resolve within 0.2 s."
+    )

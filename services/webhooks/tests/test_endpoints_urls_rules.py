@@ -1,8 +1,11 @@
 """Where a webhook may go (design §12, no SSRF): the address rules, without any HTTP."""
 
 import ipaddress
+import socket
+import threading
 
 import pytest
+from webhooks_service.endpoints import urls
 from webhooks_service.endpoints.urls import (
     Target,
     UnsafeUrlError,
@@ -119,3 +122,47 @@ def test_a_url_is_taken_apart_for_sending():
         "https", "h.example", 443, "/a/b?c=1&d=2"
     )
     assert parse_url("http://[::1]:8080", https_only=False) == Target("http", "::1", 8080, "/")
+
+
+def test_a_non_ascii_path_is_percent_encoded_and_what_is_encoded_stays():
+    assert parse_url("https://h.example/hü/a%20b?q=ü&r=%C3%BC", https_only=True).path == (
+        "/h%C3%BC/a%20b?q=%C3%BC&r=%C3%BC"
+    )
+    assert parse_url("https://h.example/a:b@c!$&'()*+,;=-._~?x=/?y", https_only=True).path == (
+        "/a:b@c!$&'()*+,;=-._~?x=/?y"
+    )
+
+
+@pytest.mark.parametrize(
+    "target, host",
+    [
+        (Target("https", "h.example", 443, "/"), "h.example"),
+        (Target("http", "h.example", 80, "/"), "h.example"),
+        (Target("https", "h.example", 8443, "/"), "h.example:8443"),
+        (Target("http", "h.example", 443, "/"), "h.example:443"),
+        (Target("https", "::1", 443, "/"), "[::1]"),
+        (Target("http", "::1", 8080, "/"), "[::1]:8080"),
+        (Target("https", "bücher.example", 443, "/"), "xn--bcher-kva.example"),
+    ],
+)
+def test_the_host_header_names_the_port_only_when_it_is_not_the_default(target, host):
+    assert target.host_header == host
+
+
+def test_a_hanging_lookup_is_given_up(monkeypatch):
+    """getaddrinfo has no timeout of its own: a resolver that never answers is a refusal after the wait."""
+    release = threading.Event()
+
+    def hanging(*args, **kwargs):
+        release.wait(30)
+        raise OSError("released")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    monkeypatch.setattr(urls, "RESOLVE_TIMEOUT_S", 0.2)
+    try:
+        with pytest.raises(UnsafeUrlError, match="did not resolve within 0.2 s"):
+            urls.resolve("black-hole.example", 443)
+        with pytest.raises(UnsafeUrlError, match="did not resolve within 0.2 s"):
+            check_url("https://black-hole.example/hook", prod=True)
+    finally:
+        release.set()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, String, Text, func, select
@@ -51,15 +51,20 @@ def drain_once(
     batch_size: int = 10,
     base_s: float = 1.0,
     max_s: float = 300.0,
+    kinds: Collection[str] | None = None,
+    excluding: Collection[str] = (),
 ) -> int:
-    """Handle up to ``batch_size`` due messages of the outbox ``model``; returns how many were claimed."""
+    """Handle up to ``batch_size`` due messages of the outbox ``model`` — only of ``kinds`` when given, none of
+    ``excluding`` — returns how many were claimed. A worker drains kinds that must not wait on each other (an email
+    behind a slow SMTP server, a webhook event) in loops of their own."""
+    statement = select(model).where(model.next_attempt_at <= func.now())
+    if kinds is not None:
+        statement = statement.where(model.kind.in_(kinds))
+    if excluding:
+        statement = statement.where(model.kind.not_in(excluding))
     with session_factory() as session, session.begin():
         messages = session.scalars(
-            select(model)
-            .where(model.next_attempt_at <= func.now())
-            .order_by(model.id)
-            .limit(batch_size)
-            .with_for_update(skip_locked=True)
+            statement.order_by(model.id).limit(batch_size).with_for_update(skip_locked=True)
         ).all()
         for message in messages:
             # Each message in its own savepoint: a failure while recording one message's

@@ -11,6 +11,10 @@ class Settings(CommonSettings):
     webhook_concurrency: int = Field(default=32, ge=1, le=256)
     webhook_operator_concurrency: int = Field(default=8, ge=1)
     webhook_endpoint_concurrency: int = Field(default=4, ge=1)
+    # Slow endpoints (an attempt of theirs ran past this: a black hole, a trickling receiver) share at most this many
+    # threads in all, so fast receivers always have the rest.
+    webhook_slow_attempt_s: float = Field(default=2.0, gt=0)
+    webhook_slow_concurrency: int = Field(default=16, ge=1)
     # How often the worker looks for due deliveries when it has nothing to do (fact → receiver latency).
     webhook_poll_s: float = Field(default=0.2, gt=0)
     # Retries: exponential with full jitter (a random delay up to base·2^(n-1), capped), for at least the retry

@@ -68,7 +68,11 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
-        Index("ix_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+        # The worker's claim: each endpoint's oldest due deliveries, one short probe per endpoint. No index on the
+        # due time alone: the planner would walk it, past a dead endpoint's backlog, to find one endpoint's rows.
+        Index(
+            "ix_deliveries_endpoint_due", "endpoint_id", "next_attempt_at", postgresql_where=text("status = 'pending'")
+        ),
         Index("ix_deliveries_endpoint_id", "endpoint_id", "created_at"),
         Index("uq_deliveries_event_id_endpoint_id", "event_id", "endpoint_id", unique=True),
     )

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import queue
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -40,6 +41,15 @@ def headers_for(claimed: rules.Claimed, body: bytes, now: int) -> dict[str, str]
     }
 
 
+def slow_sends(
+    sending: dict[int, tuple[uuid.UUID, float]], slow_endpoints: set[uuid.UUID], *, now: float, slow_s: float
+) -> tuple[set[uuid.UUID], int]:
+    """The slow endpoints — the last attempt of theirs took ``slow_s`` or more, or one in flight has run that long —
+    and how many sends in flight are theirs."""
+    slow = slow_endpoints | {endpoint_id for endpoint_id, started in sending.values() if now - started >= slow_s}
+    return slow, sum(1 for endpoint_id, _ in sending.values() if endpoint_id in slow)
+
+
 class Dispatcher:
     def __init__(self, settings: Settings, session_factory: sessionmaker, sender: Sender):
         self.session_factory = session_factory
@@ -57,6 +67,12 @@ class Dispatcher:
         self.in_flight = 0
         self.endpoints: Counter = Counter()
         self.operators: Counter = Counter()
+        # Slow endpoints (an attempt of theirs ran past ``slow_s``) share at most ``slow_concurrency`` threads, so
+        # fast receivers always have some: sends in flight (delivery id → endpoint, start), the last slow ones.
+        self.slow_s = settings.webhook_slow_attempt_s
+        self.slow_concurrency = min(settings.webhook_slow_concurrency, self.concurrency)
+        self.sending: dict[int, tuple[uuid.UUID, float]] = {}
+        self.slow_endpoints: set[uuid.UUID] = set()
 
     def one_round(self, _stopping=None) -> bool:
         """Record what finished, send what is due; wait (for a send to finish, or the poll interval) only when
@@ -68,6 +84,8 @@ class Dispatcher:
         return True  # the round itself waited when idle
 
     def claim(self) -> int:
+        started = time.monotonic()
+        slow, slow_in_flight = slow_sends(self.sending, self.slow_endpoints, now=started, slow_s=self.slow_s)
         with self.session_factory() as session, session.begin():
             claimed = rules.claim_due(
                 session=session,
@@ -75,8 +93,11 @@ class Dispatcher:
                 caps=self.caps,
                 in_flight_endpoints=self.endpoints,
                 in_flight_operators=self.operators,
+                slow_endpoints=slow,
+                slow_slots=max(0, self.slow_concurrency - slow_in_flight),
             )
         for delivery in claimed:
+            self.sending[delivery.id] = (delivery.endpoint_id, started)
             self.in_flight += 1
             self.endpoints[delivery.endpoint_id] += 1
             self.operators[delivery.operator_id] += 1
@@ -136,6 +157,11 @@ class Dispatcher:
                 self.finished.put(item)
             raise
         for claimed, outcome in items:
+            self.sending.pop(claimed.id, None)
+            if outcome.duration_ms >= self.slow_s * 1000:
+                self.slow_endpoints.add(claimed.endpoint_id)
+            else:
+                self.slow_endpoints.discard(claimed.endpoint_id)
             self.in_flight -= 1
             self.endpoints[claimed.endpoint_id] -= 1
             self.operators[claimed.operator_id] -= 1

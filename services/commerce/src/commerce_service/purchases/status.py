@@ -50,6 +50,7 @@ def apply_event(
     target = next_status(purchase.status, event_type)
     if target is None:
         return None
+    was = purchase.status
     if target == "failed":
         give_back_promo_code_use(session=session, purchase=purchase)
     elif purchase.status == "failed" and purchase.promo_code_id is not None:
@@ -60,7 +61,9 @@ def apply_event(
         purchase.refunded_at = func.now()
     purchase.status = target
     session.flush()
-    record_status_event(session=session, purchase=purchase, projects=projects)
+    # purchase.refunded only after a purchase.paid: pending/failed → refunded was never paid to receivers
+    if target != "refunded" or was == "paid":
+        record_status_event(session=session, purchase=purchase, projects=projects)
     return target
 
 

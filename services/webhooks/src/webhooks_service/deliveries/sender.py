@@ -2,7 +2,9 @@
 
 - the host is resolved and every address vetted (endpoints/urls.py) at send time, and the connection goes to the
   vetted address itself — the name is not resolved a second time, so DNS can't switch it in between; for https the
-  certificate is still checked against the host name (SNI and Host stay the name);
+  certificate is still checked against the host name (SNI and Host stay the name, Host without the scheme's
+  default port);
+- the path and query go percent-encoded (a non-ASCII character as UTF-8, RFC 3986);
 - redirects are not followed (a 3xx is just not a 2xx), and at most ``MAX_BODY`` bytes of an answer are read;
 - connecting takes at most the connect timeout, and the whole attempt at most the total timeout: a watchdog shuts
   the socket at the deadline, so a receiver trickling its answer byte by byte can't hold a thread longer.
@@ -137,7 +139,7 @@ class Sender:
                 "POST",
                 target.path,
                 body=body,
-                headers={"User-Agent": USER_AGENT, "Connection": "close", **headers},
+                headers={"Host": target.host_header, "User-Agent": USER_AGENT, "Connection": "close", **headers},
             )
             response = connection.getresponse()
             response.read(MAX_BODY)  # a little of the answer, never more: the status is what counts
@@ -148,7 +150,7 @@ class Sender:
             return outcome(None, f"tls: {exc.reason or exc}")
         except TimeoutError:
             return outcome(None, f"timeout: no answer within {self.timeout_s:g} s")
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, http.client.HTTPException, ValueError) as exc:  # ValueError: one never expected, say
             if time.monotonic() >= deadline:
                 return outcome(None, f"timeout: no answer within {self.timeout_s:g} s")
             return outcome(None, f"{type(exc).__name__}: {exc}")

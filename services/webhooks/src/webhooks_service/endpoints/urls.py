@@ -8,8 +8,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeoutError
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -32,7 +34,19 @@ class Target:
     scheme: str
     host: str
     port: int
-    path: str  # with its query
+    path: str  # with its query, percent-encoded (ASCII only)
+
+    @property
+    def host_header(self) -> str:
+        """The Host header: the name (IDNA for a non-ASCII one, an IPv6 address in brackets), with the port only
+        when it is not the scheme's default (``Host: name``, not ``name:443``)."""
+        name = f"[{self.host}]" if ":" in self.host else self.host.encode("idna").decode("ascii")
+        return name if self.port == DEFAULT_PORTS[self.scheme] else f"{name}:{self.port}"
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# RFC 3986: what may stay as it is in a path (and, with "?", a query); "%" keeps what is already percent-encoded.
+_PATH_SAFE = "/:@!$&'()*+,;=%"
 
 
 def parse_url(url: str, *, https_only: bool) -> Target:
@@ -54,8 +68,15 @@ def parse_url(url: str, *, https_only: bool) -> Target:
         raise UnsafeUrlError("Must not have a fragment.")
     if any(c.isspace() or ord(c) < 0x21 or ord(c) == 0x7F for c in url):
         raise UnsafeUrlError("Must not contain spaces or control characters.")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Target(parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path)
+    try:
+        parts.hostname.encode("idna")
+    except UnicodeError as exc:
+        raise UnsafeUrlError("Must name a valid host.") from exc
+    # Non-ASCII (or otherwise unsafe) characters percent-encoded as UTF-8, per RFC 3986: what is encoded already stays.
+    path = quote(parts.path or "/", safe=_PATH_SAFE)
+    if parts.query:
+        path += "?" + quote(parts.query, safe=_PATH_SAFE + "?")
+    return Target(parts.scheme, parts.hostname, port or DEFAULT_PORTS[parts.scheme], path)
 
 
 def _unwrapped(address: IpAddress) -> IpAddress:
@@ -90,14 +111,26 @@ def refusal(address: IpAddress, *, public_only: bool) -> str | None:
 Resolver = Callable[[str, int], list[IpAddress]]
 
 
+# getaddrinfo has no timeout of its own (the system resolver may take 30 s and more): lookups run in these threads,
+# and a caller waits at most RESOLVE_TIMEOUT_S (a lookup still hanging keeps its thread until it ends; past 64 of
+# them, lookups queue, and time out too).
+RESOLVE_TIMEOUT_S = 3.0
+_LOOKUPS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="webhook-resolve")
+
+
 def resolve(host: str, port: int) -> list[IpAddress]:
-    """Every address the host resolves to (an IP literal is itself), IPv4 first."""
+    """Every address the host resolves to (an IP literal is itself), IPv4 first; UnsafeUrlError when it does not
+    resolve within RESOLVE_TIMEOUT_S."""
     try:
         return [ipaddress.ip_address(host)]
     except ValueError:
         pass
+    lookup = _LOOKUPS.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = lookup.result(timeout=RESOLVE_TIMEOUT_S)
+    except FutureTimeoutError as exc:
+        lookup.cancel()  # not started yet: never will
+        raise UnsafeUrlError(f"The host {host} did not resolve within {RESOLVE_TIMEOUT_S:g} s.") from exc
     except (OSError, UnicodeError) as exc:
         raise UnsafeUrlError(f"The host {host} does not resolve.") from exc
     addresses = []
