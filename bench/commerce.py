@@ -15,9 +15,10 @@ import uuid
 from pathlib import Path
 
 import requests
+from sqlalchemy import create_engine, text
+
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
-from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import timed  # noqa: E402  (bench/ is a folder of scripts, not a package)

@@ -27,10 +27,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
-from backoffice_common.config import DEV_INTERNAL_SECRET
-from backoffice_common.internal import make_service_token
 from sqlalchemy import create_engine, text
 
+from backoffice_common.config import DEV_INTERNAL_SECRET
+from backoffice_common.internal import make_service_token
 from devstack import free_port
 from devstack.client import Gateway
 from devstack.postgres import Cluster

@@ -9,10 +9,10 @@ import uuid
 import pytest
 import requests
 import stripe
-from backoffice_common.config import DEV_INTERNAL_SECRET
-from backoffice_common.internal import make_service_token
 from sqlalchemy import text
 
+from backoffice_common.config import DEV_INTERNAL_SECRET
+from backoffice_common.internal import make_service_token
 from devstack import stripe_events
 from devstack.stack import STRIPE_SECRET_KEY
 

@@ -14,11 +14,11 @@ import uuid
 
 import pytest
 import requests
+from sqlalchemy import text
+
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
 from backoffice_common.testing.plugin import SigningKey, sign_access_token
-from sqlalchemy import text
-
 from devstack import stripe_events
 from devstack.stack import STRIPE_WEBHOOK_SECRET
 

@@ -3,9 +3,10 @@ project still get quotes and buy, nobody new joins, and photographers may still 
 
 import pytest
 import requests
+from sqlalchemy import text
+
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
-from sqlalchemy import text
 
 NOT_BUYABLE = "Photos can only be bought from a live project (or a closed one, by its members); this one is {}."
 

@@ -7,9 +7,10 @@ import uuid
 
 import pytest
 import requests
+from sqlalchemy import text
+
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
-from sqlalchemy import text
 
 FIXED = {
     "code": 409,

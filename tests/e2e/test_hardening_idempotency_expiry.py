@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 import requests
-from backoffice_common.config import DEV_INTERNAL_SECRET
-from backoffice_common.internal import make_service_token
 from sqlalchemy import text
 
+from backoffice_common.config import DEV_INTERNAL_SECRET
+from backoffice_common.internal import make_service_token
 from devstack import stripe_events
 
 

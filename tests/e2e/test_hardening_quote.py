@@ -6,9 +6,10 @@ import uuid
 
 import pytest
 import requests
+from sqlalchemy import text
+
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
-from sqlalchemy import text
 
 
 def _headers():

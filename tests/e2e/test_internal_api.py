@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 import requests
+
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import InternalClient, make_service_token
 from projects_service.clients.auth import AuthClient

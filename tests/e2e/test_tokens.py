@@ -6,9 +6,10 @@ import uuid
 
 import jwt
 import pytest
-from backoffice_common.testing.plugin import generate_signing_key, sign_access_token
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from backoffice_common.testing.plugin import generate_signing_key, sign_access_token
 
 
 @pytest.fixture(scope="module")

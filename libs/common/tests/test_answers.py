@@ -5,14 +5,15 @@ import json
 import uuid
 
 import pytest
+from marshmallow import fields
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, event, select, text
+
 from backoffice_common.answers import ListAnswers, Rendered
 from backoffice_common.api import Schema
 from backoffice_common.config import CommonSettings
 from backoffice_common.db import db
 from backoffice_common.service import create_service_app
 from backoffice_common.testing.plugin import generate_signing_key
-from marshmallow import fields
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, event, select, text
 
 
 class ItemSchema(Schema):

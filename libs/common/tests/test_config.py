@@ -1,8 +1,9 @@
 """What every service refuses to boot with in prod (issue 9 item 6): the public placeholder secrets, short ones."""
 
 import pytest
-from backoffice_common.config import DEV_INTERNAL_SECRET, CommonSettings
 from pydantic import ValidationError
+
+from backoffice_common.config import DEV_INTERNAL_SECRET, CommonSettings
 
 REAL = {
     "app_env": "prod",

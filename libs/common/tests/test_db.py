@@ -8,10 +8,6 @@ import time
 import uuid
 
 import pytest
-from backoffice_common.config import CommonSettings
-from backoffice_common.db import db
-from backoffice_common.service import create_service_app
-from backoffice_common.testing.plugin import generate_signing_key
 from flask import Blueprint
 from sqlalchemy import (
     JSON,
@@ -32,6 +28,11 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+
+from backoffice_common.config import CommonSettings
+from backoffice_common.db import db
+from backoffice_common.service import create_service_app
+from backoffice_common.testing.plugin import generate_signing_key
 
 
 @pytest.fixture

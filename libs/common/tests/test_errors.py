@@ -4,12 +4,13 @@ import json
 
 import marshmallow as ma
 import pytest
+from flask.views import MethodView
+
 from backoffice_common.api import Blueprint, Schema, UtcDateTime
 from backoffice_common.config import CommonSettings
 from backoffice_common.errors import Conflict
 from backoffice_common.service import create_service_app
 from backoffice_common.testing.plugin import generate_signing_key
-from flask.views import MethodView
 
 
 class ThingSchema(Schema):

@@ -8,10 +8,11 @@ from types import SimpleNamespace
 from unittest import mock
 
 import marshmallow as ma
-from backoffice_common import api
-from backoffice_common.api import Schema, UtcDateTime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from backoffice_common import api
+from backoffice_common.api import Schema, UtcDateTime
 
 
 class Ref(Schema):

@@ -6,6 +6,10 @@ import json
 import uuid
 
 import pytest
+from flask import g
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
 from backoffice_common.clock import utcnow
 from backoffice_common.config import CommonSettings
 from backoffice_common.db import UNIQUE_VIOLATION, change_elsewhere, constraint_errors, db, undo_on_rollback
@@ -13,9 +17,6 @@ from backoffice_common.errors import Conflict, ServiceUnavailable, Unprocessable
 from backoffice_common.internal import internal_client, internal_only, make_service_token
 from backoffice_common.service import create_service_app, dependency, provide
 from backoffice_common.testing.plugin import generate_signing_key
-from flask import g
-from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ import threading
 import time
 
 import pytest
+
 from backoffice_common.errors import ServiceUnavailable, Unauthorized
 from backoffice_common.internal import InternalClient, make_service_token, verify_service_token
-
 from devstack import free_port
 
 

@@ -9,11 +9,12 @@ import logging
 import uuid
 
 import pytest
-from backoffice_common.jsonfast import JsonLineFormatter, OrjsonProvider
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from hypothesis import given
 from hypothesis import strategies as st
+
+from backoffice_common.jsonfast import JsonLineFormatter, OrjsonProvider
 
 
 @dataclasses.dataclass

@@ -5,6 +5,7 @@ import json
 import logging
 
 import pytest
+
 from backoffice_common import logs
 from backoffice_common.config import CommonSettings
 from backoffice_common.service import create_service_app

@@ -4,12 +4,13 @@ mode under gunicorn is the end-to-end suite's (tests/e2e/test_metrics.py)."""
 import json
 
 import pytest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.parser import text_string_to_metric_families
+
 from backoffice_common.config import CommonSettings
 from backoffice_common.metrics import add_scrape_collector
 from backoffice_common.service import create_service_app
 from backoffice_common.testing.plugin import generate_signing_key
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.parser import text_string_to_metric_families
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,11 @@
 import json
 
 import pytest
+from flask import session
+
 from backoffice_common.config import CommonSettings
 from backoffice_common.service import create_service_app
 from backoffice_common.testing.plugin import generate_signing_key
-from flask import session
 
 
 @pytest.fixture(scope="module")

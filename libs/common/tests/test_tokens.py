@@ -8,12 +8,13 @@ import uuid
 
 import jwt
 import pytest
+from flask.views import MethodView
+
 from backoffice_common.api import Blueprint
 from backoffice_common.config import CommonSettings
 from backoffice_common.service import create_service_app
 from backoffice_common.testing.plugin import generate_signing_key, sign_access_token
 from backoffice_common.tokens import OPERATOR, PHOTOGRAPHER, AccessTokens, current_identity, roles_required
-from flask.views import MethodView
 
 KEY = generate_signing_key(kid="k1")
 OTHER_KEY = generate_signing_key(kid="k2")  # also trusted: tokens are verified with the key their kid names

@@ -3,11 +3,12 @@
 import uuid
 
 import pytest
-from analytics_service.analytics.schemas import REPEATED, AnalyticsQueryArgsSchema
 from flask import Flask
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import UnprocessableEntity
+
+from analytics_service.analytics.schemas import REPEATED, AnalyticsQueryArgsSchema
 
 A, B = uuid.uuid4(), uuid.uuid4()
 

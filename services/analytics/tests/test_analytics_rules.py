@@ -3,9 +3,10 @@
 import uuid
 
 import pytest
+from marshmallow import ValidationError
+
 from analytics_service.analytics.rules import NO_SALES, compose, operator_analytics
 from analytics_service.analytics.schemas import AnalyticsQueryArgsSchema, AnalyticsSchema
-from marshmallow import ValidationError
 
 A, B, C = (str(uuid.uuid4()) for _ in range(3))
 

@@ -5,14 +5,15 @@ import datetime as dt
 import uuid
 
 import pytest
-from analytics_service.analytics.schemas import ONCE, REPEATED, TimeseriesQueryArgsSchema, TimeseriesSchema
-from analytics_service.analytics.timeseries import MAX_BUCKETS, Point, merge, operator_timeseries, window
-from backoffice_common.buckets import bucket_count, bucket_starts
-from backoffice_common.errors import Unprocessable
 from flask import Flask
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import UnprocessableEntity
+
+from analytics_service.analytics.schemas import ONCE, REPEATED, TimeseriesQueryArgsSchema, TimeseriesSchema
+from analytics_service.analytics.timeseries import MAX_BUCKETS, Point, merge, operator_timeseries, window
+from backoffice_common.buckets import bucket_count, bucket_starts
+from backoffice_common.errors import Unprocessable
 
 D = dt.date.fromisoformat
 A = uuid.uuid4()

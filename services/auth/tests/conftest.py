@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from auth_service.accounts.passwords import Passwords
 from auth_service.app import create_app
 from auth_service.config import Settings

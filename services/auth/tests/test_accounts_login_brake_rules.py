@@ -6,13 +6,14 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
 from auth_service.accounts import login_brake
 from auth_service.accounts import rules as accounts
 from auth_service.accounts.login_brake import LoginBrake
 from auth_service.models import LoginFailure
 from backoffice_common.errors import TooManyRequests, Unauthorized
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 BRAKE = LoginBrake(max_failures=3, window=dt.timedelta(minutes=15))
 NOW = dt.datetime(2026, 5, 1, 12, tzinfo=dt.UTC)

@@ -1,13 +1,13 @@
 import datetime as dt
 
 import pytest
+from sqlalchemy import func, select
+
 from auth_service.accounts import rules as accounts
 from auth_service.accounts.login_brake import LoginBrake
 from auth_service.accounts.passwords import Passwords
 from auth_service.models import Account, OperatorProfile
 from backoffice_common.errors import Conflict, ServiceUnavailable, Unauthorized
-from sqlalchemy import func, select
-
 from services.auth.tests.factories import make_operator, make_photographer
 
 BRAKE = LoginBrake(max_failures=5, window=dt.timedelta(minutes=15))

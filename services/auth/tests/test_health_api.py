@@ -3,8 +3,8 @@
 import time
 
 import pytest
-from auth_service.app import create_app
 
+from auth_service.app import create_app
 from devstack import free_port
 
 

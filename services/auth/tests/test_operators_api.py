@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+
 from auth_service.models import Account
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token

@@ -3,6 +3,7 @@ would add amounts in two currencies); other fields stay patchable, and commerce 
 currency would change."""
 
 import pytest
+
 from auth_service.accounts import rules as accounts
 from auth_service.models import OperatorProfile
 from auth_service.operators import rules as profiles

@@ -1,7 +1,7 @@
 import pytest
+
 from auth_service.operators import rules as profiles
 from backoffice_common.errors import NotFound
-
 from services.auth.tests.factories import make_operator, make_photographer
 
 

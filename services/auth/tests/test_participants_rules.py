@@ -1,5 +1,4 @@
 from auth_service.participants import rules as participants
-
 from services.auth.tests.factories import make_participant
 
 

@@ -10,6 +10,12 @@ from types import SimpleNamespace
 
 import pytest
 import requests
+from sqlalchemy import create_engine, delete
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
 from auth_service import models as auth_models
 from auth_service.app import create_app as create_auth_app
 from auth_service.config import Settings as AuthSettings
@@ -19,17 +25,11 @@ from backoffice_common.testing.plugin import create_migrated_database
 from commerce_service.app import create_app
 from commerce_service.clients.projects import ProjectRef, ProjectsClient
 from commerce_service.config import Settings
+from devstack import free_port
+from devstack.faults import TcpProxy
 from projects_service import models as projects_models
 from projects_service.app import create_app as create_projects_app
 from projects_service.config import Settings as ProjectsSettings
-from sqlalchemy import create_engine, delete
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
-
-from devstack import free_port
-from devstack.faults import TcpProxy
 from services.commerce.tests import factories as factory_module
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.orm import Session
+
 from commerce_service.clients.projects import CheckoutFacts, ProjectRef
 from commerce_service.models import Discount, PricingRule, PromoCode, Purchase, PurchaseItem
-from sqlalchemy.orm import Session
 
 
 class StandInProjects:

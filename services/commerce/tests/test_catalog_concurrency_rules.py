@@ -6,6 +6,9 @@ import threading
 import uuid
 
 import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
 from backoffice_common.errors import Conflict
 from commerce_service.clients.projects import CheckoutFacts, ProjectRef
 from commerce_service.discounts import rules as discounts
@@ -13,8 +16,6 @@ from commerce_service.models import Discount, PricingRule, PromoCode, PromoCodeR
 from commerce_service.pricing import rules as pricing_rules
 from commerce_service.promo_codes import rules as promo_codes
 from commerce_service.purchases import checkout as purchases
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 WRITERS = 8

@@ -4,6 +4,8 @@ import datetime as dt
 import uuid
 
 import pytest
+from sqlalchemy import func, select
+
 from backoffice_common.errors import Conflict, NotFound, Unprocessable
 from commerce_service.discounts import rules as discounts
 from commerce_service.models import PricingRule, ProjectDiscount, PromoCode, PromoCodeRedemption
@@ -11,7 +13,6 @@ from commerce_service.pricing import engine as pricing
 from commerce_service.pricing import rules as pricing_rules
 from commerce_service.projects.rules import project_deleted
 from commerce_service.promo_codes import rules as promo_codes
-from sqlalchemy import func, select
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)

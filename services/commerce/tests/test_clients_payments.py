@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 import stripe
+
 from backoffice_common.errors import Conflict, ServiceUnavailable
 from commerce_service.clients.payments import Payments
 

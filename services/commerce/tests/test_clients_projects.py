@@ -3,12 +3,12 @@
 import uuid
 
 import pytest
+from flask import request, request_started
+
 from backoffice_common.config import DEV_INTERNAL_SECRET as INTERNAL_TOKEN_SECRET  # as the peers in conftest
 from backoffice_common.errors import ServiceUnavailable
 from backoffice_common.internal import InternalClient
 from commerce_service.clients.projects import LOOKUP_MAX, ProjectsClient, TtlCache
-from flask import request, request_started
-
 from devstack import free_port
 
 

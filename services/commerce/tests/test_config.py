@@ -1,8 +1,9 @@
 """Stripe settings: safe placeholders in dev and test, refused in prod."""
 
 import pytest
-from commerce_service.config import Settings
 from pydantic import ValidationError
+
+from commerce_service.config import Settings
 
 PROD = {"app_env": "prod", "internal_token_secret": "x" * 40, "jwt_public_keys": "{}"}
 

@@ -1,8 +1,9 @@
 """IDEMPOTENCY_KEY_TTL_S (issue 9 item 12): 24 hours unless set, from the environment, and positive."""
 
 import pytest
-from commerce_service.config import Settings
 from pydantic import ValidationError
+
+from commerce_service.config import Settings
 
 
 def test_a_day_by_default_as_stripe_keeps_its_keys():

@@ -14,16 +14,16 @@ from contextlib import contextmanager
 
 import pytest
 import stripe
+from pydantic import ValidationError
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import Session
+
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
 from commerce_service.clients.payments import Payments
 from commerce_service.config import Settings
 from commerce_service.models import PromoCode, PromoCodeRedemption, Purchase
 from commerce_service.purchases.expiry import expire_stale_purchases
-from pydantic import ValidationError
-from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.orm import Session
-
 from devstack import stripe_events
 
 STRIPE_WEBHOOK_SECRET = "whsec_unit_test_secret"  # what conftest gives the app

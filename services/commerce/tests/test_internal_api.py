@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
 

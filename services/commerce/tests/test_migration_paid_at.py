@@ -7,8 +7,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from backoffice_common.testing.plugin import create_migrated_database
 from sqlalchemy import create_engine, text
+
+from backoffice_common.testing.plugin import create_migrated_database
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 CREATED = dt.datetime(2026, 10, 1, 12, 0, tzinfo=dt.UTC)

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from commerce_service.pricing.engine import (
     Candidate,
     choose_discount,
@@ -16,8 +19,6 @@ from commerce_service.pricing.engine import (
     percent_of,
 )
 from commerce_service.promo_codes.rules import promo_code_usable
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)

@@ -10,6 +10,9 @@ from contextlib import contextmanager
 import pytest
 import requests
 import stripe
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
 from commerce_service.clients.auth import AuthClient
@@ -28,9 +31,6 @@ from commerce_service.models import (
 from commerce_service.pricing import rules as pricing_rules
 from commerce_service.promo_codes import rules as promo_codes
 from commerce_service.purchases import checkout as purchases
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
-
 from devstack import stripe_events
 
 STRIPE_WEBHOOK_SECRET = "whsec_unit_test_secret"  # what conftest gives the app

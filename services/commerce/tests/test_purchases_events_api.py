@@ -3,9 +3,9 @@ purchase so, on every path: a free checkout, Stripe's webhook, the operator's re
 
 import uuid
 
-from commerce_service.models import OutboxMessage
 from sqlalchemy import select
 
+from commerce_service.models import OutboxMessage
 from devstack import stripe_events
 from services.commerce.tests.test_purchases_api import _checkout, _webhook
 

@@ -6,13 +6,14 @@ import uuid
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from backoffice_common.errors import Conflict
 from commerce_service.models import PURCHASE_STATUSES
 from commerce_service.purchases.checkout import apportion, check_amounts
 from commerce_service.purchases.status import EVENT_STATUSES, next_status
 from commerce_service.purchases.webhooks import payment_intent_of
-from hypothesis import given
-from hypothesis import strategies as st
 
 weights = st.dictionaries(st.uuids(), st.integers(0, 10_000), min_size=1, max_size=60)
 

@@ -4,6 +4,7 @@ currency (the webhook's event object, or the intent the sweeper retrieved)."""
 from types import SimpleNamespace
 
 import pytest
+
 from commerce_service.purchases.webhooks import paid_in_full
 
 PURCHASE = SimpleNamespace(total_cents=1500, currency="CHF")

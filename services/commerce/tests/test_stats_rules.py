@@ -11,9 +11,10 @@ import random
 import uuid
 
 import pytest
+from sqlalchemy import text
+
 from commerce_service.models import Purchase, PurchaseItem
 from commerce_service.stats.rules import purchase_stats
-from sqlalchemy import text
 
 MOVES = {"pending": ["paid", "failed"], "paid": ["refunded"], "failed": ["paid"], "refunded": []}
 

@@ -6,12 +6,12 @@ import random
 import uuid
 
 import pytest
+from sqlalchemy import select, text
+
 from commerce_service.models import Purchase
 from commerce_service.purchases.status import apply_event, refund
 from commerce_service.stats.rules import purchase_stats
 from commerce_service.stats.timeseries import Point, purchase_timeseries
-from sqlalchemy import select, text
-
 from services.commerce.tests.factories import make_purchase
 from services.commerce.tests.test_stats_rules import History
 

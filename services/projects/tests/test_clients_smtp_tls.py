@@ -8,11 +8,11 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
-from projects_service.clients.smtp import SmtpSender
 
 from devstack import free_port
 from devstack.pki import make_test_pki, server_context
 from devstack.smtp_sink import Collector
+from projects_service.clients.smtp import SmtpSender
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,12 @@ import datetime as dt
 import uuid
 
 import pytest
+from sqlalchemy import func, select
+
 from backoffice_common.errors import TooManyRequests
 from projects_service.invites import rules as invites
 from projects_service.invites.rules import BulkInviteResult
 from projects_service.models import Invite, InviteQuota, OutboxMessage
-from sqlalchemy import func, select
-
 from services.projects.tests.factories import make_project
 
 UTC = dt.UTC

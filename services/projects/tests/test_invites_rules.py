@@ -4,14 +4,14 @@ import itertools
 import uuid
 
 import pytest
+from sqlalchemy import func, select
+
 from backoffice_common.errors import Conflict
 from projects_service.invites import rules as invites
 from projects_service.invites.mail import render_invite
 from projects_service.invites.rules import BulkInviteResult
 from projects_service.models import Invite, Member, OutboxMessage
 from projects_service.projects import rules as projects
-from sqlalchemy import func, select
-
 from services.projects.tests.factories import make_project
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)

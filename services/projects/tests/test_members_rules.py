@@ -3,11 +3,11 @@
 import datetime as dt
 import uuid
 
+from sqlalchemy import select
+
 from backoffice_common.api import utc_text
 from projects_service.members.rules import join_project
 from projects_service.models import OutboxMessage
-from sqlalchemy import select
-
 from services.projects.tests.factories import make_project
 
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from backoffice_common.testing.plugin import create_migrated_database
 from sqlalchemy import create_engine, text
+
+from backoffice_common.testing.plugin import create_migrated_database
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 READY_AT = dt.datetime(2026, 10, 25, 0, 20, tzinfo=dt.UTC)

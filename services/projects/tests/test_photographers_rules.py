@@ -1,10 +1,10 @@
 """A roster edit spans two services: auth's login first, then our row — both or neither (design §4)."""
 
 import pytest
+
 from backoffice_common.db import db
 from backoffice_common.errors import Conflict, ServiceUnavailable
 from projects_service.photographers import rules
-
 from services.projects.tests.factories import make_assignment, make_photographer, make_project
 
 

@@ -1,4 +1,5 @@
 import pytest
+
 from projects_service.photos.rules import _safe_name
 
 

@@ -6,13 +6,13 @@ import threading
 import uuid
 
 import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
 from backoffice_common.errors import NotFound
 from projects_service.members import rules as members
 from projects_service.models import Assignment, Member, OutboxMessage, Photographer, Project
 from projects_service.projects import rules as projects
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
-
 from services.projects.tests.factories import make_photographer, make_project
 
 TTL = dt.timedelta(minutes=15)

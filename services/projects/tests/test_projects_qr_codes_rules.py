@@ -4,6 +4,7 @@ import struct
 
 import pytest
 import segno
+
 from backoffice_common.errors import Unprocessable
 from projects_service.projects import qr_codes
 

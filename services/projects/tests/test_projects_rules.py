@@ -3,11 +3,11 @@ import itertools
 import uuid
 
 import pytest
+from sqlalchemy import func, select
+
 from backoffice_common.errors import Conflict
 from projects_service.models import OutboxMessage, Photo
 from projects_service.projects import rules as projects
-from sqlalchemy import func, select
-
 from services.projects.tests.factories import make_photographer, make_project
 
 STATUSES = ("draft", "live", "closed", "archived")

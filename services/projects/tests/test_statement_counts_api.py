@@ -3,9 +3,9 @@
 import uuid
 
 import pytest
+
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
-
 from services.projects.tests.factories import make_assignment, make_member, make_photo, make_photographer, make_project
 
 

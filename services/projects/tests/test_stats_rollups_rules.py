@@ -11,12 +11,13 @@ import random
 import uuid
 
 import pytest
+from sqlalchemy import text
+
 from backoffice_common.service import dependency
 from projects_service.config import Settings
 from projects_service.models import Assignment, Invite, Member, Photo, Photographer, PhotoTag, Project
 from projects_service.projects.listing import list_projects
 from projects_service.stats.rules import FORMER_PHOTOGRAPHER, project_stats
-from sqlalchemy import text
 
 RECOUNT = {
     "members_enrolled": "SELECT count(DISTINCT participant_id) FROM members WHERE project_id = ANY(:scope)",

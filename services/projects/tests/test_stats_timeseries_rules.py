@@ -5,9 +5,10 @@ import datetime as dt
 import uuid
 
 import pytest
+from sqlalchemy import select, text
+
 from projects_service.models import Member, Photo, Project
 from projects_service.stats.timeseries import Point, project_timeseries
-from sqlalchemy import select, text
 
 UTC = dt.UTC
 

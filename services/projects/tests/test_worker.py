@@ -3,12 +3,13 @@
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
+
 from backoffice_common import webhook_events
 from backoffice_common.outbox import backoff
 from projects_service import worker
 from projects_service.config import Settings
 from projects_service.models import OutboxMessage
-from sqlalchemy import select
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from backoffice_common.testing.plugin import create_migrated_database
 from webhooks_service.app import create_app
 from webhooks_service.config import Settings

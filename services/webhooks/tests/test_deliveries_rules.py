@@ -6,6 +6,7 @@ from collections import Counter, namedtuple
 
 import pytest
 from sqlalchemy import func, select, text, update
+
 from webhooks_service.deliveries import listing, rules
 from webhooks_service.endpoints.rules import update_endpoint
 from webhooks_service.events.rules import take_event

@@ -14,6 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
 from webhooks_service.deliveries.sender import Sender
 from webhooks_service.deliveries.signing import signature, verify
 from webhooks_service.endpoints import urls

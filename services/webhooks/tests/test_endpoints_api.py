@@ -4,9 +4,10 @@
 import uuid
 
 import pytest
+from sqlalchemy import text
+
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
-from sqlalchemy import text
 
 SERVICE = {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'commerce-worker')}"}
 LISTED = {"id", "url", "events", "description", "isActive", "createdAt", "updatedAt"}

@@ -5,6 +5,7 @@ import socket
 import threading
 
 import pytest
+
 from webhooks_service.endpoints import urls
 from webhooks_service.endpoints.urls import (
     Target,

@@ -1,11 +1,10 @@
-from backoffice_common.internal import internal_client
-from backoffice_common.service import create_service_app, provide
-
 from analytics_service.analytics import views as analytics
 from analytics_service.clients.auth import AuthClient
 from analytics_service.clients.commerce import CommerceClient
 from analytics_service.clients.projects import ProjectsClient
 from analytics_service.config import Settings
+from backoffice_common.internal import internal_client
+from backoffice_common.service import create_service_app, provide
 
 
 def create_app(settings: Settings | None = None):

@@ -1,5 +1,6 @@
-from backoffice_common.models import naming_metadata
 from sqlalchemy.orm import DeclarativeBase
+
+from backoffice_common.models import naming_metadata
 
 
 class Base(DeclarativeBase):

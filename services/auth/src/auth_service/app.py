@@ -1,8 +1,5 @@
 import datetime as dt
 
-from backoffice_common.internal import internal_client
-from backoffice_common.service import create_service_app, provide
-
 from auth_service import internal
 from auth_service.accounts import views as accounts
 from auth_service.accounts.login_brake import LoginBrake
@@ -15,6 +12,8 @@ from auth_service.operators import views as operators
 # Their routes are all internal: imported for what they put on internal.blp.
 from auth_service.participants import views as participants  # noqa: F401
 from auth_service.photographers import views as photographers  # noqa: F401
+from backoffice_common.internal import internal_client
+from backoffice_common.service import create_service_app, provide
 
 
 def create_app(settings: Settings | None = None):

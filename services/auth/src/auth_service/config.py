@@ -1,7 +1,8 @@
 from pathlib import Path
 
-from backoffice_common.config import CommonSettings
 from pydantic import PositiveInt, model_validator
+
+from backoffice_common.config import CommonSettings
 
 
 class Settings(CommonSettings):

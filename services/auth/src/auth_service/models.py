@@ -1,10 +1,11 @@
 import datetime as dt
 import uuid
 
-from backoffice_common.models import Timestamps, naming_metadata
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from backoffice_common.models import Timestamps, naming_metadata
 
 
 class Base(DeclarativeBase):

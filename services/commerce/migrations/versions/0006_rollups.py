@@ -22,8 +22,9 @@ Revises: 0005
 
 import sqlalchemy as sa
 from alembic import op
-from backoffice_common.rollups import Rollup, rebuild_function_sql
 from sqlalchemy.dialects import postgresql
+
+from backoffice_common.rollups import Rollup, rebuild_function_sql
 
 revision = "0006"
 down_revision = "0005"

@@ -1,7 +1,6 @@
 from backoffice_common.internal import internal_client
 from backoffice_common.metrics import add_scrape_collector
 from backoffice_common.service import create_service_app, provide
-
 from commerce_service import internal
 from commerce_service.clients.auth import AuthClient
 from commerce_service.clients.payments import Payments

@@ -1,7 +1,8 @@
 import re
 
-from backoffice_common.config import CommonSettings
 from pydantic import Field, model_validator
+
+from backoffice_common.config import CommonSettings
 
 # Dev defaults, refused in prod (_PLACEHOLDERS).
 DEV_STRIPE_SECRET_KEY = "sk_test_dev_placeholder_do_not_use_in_production"  # noqa: S105 - dev default

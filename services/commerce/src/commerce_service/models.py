@@ -1,8 +1,6 @@
 import datetime as dt
 import uuid
 
-from backoffice_common.models import Timestamps, naming_metadata
-from backoffice_common.outbox import OutboxColumns
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -20,6 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, ExcludeConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from backoffice_common.models import Timestamps, naming_metadata
+from backoffice_common.outbox import OutboxColumns
 
 # The scope key of an operator default rule: a NULL project is one scope, not "distinct from everything".
 DEFAULT_SCOPE = uuid.UUID(int=0)

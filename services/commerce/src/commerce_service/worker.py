@@ -13,11 +13,11 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from backoffice_common import outbox, webhook_events
 from backoffice_common.internal import internal_client
 from backoffice_common.worker import Loop, run_loops, worker_engine
-from sqlalchemy.orm import Session, sessionmaker
-
 from commerce_service.clients.payments import Payments
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.config import Settings

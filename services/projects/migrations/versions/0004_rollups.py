@@ -24,6 +24,7 @@ Revises: 0003
 
 import sqlalchemy as sa
 from alembic import op
+
 from backoffice_common.rollups import Rollup, rebuild_function_sql
 
 revision = "0004"

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
+
 from backoffice_common.rollups import Rollup, rebuild_function_sql
 
 revision = "0006"

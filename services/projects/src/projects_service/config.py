@@ -1,5 +1,6 @@
-from backoffice_common.config import CommonSettings
 from pydantic import PositiveInt
+
+from backoffice_common.config import CommonSettings
 
 
 class Settings(CommonSettings):

@@ -1,8 +1,6 @@
 import datetime as dt
 import uuid
 
-from backoffice_common.models import Timestamps, naming_metadata
-from backoffice_common.outbox import OutboxColumns
 from sqlalchemy import (
     CHAR,
     BigInteger,
@@ -20,6 +18,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from backoffice_common.models import Timestamps, naming_metadata
+from backoffice_common.outbox import OutboxColumns
 
 PROJECT_TYPES = ("private", "public")
 PROJECT_STATUSES = ("draft", "live", "closed", "archived")

@@ -3,11 +3,11 @@ age means the worker is down or a kind keeps failing (SMTP cut, say): the messag
 
 from __future__ import annotations
 
-from backoffice_common import webhook_events
-from backoffice_common.db import db
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
+from backoffice_common import webhook_events
+from backoffice_common.db import db
 from projects_service.models import OutboxMessage
 
 # Every kind the worker handles is reported, at 0 when none waits (worker.handlers_for).

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from sqlalchemy.orm import sessionmaker
+
 from backoffice_common import outbox, webhook_events
 from backoffice_common.internal import internal_client
 from backoffice_common.outbox import Handler
 from backoffice_common.worker import Loop, run_loops, worker_engine
-from sqlalchemy.orm import sessionmaker
-
 from projects_service.clients.auth import AuthClient
 from projects_service.clients.commerce import CommerceClient
 from projects_service.clients.smtp import SmtpSender

@@ -1,6 +1,5 @@
 from backoffice_common.metrics import add_scrape_collector
 from backoffice_common.service import create_service_app
-
 from webhooks_service.config import Settings
 from webhooks_service.deliveries import metrics as delivery_metrics
 from webhooks_service.endpoints import views as endpoints

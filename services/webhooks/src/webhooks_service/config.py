@@ -1,5 +1,6 @@
-from backoffice_common.config import CommonSettings
 from pydantic import Field
+
+from backoffice_common.config import CommonSettings
 
 
 class Settings(CommonSettings):

@@ -4,7 +4,6 @@ endpoint), and every attempt at a delivery."""
 import datetime as dt
 import uuid
 
-from backoffice_common.models import Timestamps, naming_metadata
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -20,6 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from backoffice_common.models import Timestamps, naming_metadata
 
 EVENT_TYPES = ("purchase.paid", "purchase.refunded", "member.joined")
 DELIVERY_STATUSES = ("pending", "succeeded", "failed")

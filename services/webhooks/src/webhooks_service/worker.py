@@ -16,11 +16,11 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from backoffice_common.metrics import outcome_counter
-from backoffice_common.worker import run_forever, worker_engine
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
+from backoffice_common.metrics import outcome_counter
+from backoffice_common.worker import run_forever, worker_engine
 from webhooks_service.config import Settings
 from webhooks_service.deliveries import rules
 from webhooks_service.deliveries.sender import Outcome, Sender

@@ -25,7 +25,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "stats-rebuild":
         # Against make run's databases (it must be running); a service without rollups is skipped.
         from backoffice_common.rollups import main as rebuild_rollups
-
         from devstack import REPO_ROOT, SERVICES
         from devstack.postgres import Cluster
 

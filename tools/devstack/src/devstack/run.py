@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 from auth_service.keys import ensure_signing_key
-
 from devstack import REPO_ROOT, SERVICES, WORKERS
 from devstack.gateway import nginx_command, render
 from devstack.postgres import Cluster

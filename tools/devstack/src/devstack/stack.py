@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from auth_service.keys import ensure_signing_key
 
+from auth_service.keys import ensure_signing_key
 from devstack import REPO_ROOT, SERVICES, WORKERS, free_port
 from devstack.faults import TcpProxy
 from devstack.gateway import nginx_command, render

@@ -2,9 +2,10 @@ import datetime as dt
 import re
 import uuid
 
+from marshmallow import ValidationError, fields, validate
+
 from backoffice_common.api import Schema
 from backoffice_common.buckets import INTERVALS
-from marshmallow import ValidationError, fields, validate
 
 REPEATED = "Give this parameter once, with comma-separated UUIDs."
 

@@ -1,7 +1,3 @@
-from backoffice_common.api import Blueprint
-from backoffice_common.clock import utcnow
-from backoffice_common.service import dependency
-from backoffice_common.tokens import OPERATOR, current_identity, roles_required
 from flask.views import MethodView
 from marshmallow import RAISE
 
@@ -15,6 +11,10 @@ from analytics_service.analytics.schemas import (
 from analytics_service.clients.auth import AuthClient
 from analytics_service.clients.commerce import CommerceClient
 from analytics_service.clients.projects import ProjectsClient
+from backoffice_common.api import Blueprint
+from backoffice_common.clock import utcnow
+from backoffice_common.service import dependency
+from backoffice_common.tokens import OPERATOR, current_identity, roles_required
 
 blp = Blueprint("analytics", __name__, url_prefix="/v1/analytics", description="The operator's KPIs.")
 

@@ -18,12 +18,12 @@ import math
 from dataclasses import dataclass
 from typing import cast
 
-from backoffice_common.errors import TooManyRequests
 from sqlalchemy import Table, bindparam, case, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from auth_service.models import LoginFailure
+from backoffice_common.errors import TooManyRequests
 
 BRAKED = "Too many failed login attempts; try again later."
 PURGE_BATCH = 100

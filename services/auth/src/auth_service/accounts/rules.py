@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from backoffice_common.db import UNIQUE_VIOLATION, UnitOfWork, change_elsewhere, constraint_errors
-from backoffice_common.errors import Conflict, DomainError, Unauthorized, field_error
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -15,6 +13,8 @@ from auth_service.accounts.login_brake import LoginBrake
 from auth_service.accounts.passwords import Passwords
 from auth_service.clients.projects import ProjectsClient
 from auth_service.models import Account, OperatorProfile
+from backoffice_common.db import UNIQUE_VIOLATION, UnitOfWork, change_elsewhere, constraint_errors
+from backoffice_common.errors import Conflict, DomainError, Unauthorized, field_error
 
 LOGIN_FAILED = "Invalid email or password."
 EMAIL_TAKEN = "An account with this email already exists."

@@ -1,10 +1,10 @@
-from backoffice_common.api import Email, Schema
-from backoffice_common.service import dependency
-from backoffice_common.validators import iana_timezone
 from marshmallow import fields, validate
 
 from auth_service.accounts.tokens import issue_access_token
 from auth_service.config import Settings
+from backoffice_common.api import Email, Schema
+from backoffice_common.service import dependency
+from backoffice_common.validators import iana_timezone
 
 Name = lambda: fields.String(required=True, validate=validate.Length(1, 200))  # noqa: E731
 Password = lambda: fields.String(required=True, load_only=True, validate=validate.Length(8, 128))  # noqa: E731

@@ -1,8 +1,3 @@
-from backoffice_common.api import Blueprint
-from backoffice_common.clock import utcnow
-from backoffice_common.db import db
-from backoffice_common.service import dependency
-from backoffice_common.tokens import OPERATOR, current_identity, roles_required
 from flask.views import MethodView
 
 from auth_service.accounts import rules
@@ -11,6 +6,11 @@ from auth_service.accounts.passwords import Passwords
 from auth_service.accounts.schemas import LoginSchema, PhotographerCreateSchema, RegisterSchema, TokenSchema
 from auth_service.clients.projects import ProjectsClient
 from auth_service.photographers.schemas import PhotographerSchema
+from backoffice_common.api import Blueprint
+from backoffice_common.clock import utcnow
+from backoffice_common.db import db
+from backoffice_common.service import dependency
+from backoffice_common.tokens import OPERATOR, current_identity, roles_required
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Registration and login.")
 

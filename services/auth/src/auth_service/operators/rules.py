@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 import babel
 import babel.numbers
-from backoffice_common.db import Database
-from backoffice_common.errors import Conflict, NotFound
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from auth_service.models import Account, OperatorProfile
+from backoffice_common.db import Database
+from backoffice_common.errors import Conflict, NotFound
 
 CURRENCIES = frozenset(babel.numbers.list_currencies())
 DEFAULT_CURRENCY = "EUR"  # a profile's currency until the operator sets one (models.OperatorProfile)

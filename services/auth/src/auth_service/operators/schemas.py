@@ -1,8 +1,8 @@
-from backoffice_common.api import Schema, UtcDateTime
-from backoffice_common.validators import iana_timezone
 from marshmallow import ValidationError, fields, validate
 
 from auth_service.operators.rules import COUNTRIES, CURRENCIES, parse_locale
+from backoffice_common.api import Schema, UtcDateTime
+from backoffice_common.validators import iana_timezone
 
 
 def _one_of(values: frozenset, what: str):

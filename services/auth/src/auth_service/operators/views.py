@@ -1,10 +1,5 @@
 import uuid
 
-from backoffice_common.api import Blueprint
-from backoffice_common.db import db
-from backoffice_common.internal import internal_only
-from backoffice_common.service import dependency
-from backoffice_common.tokens import OPERATOR, current_identity, roles_required
 from flask.views import MethodView
 
 from auth_service import internal
@@ -16,6 +11,11 @@ from auth_service.operators.schemas import (
     OperatorSchema,
     OperatorUpdateSchema,
 )
+from backoffice_common.api import Blueprint
+from backoffice_common.db import db
+from backoffice_common.internal import internal_only
+from backoffice_common.service import dependency
+from backoffice_common.tokens import OPERATOR, current_identity, roles_required
 
 blp = Blueprint("operators", __name__, url_prefix="/v1/operators", description="The operator's own profile.")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from backoffice_common.errors import NotFound
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from auth_service.models import Participant
+from backoffice_common.errors import NotFound
 
 
 def ensure_participant(*, session: Session, email: str, name: str) -> tuple[Participant, bool]:

@@ -1,5 +1,6 @@
-from backoffice_common.api import Email, Schema
 from marshmallow import fields, validate
+
+from backoffice_common.api import Email, Schema
 
 
 class ParticipantCreateSchema(Schema):

@@ -1,7 +1,5 @@
 import uuid
 
-from backoffice_common.db import db
-from backoffice_common.internal import internal_only
 from flask.views import MethodView
 
 from auth_service.internal import blp
@@ -12,6 +10,8 @@ from auth_service.participants.schemas import (
     ParticipantLookupSchema,
     ParticipantSchema,
 )
+from backoffice_common.db import db
+from backoffice_common.internal import internal_only
 
 
 @blp.route("/participants")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from backoffice_common.db import UNIQUE_VIOLATION, constraint_errors
-from backoffice_common.errors import NotFound
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from auth_service.accounts.rules import email_taken, ensure_email_free
 from auth_service.models import Account
+from backoffice_common.db import UNIQUE_VIOLATION, constraint_errors
+from backoffice_common.errors import NotFound
 
 
 def update_photographer(*, session: Session, account_id: uuid.UUID, changes: dict) -> Account:

@@ -1,12 +1,12 @@
 import uuid
 
-from backoffice_common.db import db
-from backoffice_common.internal import internal_only
 from flask.views import MethodView
 
 from auth_service.internal import blp
 from auth_service.photographers import rules
 from auth_service.photographers.schemas import PhotographerSchema, PhotographerUpdateSchema
+from backoffice_common.db import db
+from backoffice_common.internal import internal_only
 
 
 @blp.route("/photographers/<uuid:account_id>")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from backoffice_common.db import FOREIGN_KEY_VIOLATION, constraint_errors
-from backoffice_common.errors import Conflict, DomainError, NotFound, field_error, field_errors
 from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from backoffice_common.db import FOREIGN_KEY_VIOLATION, constraint_errors
+from backoffice_common.errors import Conflict, DomainError, NotFound, field_error, field_errors
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.common import OperatorListing, window_errors
 from commerce_service.models import Discount, ProjectDiscount, PromoCode

@@ -1,6 +1,6 @@
-from backoffice_common.api import Schema, UtcDateTime
 from marshmallow import fields, validate
 
+from backoffice_common.api import Schema, UtcDateTime
 from commerce_service.models import DISCOUNT_TYPES
 from commerce_service.schemas import Bool, Cents, Int
 

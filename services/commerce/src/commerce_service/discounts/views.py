@@ -1,12 +1,12 @@
 import uuid
 
+from flask.views import MethodView
+
 from backoffice_common.answers import ListAnswers
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.service import dependency
 from backoffice_common.tokens import OPERATOR, current_identity, roles_required
-from flask.views import MethodView
-
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.discounts import rules as discounts
 from commerce_service.discounts.schemas import (

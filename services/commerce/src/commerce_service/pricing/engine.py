@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from backoffice_common.errors import Conflict
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from backoffice_common.errors import Conflict
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.common import in_window
 from commerce_service.models import Discount, PricingRule, ProjectDiscount

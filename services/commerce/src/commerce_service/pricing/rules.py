@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from backoffice_common.db import constraint_errors
-from backoffice_common.errors import Conflict, NotFound, field_error, field_errors
 from sqlalchemy.orm import Session
 
+from backoffice_common.db import constraint_errors
+from backoffice_common.errors import Conflict, NotFound, field_error, field_errors
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.common import DEADLOCK_DETECTED, EXCLUSION_VIOLATION, OperatorListing, window_errors
 from commerce_service.models import PricingRule

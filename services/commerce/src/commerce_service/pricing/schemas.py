@@ -1,6 +1,6 @@
-from backoffice_common.api import Schema, UtcDateTime
 from marshmallow import fields
 
+from backoffice_common.api import Schema, UtcDateTime
 from commerce_service.purchases.schemas import CheckoutRequestSchema
 from commerce_service.schemas import Bool, Cents
 

@@ -1,5 +1,7 @@
 import uuid
 
+from flask.views import MethodView
+
 from backoffice_common.answers import ListAnswers
 from backoffice_common.api import Blueprint
 from backoffice_common.clock import utcnow
@@ -7,8 +9,6 @@ from backoffice_common.db import db
 from backoffice_common.internal import internal_only
 from backoffice_common.service import dependency
 from backoffice_common.tokens import OPERATOR, current_identity, roles_required
-from flask.views import MethodView
-
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.internal import blp as internal
 from commerce_service.pricing import engine

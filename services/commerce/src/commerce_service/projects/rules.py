@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 
-from backoffice_common.errors import Conflict, Forbidden, NotFound, field_error
 from sqlalchemy import Executable, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from backoffice_common.errors import Conflict, Forbidden, NotFound, field_error
 from commerce_service.clients.projects import CheckoutFacts, ProjectRef, ProjectsClient
 from commerce_service.models import KnownProject, PricingRule, ProjectDiscount
 

@@ -1,10 +1,10 @@
 import uuid
 
+from flask.views import MethodView
+
 from backoffice_common.db import db
 from backoffice_common.internal import internal_only
 from backoffice_common.service import dependency
-from flask.views import MethodView
-
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.internal import blp
 from commerce_service.projects.rules import project_deleted

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from backoffice_common.db import FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, constraint_errors
-from backoffice_common.errors import Conflict, NotFound, field_error, field_errors
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from backoffice_common.db import FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, constraint_errors
+from backoffice_common.errors import Conflict, NotFound, field_error, field_errors
 from commerce_service.common import OperatorListing, in_window, window_errors
 from commerce_service.discounts.rules import discount_not_found, get_discount
 from commerce_service.models import Discount, PromoCode, PromoCodeRedemption, Purchase

@@ -1,6 +1,6 @@
-from backoffice_common.api import Schema, UtcDateTime
 from marshmallow import ValidationError, fields, validate
 
+from backoffice_common.api import Schema, UtcDateTime
 from commerce_service.schemas import Bool, Int
 
 MAX_USES = 100_000_000

@@ -16,12 +16,12 @@ import logging
 import uuid
 from collections.abc import Hashable, Mapping
 
-from backoffice_common.db import UnitOfWork
-from backoffice_common.errors import Conflict, ServiceUnavailable
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backoffice_common.db import UnitOfWork
+from backoffice_common.errors import Conflict, ServiceUnavailable
 from commerce_service.clients.auth import AuthClient
 from commerce_service.clients.payments import STRIPE_UNAVAILABLE, Payments
 from commerce_service.clients.projects import CheckoutFacts, ProjectsClient

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from backoffice_common import webhook_events
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backoffice_common import webhook_events
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import OutboxMessage, Purchase
 from commerce_service.purchases.listing import PurchaseDetail, current_names, purchase_photo_ids

@@ -24,10 +24,10 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from backoffice_common.errors import ServiceUnavailable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from backoffice_common.errors import ServiceUnavailable
 from commerce_service.clients.payments import Payments
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import Purchase

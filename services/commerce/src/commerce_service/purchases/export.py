@@ -9,9 +9,9 @@ import io
 import uuid
 from collections.abc import Iterator
 
-from backoffice_common.api import utc_text
 from sqlalchemy import select
 
+from backoffice_common.api import utc_text
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import Purchase
 from commerce_service.purchases.listing import known_names

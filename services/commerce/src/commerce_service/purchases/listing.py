@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from backoffice_common.answers import Rendered
-from backoffice_common.errors import Forbidden, NotFound, ServiceUnavailable
 from sqlalchemy import Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
+from backoffice_common.answers import Rendered
+from backoffice_common.errors import Forbidden, NotFound, ServiceUnavailable
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import Purchase, PurchaseCounts, PurchaseItem
 

@@ -4,10 +4,10 @@ partial index — alert when it is older than PENDING_PURCHASE_TTL_S (the sweepe
 
 from __future__ import annotations
 
-from backoffice_common.db import db
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
+from backoffice_common.db import db
 from commerce_service.models import PURCHASE_STATUSES, Purchase, PurchaseCounts
 
 _BY_STATUS = select(PurchaseCounts.status, func.coalesce(func.sum(PurchaseCounts.purchases), 0)).group_by(

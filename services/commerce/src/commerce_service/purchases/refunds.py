@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from backoffice_common.errors import Conflict, Forbidden, NotFound
 from sqlalchemy.orm import Session
 
+from backoffice_common.errors import Conflict, Forbidden, NotFound
 from commerce_service.clients.payments import Payments
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import Purchase

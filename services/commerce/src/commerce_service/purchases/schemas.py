@@ -1,7 +1,7 @@
 import marshmallow as ma
-from backoffice_common.api import Email, Schema, UtcDateTime
 from marshmallow import ValidationError, fields, validate
 
+from backoffice_common.api import Email, Schema, UtcDateTime
 from commerce_service.models import PURCHASE_STATUSES
 
 REFUND_REASONS = ("requested_by_customer", "duplicate", "fraudulent")

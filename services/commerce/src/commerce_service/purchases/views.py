@@ -1,6 +1,10 @@
 import datetime as dt
 import uuid
 
+from flask import Response, request, stream_with_context
+from flask.views import MethodView
+from marshmallow import RAISE
+
 from backoffice_common.answers import ListAnswers
 from backoffice_common.api import Blueprint
 from backoffice_common.clock import utcnow
@@ -8,10 +12,6 @@ from backoffice_common.db import db
 from backoffice_common.internal import internal_only
 from backoffice_common.service import dependency
 from backoffice_common.tokens import OPERATOR, current_identity, roles_required
-from flask import Response, request, stream_with_context
-from flask.views import MethodView
-from marshmallow import RAISE
-
 from commerce_service.clients.auth import AuthClient
 from commerce_service.clients.payments import Payments
 from commerce_service.clients.projects import ProjectsClient

@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 import uuid
 
-from backoffice_common.errors import DomainError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from backoffice_common.errors import DomainError
 from commerce_service.clients.payments import Payments
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import Purchase, StripeEvent

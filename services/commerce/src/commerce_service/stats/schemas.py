@@ -1,7 +1,8 @@
+from marshmallow import ValidationError, fields, validate, validates_schema
+
 from backoffice_common.api import Schema
 from backoffice_common.buckets import INTERVALS
 from backoffice_common.validators import iana_timezone
-from marshmallow import ValidationError, fields, validate, validates_schema
 
 
 class StatsRequestSchema(Schema):

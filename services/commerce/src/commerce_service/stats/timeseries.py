@@ -16,10 +16,10 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from backoffice_common.buckets import bucket, in_window, window_params
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from backoffice_common.buckets import bucket, in_window, window_params
 from commerce_service.models import Purchase, PurchaseItem
 
 _PAID_IN_WINDOW = (

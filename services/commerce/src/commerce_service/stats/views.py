@@ -1,7 +1,7 @@
-from backoffice_common.db import db
-from backoffice_common.internal import internal_only
 from flask.views import MethodView
 
+from backoffice_common.db import db
+from backoffice_common.internal import internal_only
 from commerce_service.internal import blp
 from commerce_service.stats.rules import purchase_stats
 from commerce_service.stats.schemas import StatsRequestSchema, StatsSchema, TimeseriesRequestSchema, TimeseriesSchema

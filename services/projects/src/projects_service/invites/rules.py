@@ -9,11 +9,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from backoffice_common.errors import Conflict, TooManyRequests
 from sqlalchemy import case, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.orm import Session
 
+from backoffice_common.errors import Conflict, TooManyRequests
 from projects_service.clients.auth import AuthClient
 from projects_service.models import Invite, InviteQuota, Member, OutboxMessage
 from projects_service.projects.rules import owned_project

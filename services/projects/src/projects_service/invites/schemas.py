@@ -1,5 +1,6 @@
-from backoffice_common.api import Schema, UtcDateTime
 from marshmallow import ValidationError, fields, validate
+
+from backoffice_common.api import Schema, UtcDateTime
 
 
 class EmailList(fields.List):

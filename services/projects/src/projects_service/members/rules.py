@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from backoffice_common import webhook_events
-from backoffice_common.api import utc_text
-from backoffice_common.errors import Conflict, Forbidden, NotFound, field_error
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from backoffice_common import webhook_events
+from backoffice_common.api import utc_text
+from backoffice_common.errors import Conflict, Forbidden, NotFound, field_error
 from projects_service.clients.auth import AuthClient
 from projects_service.invites.rules import token_hash
 from projects_service.models import Invite, Member, OutboxMessage, Photo, PhotoTag, Project

@@ -7,12 +7,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from backoffice_common.db import FOREIGN_KEY_VIOLATION, change_elsewhere, constraint_errors
-from backoffice_common.errors import Conflict, NotFound, Unauthorized
 from sqlalchemy import delete, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from backoffice_common.db import FOREIGN_KEY_VIOLATION, change_elsewhere, constraint_errors
+from backoffice_common.errors import Conflict, NotFound, Unauthorized
 from projects_service.clients.auth import AuthClient
 from projects_service.models import Assignment, Photographer, Project, locked
 

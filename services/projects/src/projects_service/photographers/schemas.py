@@ -1,6 +1,6 @@
-from backoffice_common.api import Email, Schema, UtcDateTime
 from marshmallow import fields, validate
 
+from backoffice_common.api import Email, Schema, UtcDateTime
 from projects_service.projects.schemas import ProjectRefSchema
 
 

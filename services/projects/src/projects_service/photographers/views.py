@@ -1,12 +1,12 @@
 import uuid
 
+from flask.views import MethodView
+
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.internal import internal_only
 from backoffice_common.service import dependency
 from backoffice_common.tokens import OPERATOR, PHOTOGRAPHER, current_identity, roles_required
-from flask.views import MethodView
-
 from projects_service.clients.auth import AuthClient
 from projects_service.config import Settings
 from projects_service.photographers import rules

@@ -7,11 +7,11 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from backoffice_common.errors import Conflict, NotFound, ServiceUnavailable
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backoffice_common.errors import Conflict, NotFound, ServiceUnavailable
 from projects_service.clients.storage import Storage
 from projects_service.models import Assignment, Photo, Project
 from projects_service.photographers.rules import current_photographer

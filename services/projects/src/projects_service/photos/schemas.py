@@ -1,6 +1,6 @@
-from backoffice_common.api import Schema, UtcDateTime
 from marshmallow import fields, validate
 
+from backoffice_common.api import Schema, UtcDateTime
 from projects_service.photos.rules import ALLOWED_CONTENT_TYPES, MAX_PHOTO_BYTES
 
 

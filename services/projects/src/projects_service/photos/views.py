@@ -1,12 +1,12 @@
 import uuid
 
+from flask.views import MethodView
+
 from backoffice_common.api import Blueprint
 from backoffice_common.clock import utcnow
 from backoffice_common.db import db
 from backoffice_common.service import dependency
 from backoffice_common.tokens import PHOTOGRAPHER, current_identity, roles_required
-from flask.views import MethodView
-
 from projects_service.clients.storage import Storage
 from projects_service.photos import rules
 from projects_service.photos.schemas import PhotoStatusSchema, PhotoUploadOutSchema, PhotoUploadSchema

@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from backoffice_common.errors import NotFound
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from backoffice_common.errors import NotFound
 from projects_service.models import Member, Photo, Project
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from backoffice_common.errors import NotFound
-from backoffice_common.tokens import PHOTOGRAPHER, Identity
 from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from backoffice_common.errors import NotFound
+from backoffice_common.tokens import PHOTOGRAPHER, Identity
 from projects_service.models import Assignment, Photographer, Project, ProjectCounts
 from projects_service.photographers.rules import current_photographer
 

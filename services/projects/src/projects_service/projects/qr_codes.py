@@ -8,9 +8,9 @@ import uuid
 import zlib
 
 import segno
-from backoffice_common.errors import Conflict, Unprocessable, field_error
 from sqlalchemy.orm import Session
 
+from backoffice_common.errors import Conflict, Unprocessable, field_error
 from projects_service.projects.listing import join_url
 from projects_service.projects.rules import owned_project
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from backoffice_common.errors import Conflict, NotFound, Unprocessable, field_error
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from backoffice_common.errors import Conflict, NotFound, Unprocessable, field_error
 from projects_service.models import Assignment, OutboxMessage, Photo, Project, locked
 from projects_service.photographers.rules import roster_entry
 from projects_service.projects.listing import project_detail

@@ -1,7 +1,7 @@
-from backoffice_common.api import Schema, UtcDateTime
-from backoffice_common.validators import iana_timezone
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from backoffice_common.api import Schema, UtcDateTime
+from backoffice_common.validators import iana_timezone
 from projects_service.models import PROJECT_STATUSES, PROJECT_TYPES
 from projects_service.projects.qr_codes import PNG_DEFAULT_SIZE, PNG_SIZES
 

@@ -1,16 +1,16 @@
 import datetime as dt
 import uuid
 
+from flask import Response
+from flask.views import MethodView
+from marshmallow import RAISE
+
 from backoffice_common.answers import ListAnswers
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.internal import internal_only
 from backoffice_common.service import dependency
 from backoffice_common.tokens import OPERATOR, PHOTOGRAPHER, current_identity, roles_required
-from flask import Response
-from flask.views import MethodView
-from marshmallow import RAISE
-
 from projects_service.config import Settings
 from projects_service.projects import checkout, listing, qr_codes, rules
 from projects_service.projects.schemas import (

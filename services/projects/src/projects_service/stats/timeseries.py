@@ -16,11 +16,11 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from backoffice_common.buckets import bucket, in_window, window_params
 from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
+from backoffice_common.buckets import bucket, in_window, window_params
 from projects_service.models import MemberSlots, PhotoSlots
 from projects_service.stats.rules import analytics_scope
 

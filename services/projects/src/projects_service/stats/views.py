@@ -1,8 +1,8 @@
+from flask.views import MethodView
+
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.internal import internal_only
-from flask.views import MethodView
-
 from projects_service.stats import rules, timeseries
 from projects_service.stats.schemas import (
     AnalyticsQuerySchema,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from collections import namedtuple
 
-from backoffice_common.errors import NotFound
 from sqlalchemy import DateTime, Integer, String, bindparam, case, cast, literal, null, select, union_all
 
+from backoffice_common.errors import NotFound
 from webhooks_service.models import Delivery, DeliveryAttempt, Endpoint, Event
 
 Listed = namedtuple("Listed", "event_id type attempt status_code error created_at next_attempt_at succeeded_at")

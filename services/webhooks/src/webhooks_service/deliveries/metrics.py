@@ -3,10 +3,10 @@ lateness means the worker is down or behind (a dead endpoint only delays its own
 
 from __future__ import annotations
 
-from backoffice_common.db import db
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
+from backoffice_common.db import db
 from webhooks_service.models import Delivery
 
 _PENDING = select(

@@ -6,10 +6,10 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from backoffice_common.errors import Conflict, NotFound, field_error
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
+from backoffice_common.errors import Conflict, NotFound, field_error
 from webhooks_service.endpoints.urls import UnsafeUrlError, check_url
 from webhooks_service.models import Delivery, Endpoint
 

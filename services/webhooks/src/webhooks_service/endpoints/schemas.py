@@ -1,6 +1,6 @@
-from backoffice_common.api import Schema, UtcDateTime
 from marshmallow import ValidationError, fields, validate
 
+from backoffice_common.api import Schema, UtcDateTime
 from webhooks_service.models import EVENT_TYPES
 
 URL_MAX = 2048

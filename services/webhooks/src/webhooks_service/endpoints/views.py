@@ -1,11 +1,11 @@
 import uuid
 
+from flask.views import MethodView
+
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.service import dependency
 from backoffice_common.tokens import OPERATOR, current_identity, roles_required
-from flask.views import MethodView
-
 from webhooks_service.config import Settings
 from webhooks_service.deliveries import listing as deliveries
 from webhooks_service.endpoints import rules as endpoints

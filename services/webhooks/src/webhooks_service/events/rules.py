@@ -8,11 +8,11 @@ import uuid
 from dataclasses import dataclass
 
 import orjson
-from backoffice_common.api import utc_text
 from sqlalchemy import any_, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from backoffice_common.api import utc_text
 from webhooks_service.models import Delivery, Endpoint, Event
 
 

@@ -1,8 +1,8 @@
+from flask.views import MethodView
+
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.internal import internal_only
-from flask.views import MethodView
-
 from webhooks_service.events import rules as events
 from webhooks_service.events.schemas import EventSchema, IntakeSchema
 
