@@ -94,3 +94,23 @@ def test_ttl_cache_expires_and_stays_bounded():
     assert (cache.get("x", None), cache.get("y"), cache.get("z")) == (None, "y", "z")
     cache.set("none", None)
     assert cache.get("none", "missing") is None  # a cached "no such project" is an answer too
+
+
+def test_ttl_cache_says_until_when_its_values_hold():
+    """What lets a kept purchase page skip asking for its names (purchases/listing.py _same_names)."""
+    now = [0.0]
+    cache = TtlCache(ttl_s=30, clock=lambda: now[0])
+    cache.set("a", "Gala")
+    now[0] = 10.0
+    cache.set("b", "Fair")
+    assert cache.fresh_until(["a", "b"]) == 30.0 and cache.fresh_until([]) == float("inf")
+    assert cache.fresh_until(["a", "unknown"]) == float("-inf")
+    changes = cache.changes
+    cache.set("a", "Gala")  # the same value again: nothing changed
+    cache.set("c", "New")  # a new entry: nothing anyone used changed
+    assert cache.changes == changes
+    cache.set("a", "Winter Gala")  # a live entry replaced (an uncached lookup saw a rename)
+    assert cache.changes == changes + 1
+    cache.discard("b")
+    cache.discard("never there")
+    assert cache.changes == changes + 2

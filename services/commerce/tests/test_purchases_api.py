@@ -399,6 +399,8 @@ class TestOperatorViews:
         )  # same created_at (one test transaction): id decides
         assert all(set(item) == ITEM_FIELDS for item in listed.json["items"])
         projects.rename(shop.project.id, "Winter Ball")
+        # The client forgot the project's name (as a rename here makes it): the kept page asks for it again.
+        assert client.get("/v1/purchases", headers=operator).json["items"][0]["project"]["name"] == "Winter Ball"
         detail = client.get(f"/v1/purchases/{first['id']}", headers=operator)
         assert detail.status_code == 200
         assert detail.json == {

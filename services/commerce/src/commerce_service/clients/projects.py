@@ -4,6 +4,7 @@ checks (``POST /internal/projects/:id/checkout-lookup``) and projects' current n
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
@@ -41,6 +42,7 @@ class TtlCache:
         self.clock = clock
         self._entries: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+        self.changes = 0  # how many live entries were dropped or replaced before their time (see fresh_until)
 
     _MISSING = object()
 
@@ -54,14 +56,24 @@ class TtlCache:
 
     def set(self, key, value) -> None:
         with self._lock:
-            self._entries.pop(key, None)
+            live = self._entries.pop(key, None)
+            if live is not None and live[0] > self.clock() and live[1] != value:
+                self.changes += 1
             self._entries[key] = (self.clock() + self.ttl_s, value)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
     def discard(self, key) -> None:
         with self._lock:
-            self._entries.pop(key, None)
+            if self._entries.pop(key, None) is not None:
+                self.changes += 1
+
+    def fresh_until(self, keys) -> float:
+        """Until when each of ``keys`` keeps its present value unless ``changes`` moves (the clock's time; -inf
+        when one has none)."""
+        with self._lock:
+            expiries = [entry[0] if (entry := self._entries.get(key)) is not None else -math.inf for key in keys]
+        return min(expiries, default=math.inf)
 
 
 UNEXPECTED = "The projects service gave an unexpected answer; try again shortly."

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -164,8 +164,24 @@ def list_purchases(
     items = [ListedPurchase._make((*row[:_NAME], names[row.project_id], *row[_NAME + 1 :])) for row in rows]
     return Rendered(
         PurchasePage(items=items, total=total, page=page, limit=limit),
-        still_valid=lambda: current_names(projects, rows, cached=True) == names,
+        still_valid=_same_names(projects, rows, names),
     )
+
+
+def _same_names(projects: ProjectsClient, rows: Sequence, names: dict) -> Callable[[], bool]:
+    """Whether a kept page still shows its projects' current names: at once while every name it used is still
+    cached unchanged (no per-row work on most requests), else by asking for them again."""
+    cache = projects.names
+    project_ids = {row.project_id for row in rows}
+    stamp = [cache.changes, cache.fresh_until(project_ids)]
+
+    def still_valid() -> bool:
+        if stamp[0] == cache.changes and cache.clock() < stamp[1]:
+            return True
+        stamp[:] = [cache.changes, cache.fresh_until(project_ids)]  # read before asking: never too fresh
+        return current_names(projects, rows, cached=True) == names
+
+    return still_valid
 
 
 _ANY_PURCHASE = select(exists().where(Purchase.operator_id == bindparam("operator_id")))
