@@ -13,12 +13,31 @@ from __future__ import annotations
 
 import datetime as dt
 
+from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import Date, DateTime, bindparam, cast, func
 from sqlalchemy.sql.elements import BindParameter
+
+from backoffice_common.api import Schema
+from backoffice_common.validators import iana_timezone
 
 INTERVALS = ("day", "week", "month")
 
 _ZONE: BindParameter[str] = bindparam("timezone")
+
+
+class TimeseriesWindowSchema(Schema):
+    """The window of a producer's internal timeseries request (analytics → projects, commerce): its time zone, its
+    interval and the dates ``from``..``to`` of the operator's calendar."""
+
+    timezone = fields.String(required=True, validate=iana_timezone)
+    interval = fields.String(required=True, validate=validate.OneOf(INTERVALS))
+    start = fields.Date(required=True, data_key="from")
+    end = fields.Date(required=True, data_key="to")
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data["start"] > data["end"]:
+            raise ValidationError("Must not be before from.", "to")
 
 
 def _local_midnight(name: str):

@@ -1,8 +1,7 @@
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
 from backoffice_common.api import Schema
-from backoffice_common.buckets import INTERVALS
-from backoffice_common.validators import iana_timezone
+from backoffice_common.buckets import TimeseriesWindowSchema
 
 
 class StatsRequestSchema(Schema):
@@ -27,18 +26,8 @@ class StatsSchema(Schema):
     projects = fields.List(fields.Nested(ProjectFiguresSchema))
 
 
-class TimeseriesRequestSchema(StatsRequestSchema):
+class TimeseriesRequestSchema(StatsRequestSchema, TimeseriesWindowSchema):
     """Analytics over time (design §11): the buckets of ``from``..``to`` (dates in the operator's calendar)."""
-
-    timezone = fields.String(required=True, validate=iana_timezone)
-    interval = fields.String(required=True, validate=validate.OneOf(INTERVALS))
-    start = fields.Date(required=True, data_key="from")
-    end = fields.Date(required=True, data_key="to")
-
-    @validates_schema
-    def _ordered(self, data, **kwargs):
-        if data["start"] > data["end"]:
-            raise ValidationError("Must not be before from.", "to")
 
 
 class PointSchema(Schema):

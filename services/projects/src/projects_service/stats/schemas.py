@@ -1,8 +1,7 @@
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
 from backoffice_common.api import Schema
-from backoffice_common.buckets import INTERVALS
-from backoffice_common.validators import iana_timezone
+from backoffice_common.buckets import TimeseriesWindowSchema
 from projects_service.projects.schemas import ProjectRefSchema
 
 
@@ -31,18 +30,8 @@ class ProjectStatsSchema(Schema):
     photos_by_photographer = fields.List(fields.Nested(PhotographerPhotosSchema))
 
 
-class TimeseriesQuerySchema(AnalyticsQuerySchema):
+class TimeseriesQuerySchema(AnalyticsQuerySchema, TimeseriesWindowSchema):
     """Analytics over time (design §11): the buckets of ``from``..``to`` (dates in the operator's calendar)."""
-
-    timezone = fields.String(required=True, validate=iana_timezone)
-    interval = fields.String(required=True, validate=validate.OneOf(INTERVALS))
-    start = fields.Date(required=True, data_key="from")
-    end = fields.Date(required=True, data_key="to")
-
-    @validates_schema
-    def _ordered(self, data, **kwargs):
-        if data["start"] > data["end"]:
-            raise ValidationError("Must not be before from.", "to")
 
 
 class ProjectPointSchema(Schema):
