@@ -7,10 +7,7 @@
 from __future__ import annotations
 
 import json
-import shutil
-import signal
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -21,7 +18,7 @@ from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import timed  # noqa: E402  (bench/ is a folder of scripts, not a package)
+from run import bench_stack, timed  # noqa: E402  (bench/ is a folder of scripts, not a package)
 
 
 def seed_catalog(stack, operator_id: str, *, rules: int = 1000, discounts: int = 1000, codes: int = 1000) -> None:
@@ -138,28 +135,14 @@ def commerce_scenarios(stack, gw, operator, repeat: int = 200) -> dict:
 
 
 def main() -> int:
-    from devstack import free_port
     from devstack.client import Gateway
-    from devstack.postgres import Cluster
-    from devstack.stack import Stack
 
-    base = Path(tempfile.mkdtemp(prefix="backoffice-bench-commerce-"))
-    base.chmod(0o755)
-    cluster = Cluster(base / "pg", port=free_port())
-    postgres = cluster.start(log_file=base / "postgres.log")
-    stack = Stack(base / "stack", cluster, db_prefix="bench_")
-    try:
-        stack.start()
+    with bench_stack("backoffice-bench-commerce-") as (_, _, stack):
         gw = Gateway(stack.gateway_url)
         operator = gw.register_operator(name="Bench Commerce", password="bench-password-1")
         seed_catalog(stack, operator.id)
         for name, figures in commerce_scenarios(stack, gw, operator).items():
             print(f"{name}: {json.dumps(figures)}", flush=True)
-    finally:
-        stack.stop()
-        postgres.send_signal(signal.SIGINT)
-        postgres.wait(30)
-        shutil.rmtree(base, ignore_errors=True)
     return 0
 
 

@@ -33,6 +33,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +51,30 @@ HERE = Path(__file__).resolve().parent
 # in-flight logins share one.
 LOGIN_ACCOUNTS = 64
 sys.path.insert(0, str(HERE))
+# wrk and the login scenario would meet the gateway's login brake: lifted for the bench's own stack.
+UNBRAKED_GATEWAY = {"AUTH_RATE_LIMIT": "100000r/s", "AUTH_RATE_BURST": "100000"}
+
+
+@contextmanager
+def bench_stack(prefix: str, *, env: dict | None = None, keep: bool = False) -> Iterator[tuple[Path, Cluster, Stack]]:
+    """A PostgreSQL cluster in a temp folder and the whole stack on it (databases ``bench_*``), started; on the way
+    out everything stopped and the folder removed (kept with ``keep``, every process's log in it)."""
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    base.chmod(0o755)
+    cluster = Cluster(base / "pg", port=free_port())
+    postgres = cluster.start(log_file=base / "postgres.log")
+    stack = Stack(base / "stack", cluster, db_prefix="bench_", env=env or {}, gateway_vars=UNBRAKED_GATEWAY)
+    try:
+        stack.start()
+        yield base, cluster, stack
+    finally:
+        stack.stop()
+        postgres.send_signal(signal.SIGINT)
+        postgres.wait(30)
+        if keep:
+            print(f"kept {base} (every process's log below it)")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------------- wrk
@@ -404,66 +430,43 @@ def main(argv=None) -> int:
     from seed import AT_SIZE, seed_at_size
 
     big, small = AT_SIZE.scaled(args.scale), AT_SIZE.scaled(args.scale / 10)
-    base = Path(tempfile.mkdtemp(prefix="backoffice-bench-"))
-    base.chmod(0o755)
-    cluster = Cluster(base / "pg", port=free_port())
-    postgres = cluster.start(log_file=base / "postgres.log")
-    stack = Stack(
-        base / "stack",
-        cluster,
-        db_prefix="bench_",
-        gateway_vars={"AUTH_RATE_LIMIT": "100000r/s", "AUTH_RATE_BURST": "100000"},
-    )
-    hello = None
-    report: dict = {
-        "args": args,
-        "load_at_start": load_at_start,
-        "pg": cluster.bindir.parent.name,
-        "sizes": {"big": big, "small": small},
-    }
-    try:
-        stack.start()
+    report: dict = {"args": args, "load_at_start": load_at_start, "sizes": {"big": big, "small": small}}
+    with bench_stack("backoffice-bench-", keep=args.keep) as (base, cluster, stack):
+        report["pg"] = cluster.bindir.parent.name
         hello = HelloBaseline.like(stack, base / "hello").start()
-        gw = Gateway(stack.gateway_url)
-        # In Paris: analytics over time buckets by the operator's calendar (UTC would hide the conversion's cost).
-        op_big = gw.register_operator(
-            name="Bench Studio (at size)", password="bench-password-1", timezone="Europe/Paris"
-        )
-        op_small = gw.register_operator(
-            name="Bench Studio (a tenth)", password="bench-password-1", timezone="Europe/Paris"
-        )
-        print(f"seeding: {big.describe()} / a tenth: {small.describe()} …", flush=True)
-        (seeded_big, seeded_small), timings = seed_at_size(
-            cluster,
-            stack.db_prefix,
-            [(op_big.id, "big" + op_big.id[:8], big), (op_small.id, "tenth" + op_small.id[:8], small)],
-        )
-        report["seed"] = {"timings": timings, "big": seeded_big.counts, "small": seeded_small.counts}
-        rounded = {name: round(value, 1) if value else value for name, value in timings.items()}
-        print(f"seeded in {timings['total']:.0f} s: {json.dumps(rounded)}", flush=True)
-        print(f"  at size: {seeded_big.counts}\n  a tenth: {seeded_small.counts}", flush=True)
-        report["scenarios"] = run_wrk_and_analytics(
-            args, stack, gw, hello, op_big, seeded_big, op_small, seeded_small, report
-        )
-        if wanted(args, "webhooks"):
-            import webhooks  # issue 12's goals: ≥ 100 deliveries/s, fact → receiver p95 ≤ 2 s
+        try:
+            gw = Gateway(stack.gateway_url)
+            # In Paris: analytics over time buckets by the operator's calendar (UTC would hide the conversion's cost).
+            op_big = gw.register_operator(
+                name="Bench Studio (at size)", password="bench-password-1", timezone="Europe/Paris"
+            )
+            op_small = gw.register_operator(
+                name="Bench Studio (a tenth)", password="bench-password-1", timezone="Europe/Paris"
+            )
+            print(f"seeding: {big.describe()} / a tenth: {small.describe()} …", flush=True)
+            (seeded_big, seeded_small), timings = seed_at_size(
+                cluster,
+                stack.db_prefix,
+                [(op_big.id, "big" + op_big.id[:8], big), (op_small.id, "tenth" + op_small.id[:8], small)],
+            )
+            report["seed"] = {"timings": timings, "big": seeded_big.counts, "small": seeded_small.counts}
+            rounded = {name: round(value, 1) if value else value for name, value in timings.items()}
+            print(f"seeded in {timings['total']:.0f} s: {json.dumps(rounded)}", flush=True)
+            print(f"  at size: {seeded_big.counts}\n  a tenth: {seeded_small.counts}", flush=True)
+            report["scenarios"] = run_wrk_and_analytics(
+                args, stack, gw, hello, op_big, seeded_big, op_small, seeded_small, report
+            )
+            if wanted(args, "webhooks"):
+                import webhooks  # issue 12's goals: ≥ 100 deliveries/s, fact → receiver p95 ≤ 2 s
 
-            report["webhooks"] = webhooks.webhook_scenarios(stack, gw, samples=args.samples)
-            for name, figures in report["webhooks"].items():
-                print(f"{name}: {json.dumps(figures)}", flush=True)
-        if args.with_extras:
-            report["extras"] = extras(stack, gw)
-        report["memory"] = gunicorn_memory(stack, hello)
-    finally:
-        if hello is not None:
+                report["webhooks"] = webhooks.webhook_scenarios(stack, gw, samples=args.samples)
+                for name, figures in report["webhooks"].items():
+                    print(f"{name}: {json.dumps(figures)}", flush=True)
+            if args.with_extras:
+                report["extras"] = extras(stack, gw)
+            report["memory"] = gunicorn_memory(stack, hello)
+        finally:
             hello.stop()
-        stack.stop()
-        postgres.send_signal(signal.SIGINT)
-        postgres.wait(30)
-        if args.keep:
-            print(f"kept {base} (logs in {base / 'stack' / 'logs'}, {base / 'hello'})")
-        else:
-            shutil.rmtree(base, ignore_errors=True)
     report["elapsed_s"] = time.monotonic() - began
     section = render(report)
     print("\n" + section)

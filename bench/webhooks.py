@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import signal
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -31,12 +28,12 @@ from sqlalchemy import create_engine, text
 
 from backoffice_common.config import DEV_INTERNAL_SECRET
 from backoffice_common.internal import make_service_token
-from devstack import free_port
 from devstack.client import Gateway
-from devstack.postgres import Cluster
 from devstack.stack import Stack
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from run import bench_stack, percentile  # noqa: E402  (bench/ is a folder of scripts, not a package)
 
 
 class _Server(ThreadingHTTPServer):
@@ -80,11 +77,6 @@ class Receiver:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def _wait(predicate, timeout: float) -> bool:
@@ -136,8 +128,8 @@ def webhook_scenarios(stack: Stack, gw: Gateway, *, samples: int = 50, events: i
             time.sleep(0.05)
         results["webhooks: member.joined, fact → receiver (unloaded)"] = {
             "samples": len(latencies),
-            "p50_ms": round(_percentile(latencies, 0.5) * 1000),
-            "p95_ms": round(_percentile(latencies, 0.95) * 1000),
+            "p50_ms": round(percentile(latencies, 0.5) * 1000),
+            "p95_ms": round(percentile(latencies, 0.95) * 1000),
             "max_ms": round(max(latencies) * 1000),
         }
         # 2. rate: events queued while the delivery worker is stopped, then drained
@@ -207,33 +199,13 @@ def main(argv=None) -> int:
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
-    base = Path(tempfile.mkdtemp(prefix="backoffice-bench-webhooks-"))
-    base.chmod(0o755)
-    cluster = Cluster(base / "pg", port=free_port())
-    postgres = cluster.start(log_file=base / "postgres.log")
-    stack = Stack(
-        base / "stack",
-        cluster,
-        db_prefix="bench_",
-        env={"OUTBOX_POLL_S": "0.5"},  # the defaults: what production polls
-        gateway_vars={"AUTH_RATE_LIMIT": "100000r/s", "AUTH_RATE_BURST": "100000"},
-    )
-    try:
-        stack.start()
+    # The outbox poll at its default: what production polls.
+    with bench_stack("backoffice-bench-webhooks-", env={"OUTBOX_POLL_S": "0.5"}, keep=args.keep) as (_, _, stack):
         results = webhook_scenarios(stack, Gateway(stack.gateway_url), samples=args.samples, events=args.events)
         for name, figures in results.items():
             print(f"{name}: {json.dumps(figures)}", flush=True)
-    finally:
-        stack.stop()
-        postgres.send_signal(signal.SIGINT)
-        postgres.wait(30)
-        if args.keep:
-            print(f"kept {base}")
-        else:
-            shutil.rmtree(base, ignore_errors=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(HERE))
     sys.exit(main())
