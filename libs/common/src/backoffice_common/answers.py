@@ -63,7 +63,7 @@ class ListAnswers:
         self._kept: OrderedDict[Hashable, _Kept] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()  # gthread workers: several requests at once
-        self._fingerprints: dict[tuple[int, ...], tuple[tuple[Select, ...], Select]] = {}
+        self._fingerprints: dict[tuple[Select, ...], Select] = {}
 
     def answer(
         self,
@@ -99,13 +99,13 @@ class ListAnswers:
         )
 
     def _fingerprint_statement(self, statements: Sequence[Select]) -> Select:
-        # Built once per set of statements, as the routes' statements themselves are (kept with them, so an id
-        # is never another statement's).
-        identity = tuple(id(statement) for statement in statements)
-        built = self._fingerprints.get(identity)
-        if built is None or any(a is not b for a, b in zip(built[0], statements, strict=True)):
-            built = self._fingerprints[identity] = (tuple(statements), fingerprint_of(statements))
-        return built[1]
+        # Built once per set of statements, as the routes' statements themselves are (a statement hashes and
+        # compares by identity, and the key keeps it alive).
+        chosen = tuple(statements)
+        built = self._fingerprints.get(chosen)
+        if built is None:
+            built = self._fingerprints[chosen] = fingerprint_of(chosen)
+        return built
 
     def _lookup(self, key: Hashable, fingerprint: str) -> bytes | None:
         with self._lock:
