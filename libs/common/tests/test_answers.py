@@ -11,7 +11,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, even
 from backoffice_common.answers import ListAnswers, Rendered
 from backoffice_common.api import Schema
 from backoffice_common.config import CommonSettings
-from backoffice_common.db import db
+from backoffice_common.db import Database, db
 from backoffice_common.service import create_service_app
 from backoffice_common.testing.plugin import generate_signing_key
 
@@ -56,13 +56,23 @@ def items(app):
 
 
 @pytest.fixture
-def statements(app):
+def statements(app, monkeypatch):
+    """The statements an answer runs: Core's, on either pool, and read_one's (its driver path is unseen by Core's
+    events)."""
     seen = []
-    engine = app.extensions["database"].engine
+    database = app.extensions["database"]
     listener = lambda *args: seen.append(args[2])  # noqa: E731 (a listener for the test's length)
-    event.listen(engine, "before_cursor_execute", listener)
+    for engine in database.engines:
+        event.listen(engine, "before_cursor_execute", listener)
+    read_one = Database.read_one
+    monkeypatch.setattr(
+        Database,
+        "read_one",
+        lambda self, statement, params=None: seen.append(statement) or read_one(self, statement, params),
+    )
     yield seen
-    event.remove(engine, "before_cursor_execute", listener)
+    for engine in database.engines:
+        event.remove(engine, "before_cursor_execute", listener)
 
 
 def _answer(app, answers, statement, owner):

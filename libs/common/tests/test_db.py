@@ -86,26 +86,26 @@ def app(pg_admin_url):
     app.register_blueprint(probe)
     app.name_in_pg = name
     yield app
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 @pytest.fixture
 def statements(app):
+    """Every statement Core runs, on either pool (read_one's driver path is unseen by these events)."""
     seen = []
-    event.listen(
-        app.extensions["database"].engine,
-        "before_cursor_execute",
-        lambda conn, cursor, statement, *args: seen.append(statement),
-    )
+    for engine in app.extensions["database"].engines:
+        event.listen(engine, "before_cursor_execute", lambda conn, cursor, statement, *args: seen.append(statement))
     return seen
 
 
 @pytest.fixture
 def pings(app, monkeypatch):
-    dialect = app.extensions["database"].engine.dialect
     calls = []
-    original = dialect.do_ping
-    monkeypatch.setattr(dialect, "do_ping", lambda connection: calls.append(1) or original(connection))
+    for engine in app.extensions["database"].engines:  # (each engine has a dialect of its own)
+        original = engine.dialect.do_ping
+        monkeypatch.setattr(
+            engine.dialect, "do_ping", lambda connection, original=original: calls.append(1) or original(connection)
+        )
     return calls
 
 
@@ -257,12 +257,11 @@ def test_read_one_prepares_its_statement_once_per_connection(app):
         assert database.read_one(statement) == first  # the same pooled connection
     client = app.test_client()
     client.get("/read")
-    with app.app_context():
+    with database.reads.connect() as connection:  # the one pooled read connection: they were all read on it
         names = {
             row.name: row.statement
-            for row in database.session.execute(text("SELECT name, statement FROM pg_prepared_statements"))
+            for row in connection.execute(text("SELECT name, statement FROM pg_prepared_statements"))
         }
-        database.session.rollback()
     ours = {name: sql for name, sql in names.items() if name.startswith("backoffice_read_")}
     assert any("statement_timestamp" in sql for sql in ours.values())
     assert any("'prepared'" in sql for sql in ours.values())

@@ -44,3 +44,63 @@ def test_no_cookie_session_one_shared_read_only_object(app):
     response = client.get("/write")
     assert response.status_code == 500 and "Set-Cookie" not in response.headers
     assert client.get("/peek").json == {"user": None}
+
+
+def test_a_query_schema_class_is_made_an_instance_once_not_per_request():
+    """webargs instantiates a schema class on every request; our Blueprint hands it an instance made once."""
+    import marshmallow as ma
+    from flask.views import MethodView
+
+    from backoffice_common.api import Blueprint, Schema
+
+    made = []
+
+    class PageArgs(Schema):
+        page = ma.fields.Integer(load_default=1)
+
+        def __init__(self, *args, **kwargs):
+            made.append(1)
+            super().__init__(*args, **kwargs)
+
+    key = generate_signing_key()
+    settings = CommonSettings(
+        app_env="test",
+        service_name="probe",
+        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
+        database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none",
+    )
+    app, api = create_service_app(__name__, settings, title="probe")
+    blp = Blueprint("pages", __name__, url_prefix="/pages")
+
+    @blp.route("")
+    class Pages(MethodView):
+        @blp.arguments(PageArgs, location="query")
+        def get(self, args):
+            return {"page": args["page"]}
+
+    api.register_blueprint(blp)
+    client = app.test_client()
+    made_at_start = len(made)
+    assert client.get("/pages?page=3").json == {"page": 3}
+    assert client.get("/pages").json == {"page": 1}
+    assert client.get("/pages?page=x").status_code == 422
+    assert len(made) == made_at_start  # none per request
+    assert api.spec.to_dict()["paths"]["/pages"]["get"]["parameters"][0]["name"] == "page"
+
+
+def test_whether_a_view_is_a_coroutine_function_is_asked_once(app, monkeypatch):
+    import inspect
+
+    import flask.app
+
+    asked = []
+    real = inspect.iscoroutinefunction
+    spy = lambda func: asked.append(func) or real(func)  # noqa: E731
+    monkeypatch.setattr(inspect, "iscoroutinefunction", spy)
+    monkeypatch.setattr(flask.app, "iscoroutinefunction", spy)  # (what Flask's own ensure_sync asks)
+    client = app.test_client()
+    client.get("/peek")
+    after_first = len(asked)
+    for _ in range(3):
+        assert client.get("/peek").json == {"user": None}
+    assert len(asked) == after_first

@@ -44,15 +44,19 @@ class _Kept:
 
 
 def fingerprint_of(statements: Sequence[Select]) -> Select:
-    """One statement giving an md5 per statement of every row it returns (as text, sorted: the order is in the
-    rows' own columns), concatenated. The statements keep their bound parameters."""
+    """One statement giving an md5 per statement of every row it returns (as text, in the statement's own order),
+    concatenated, as ``fingerprint``. The statements keep their bound parameters.
+
+    The rows are taken in the order the statement gives them (a list's ORDER BY is total: it ends with the id)
+    rather than sorted again by their text, which cost a fifth of the statement. Rows in another order could only
+    give another fingerprint for the same rows — a needless miss, never a stale answer."""
     parts = []
     for number, statement in enumerate(statements):
         name = f"fingerprinted_{number}"
         rows = statement.subquery(name)
-        digest = literal_column(f"md5(coalesce(string_agg({name}::text, '|' ORDER BY {name}::text), ''))", String)
+        digest = literal_column(f"md5(coalesce(string_agg({name}::text, '|'), ''))", String)
         parts.append(select(digest).select_from(rows).scalar_subquery())
-    return select(func.concat(*parts))
+    return select(func.concat(*parts).label("fingerprint"))
 
 
 class ListAnswers:
@@ -80,8 +84,9 @@ class ListAnswers:
         ``key`` names the list and everything that chooses its rows (the route, the operator, the filters);
         ``statements`` must select every column the answer shows (and its ordering columns)."""
         fingerprint_statement = self._fingerprint_statement(statements)
-        with database.reading() as reader:
-            fingerprint = reader.execute(fingerprint_statement, params).scalar_one()
+        # The short way of a one-row read (Database.read_one): prepared once per connection, so PostgreSQL doesn't
+        # plan the fingerprint on every request (planning it cost more than running it).
+        fingerprint = database.read_one(fingerprint_statement, params)["fingerprint"]
         body = self._lookup(key, fingerprint)
         if body is None:
             with database.snapshot() as reader:

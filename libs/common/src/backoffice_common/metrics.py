@@ -52,8 +52,8 @@ def outcome_counter(name: str, documentation: str) -> Counter:
     return Counter(name, documentation, ["operation", "outcome"])
 
 
-def init_metrics(app: Flask, engine: Engine) -> None:
-    """Count every request and watch the pool; serve ``GET /metrics``."""
+def init_metrics(app: Flask, engines: Iterable[Engine]) -> None:
+    """Count every request and watch the pools; serve ``GET /metrics``."""
     app.extensions[_COLLECTORS] = []
 
     @app.after_request
@@ -72,13 +72,15 @@ def init_metrics(app: Flask, engine: Engine) -> None:
             children[1].observe(time.perf_counter() - started)
         return response
 
-    @event.listens_for(engine, "checkout")
     def _checked_out(*_):
         POOL_IN_USE.inc()
 
-    @event.listens_for(engine, "checkin")
     def _checked_in(*_):
         POOL_IN_USE.dec()
+
+    for engine in engines:
+        event.listen(engine, "checkout", _checked_out)
+        event.listen(engine, "checkin", _checked_in)
 
     app.add_url_rule("/metrics", "metrics", _metrics_view)
 
