@@ -160,3 +160,34 @@ def test_a_snapshot_sees_one_moment(app, items):
         assert reader.execute(statement, {"owner": "a"}).all() == before
     with app.app_context(), db.snapshot() as reader:
         assert reader.execute(statement, {"owner": "a"}).all() == [("x", 9)]
+
+
+NAMES = ItemSchema(many=True, only=("name",))
+
+
+def test_an_order_or_a_null_changing_alone_shows_at_once(app, items):
+    """The fingerprint hashes the rows in the statement's order and every value, NULL included: rows that only
+    swap places (ordered by a column the answer doesn't show), or a value becoming NULL, are a new answer."""
+    table, _ = items
+    by_count = select(table.c.name).order_by(table.c["count"], table.c.name)
+    answers = ListAnswers(1_000_000)
+
+    def names():
+        with app.test_request_context():
+            return answers.rows(db, "by-count", by_count, {}, NAMES).get_json()
+
+    engine = app.extensions["database"].engine
+    assert names() == [{"name": "x"}, {"name": "y"}]
+    with engine.begin() as connection:
+        connection.execute(text(f"UPDATE {table.name} SET count = 7 WHERE name = 'x'"))
+    assert names() == [{"name": "y"}, {"name": "x"}]
+    with_counts = select(table.c.name, table.c["count"]).order_by(table.c.name)
+    with app.test_request_context():
+        assert answers.rows(db, "counts", with_counts, {}, ITEMS).get_json()[0] == {"name": "x", "count": 7}
+    with engine.begin() as connection:
+        connection.execute(text(f"UPDATE {table.name} SET count = NULL WHERE name = 'x'"))
+    with app.test_request_context():
+        assert answers.rows(db, "counts", with_counts, {}, ITEMS).get_json()[0] == {"name": "x", "count": None}
+    with engine.begin() as connection:
+        connection.execute(table.delete())
+    assert names() == []
