@@ -4,6 +4,7 @@ server-side cursor so the worker's memory does not grow with the row count, and 
 from __future__ import annotations
 
 import csv
+import ctypes
 import datetime as dt
 import io
 import uuid
@@ -158,7 +159,28 @@ def export_purchases(
     statement = export_statement(operator_id=operator_id, project_id=project_id, status=status, from_=from_, to=to)
 
     def chunks() -> Iterator[str]:
-        with streaming() as connection:
-            yield from csv_rows(connection.execution_options(yield_per=BATCH).execute(statement), names)
+        try:
+            with streaming() as connection:
+                yield from csv_rows(connection.execution_options(yield_per=BATCH).execute(statement), names)
+        finally:
+            give_back_free_memory()
 
     return chunks()
+
+
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc's; absent from other C libraries (musl)
+    except (OSError, AttributeError):
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def give_back_free_memory() -> None:
+    """Hand the C heap's free pages back to the system. An export's batches are freed as they are sent, but glibc
+    keeps the freed heap, so the worker stayed ~6 MB larger after each big export (issue 8: ≤ 100 MB a worker);
+    trimming once at the end of an export returns it (measured: all of it). A no-op without glibc."""
+    if _TRIM is not None:
+        _TRIM(0)
