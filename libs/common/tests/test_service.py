@@ -104,3 +104,12 @@ def test_whether_a_view_is_a_coroutine_function_is_asked_once(app, monkeypatch):
     for _ in range(3):
         assert client.get("/peek").json == {"user": None}
     assert len(asked) == after_first
+
+
+def test_an_unhashable_callable_is_still_made_sync(app):
+    class Handler(dict):  # a dict subclass: unhashable, yet callable
+        def __call__(self):
+            return "handled"
+
+    handler = Handler()
+    assert app.ensure_sync(handler) is handler

@@ -236,7 +236,7 @@ def peers(pg_admin_url, signing_key):
     for engine in (projects_engine, auth_engine):
         engine.dispose()
     for app in (projects_server.app, auth_server.app):
-        app.extensions["database"].engine.dispose()
+        app.extensions["database"].dispose()
 
 
 @pytest.fixture(scope="session")

@@ -267,8 +267,11 @@ class Database:
         # own, in autocommit for life: no BEGIN before a read and no ROLLBACK after it, and nothing to switch.
         # Switching the shared connections into autocommit and back cost two driver calls a read, each of which
         # lets go of the GIL — with four threads a worker, a hand-over each time (the project list: ~0.15 ms of
-        # CPU a request). Nothing is ever left open on them, so the pool has nothing to roll back either.
-        self.reads = _engine(settings, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+        # CPU a request). Nothing is ever left open on them, so neither the pool nor a Core connection closing has
+        # anything to roll back (psycopg2's rollback() would let go of the GIL too).
+        self.reads = _engine(
+            settings, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, skip_autocommit_rollback=True
+        )
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self._driver_statements: dict = {}
         app.extensions["database"] = self
@@ -375,8 +378,10 @@ class Database:
             return reader.execute(statement, params).all()
 
     def ping(self) -> None:
-        with self.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        """Both pools can reach the database (readiness)."""
+        for engine in self.engines:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
 
     def bind_for_tests(self, connection: Connection) -> None:
         """Run every session inside an outer test transaction (savepoint per commit)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -35,7 +35,8 @@ LATENCY = Histogram(
 )
 POOL_IN_USE = Gauge(
     "db_pool_connections_in_use",
-    "Database connections checked out of the pool (all workers).",
+    "Database connections checked out of a pool (sessions or reads; all workers).",
+    ["pool"],
     multiprocess_mode="livesum",
 )
 _UNMATCHED = "<unmatched>"  # a 404 for a path no rule matches: never the raw path (unbounded label values)
@@ -52,8 +53,9 @@ def outcome_counter(name: str, documentation: str) -> Counter:
     return Counter(name, documentation, ["operation", "outcome"])
 
 
-def init_metrics(app: Flask, engines: Iterable[Engine]) -> None:
-    """Count every request and watch the pools; serve ``GET /metrics``."""
+def init_metrics(app: Flask, pools: Mapping[str, Engine]) -> None:
+    """Count every request and watch the pools (by name: ``{"sessions": engine, "reads": engine}``); serve
+    ``GET /metrics``."""
     app.extensions[_COLLECTORS] = []
 
     @app.after_request
@@ -72,15 +74,10 @@ def init_metrics(app: Flask, engines: Iterable[Engine]) -> None:
             children[1].observe(time.perf_counter() - started)
         return response
 
-    def _checked_out(*_):
-        POOL_IN_USE.inc()
-
-    def _checked_in(*_):
-        POOL_IN_USE.dec()
-
-    for engine in engines:
-        event.listen(engine, "checkout", _checked_out)
-        event.listen(engine, "checkin", _checked_in)
+    for name, engine in pools.items():
+        in_use = POOL_IN_USE.labels(name)
+        event.listen(engine, "checkout", lambda *_, in_use=in_use: in_use.inc())
+        event.listen(engine, "checkin", lambda *_, in_use=in_use: in_use.dec())
 
     app.add_url_rule("/metrics", "metrics", _metrics_view)
 

@@ -58,8 +58,12 @@ class ServiceFlask(Flask):
         self._coroutine_functions: dict = {}  # function → whether it is async (views' bound methods by function)
 
     def ensure_sync(self, func):
+        # Views, hooks and error handlers: a bounded set of functions (a view's bound method by its function).
         key = getattr(func, "__func__", func)
-        coroutine = self._coroutine_functions.get(key)
+        try:
+            coroutine = self._coroutine_functions.get(key)
+        except TypeError:  # an unhashable callable: asked each time, as Flask does
+            return super().ensure_sync(func)
         if coroutine is None:
             coroutine = self._coroutine_functions[key] = inspect.iscoroutinefunction(func)
         return self.async_to_sync(func) if coroutine else func
@@ -86,7 +90,7 @@ def create_service_app(import_name: str, settings, *, title: str) -> tuple[Flask
     configure_logging(settings.service_name, settings.log_level)
     init_request_id(app)
     database = Database(app, settings)
-    init_metrics(app, database.engines)
+    init_metrics(app, {"sessions": database.engine, "reads": database.reads})
     init_jwt(app, settings)
     api = Api(
         app,

@@ -170,9 +170,11 @@ def export_purchases(
 
 def _malloc_trim():
     try:
-        return ctypes.CDLL(None).malloc_trim  # glibc's; absent from other C libraries (musl)
+        trim = ctypes.CDLL(None).malloc_trim  # glibc's; absent from other C libraries (musl)
     except (OSError, AttributeError):
         return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
 
 
 _TRIM = _malloc_trim()
