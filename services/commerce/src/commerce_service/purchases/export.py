@@ -51,9 +51,11 @@ _COLUMNS = (
 )
 # What a spreadsheet would read as the start of a formula (or of a cell it reinterprets): OWASP's list.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# Rows per fetch from the cursor and per chunk sent: big enough to keep round trips and writes few, small
-# enough that a batch is a few hundred kilobytes.
-BATCH = 2000
+# Rows per fetch from the cursor and per chunk sent: big enough to keep round trips and writes few, small enough
+# that a batch is a hundred-odd kilobytes. A batch's row objects fill Python's small-object arenas, and the few
+# objects that outlive the export pin the arenas they landed in: 2,000 rows a batch left a worker ~5 MB larger
+# after a 100,000-row export, 500 leave ~1.5 MB, and the export is no slower (1.55 → 1.4 s in-process).
+BATCH = 500
 
 
 def safe_cell(value: str) -> str:
