@@ -32,6 +32,31 @@ class TestRoster:
         assert body[1]["projects"] == [{"id": current["id"], "name": "Current"}]
         assert body[0]["projects"] == [] and body[0]["id"] == sam.id
 
+    def test_the_list_follows_every_change_at_once(self, gw, databases, operator, new_project):
+        """The roster's answer is kept per worker while its rows are unchanged: each change shows on the very next
+        request, whichever worker answers it, including one made straight in the database."""
+        pat = gw.register_photographer(operator, name="Pat")
+        project = new_project(operator, name="Wedding")
+
+        def projects_of_pat():
+            for _ in range(4):  # more requests than workers: each worker answers (and keeps) the list
+                body = gw.get("/v1/photographers", token=operator.token).json()
+            return [(p["id"], p["name"]) for p in next(entry for entry in body if entry["id"] == pat.id)["projects"]]
+
+        assert projects_of_pat() == []
+        gw.post(f"/v1/projects/{project['id']}/photographers", token=operator.token, json={"photographerId": pat.id})
+        assert projects_of_pat() == [(project["id"], "Wedding")]
+        gw.patch(f"/v1/projects/{project['id']}", token=operator.token, json={"name": "Wedding II"})
+        assert projects_of_pat() == [(project["id"], "Wedding II")]
+        with databases["projects"].begin() as connection:
+            connection.execute(text("UPDATE projects SET name = 'By hand' WHERE id = :id"), {"id": project["id"]})
+        assert projects_of_pat() == [(project["id"], "By hand")]
+        gw.patch(f"/v1/photographers/{pat.id}", token=operator.token, json={"name": "Patricia"})
+        names = [entry["name"] for entry in gw.get("/v1/photographers", token=operator.token).json()]
+        assert "Patricia" in names and "Pat" not in names
+        gw.delete(f"/v1/projects/{project['id']}/photographers/{pat.id}", token=operator.token)
+        assert projects_of_pat() == []
+
     def test_roles(self, gw, photographer):
         assert gw.get("/v1/photographers").status_code == 401
         assert gw.get("/v1/photographers", token=photographer.token).status_code == 403

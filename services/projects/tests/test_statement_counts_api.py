@@ -31,9 +31,9 @@ def test_constant_statements(client, db_session, statements, make_token, path):
             response = client.get(path, headers={"Authorization": f"Bearer {token}"})
             assert response.status_code == 200 and len(response.json) == size
             counts.append(len(statements))
-    # /v1/projects: its rows' fingerprint, then (nothing kept yet) the fingerprint and the rows in one snapshot;
-    # unchanged, the fingerprint alone (backoffice_common.answers).
-    assert counts == {"/v1/projects": [3, 1, 3, 1], "/v1/photographers": [2, 2, 2, 2]}[path]
+    # Its rows' fingerprint, then (nothing kept yet) the fingerprint and the rows in one snapshot — the projects,
+    # or the roster and its projects; unchanged, the fingerprint alone (backoffice_common.answers).
+    assert counts == {"/v1/projects": [3, 1, 3, 1], "/v1/photographers": [4, 1, 4, 1]}[path]
 
 
 def test_analytics_figures_cost_three_statements(client, db_session, statements):

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, literal_column, select
+from sqlalchemy import Select, bindparam, delete, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,8 @@ class RosterPhotographer:
     projects: Sequence
 
     @classmethod
-    def of(cls, entry: Photographer, projects: Sequence) -> RosterPhotographer:
+    def of(cls, entry, projects: Sequence) -> RosterPhotographer:
+        # (an entry: a Photographer, or a roster row of the same columns)
         return cls(
             id=entry.id,
             name=entry.name,
@@ -72,22 +73,35 @@ def remove_photographer(*, session: Session, photographer_id: uuid.UUID) -> None
     session.execute(delete(Photographer).where(Photographer.id == photographer_id))
 
 
-def list_photographers(*, session: Session, operator_id: uuid.UUID) -> list[RosterPhotographer]:
-    """The operator's photographers, newest first, each with the (non-archived) projects they are on. Two queries."""
-    entries = session.scalars(
-        select(Photographer)
-        .where(Photographer.operator_id == operator_id)
-        .order_by(Photographer.created_at.desc(), Photographer.id.desc())
-    ).all()
+# The roster route's two statements, built once as plain rows (its answer is kept while their rows are unchanged:
+# backoffice_common.answers). The assignments' order ends with the photographer, so it is total.
+_ROSTER = (
+    select(Photographer.id, Photographer.name, Photographer.email, Photographer.created_at, Photographer.updated_at)
+    .where(Photographer.operator_id == bindparam("operator_id"))
+    .order_by(Photographer.created_at.desc(), Photographer.id.desc())
+)
+_ROSTER_PROJECTS = (
+    select(Assignment.photographer_id, Project.id, Project.name)
+    .join(Project, Project.id == Assignment.project_id)
+    .where(Project.operator_id == bindparam("operator_id"), Project.status != "archived")
+    .order_by(Project.created_at.desc(), Project.id.desc(), Assignment.photographer_id)
+)
+
+
+def roster_statements(*, operator_id: uuid.UUID) -> tuple[tuple[Select, Select], dict]:
+    """The statements of the operator's roster — its photographers, and the (non-archived) projects each is on —
+    with their parameters."""
+    return (_ROSTER, _ROSTER_PROJECTS), {"operator_id": operator_id}
+
+
+def list_photographers(*, session, operator_id: uuid.UUID) -> list[RosterPhotographer]:
+    """The operator's photographers, newest first, each with the (non-archived) projects they are on. Two
+    statements, read by ``session`` (a Session or a Connection)."""
+    (roster, assigned), params = roster_statements(operator_id=operator_id)
+    entries = session.execute(roster, params).all()
     projects: dict[uuid.UUID, list] = {entry.id: [] for entry in entries}
     if entries:
-        rows = session.execute(
-            select(Assignment.photographer_id, Project.id, Project.name)
-            .join(Project, Project.id == Assignment.project_id)
-            .where(Project.operator_id == operator_id, Project.status != "archived")
-            .order_by(Project.created_at.desc(), Project.id.desc())
-        )
-        for row in rows:  # plain rows: the schema reads their id and name
+        for row in session.execute(assigned, params):  # plain rows: the schema reads their id and name
             projects[row.photographer_id].append(row)
     return [RosterPhotographer.of(entry, projects[entry.id]) for entry in entries]
 

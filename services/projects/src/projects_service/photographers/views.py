@@ -2,6 +2,7 @@ import uuid
 
 from flask.views import MethodView
 
+from backoffice_common.answers import ListAnswers, Rendered
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.internal import internal_only
@@ -32,6 +33,8 @@ internal_blp = Blueprint(
     description="auth keeps the roster in step with photographer accounts.",
 )
 
+_ROSTER = PhotographerSchema(many=True)
+
 
 @blp.route("")
 class Photographers(MethodView):
@@ -40,7 +43,16 @@ class Photographers(MethodView):
     @blp.response(200, PhotographerSchema(many=True))
     def get(self):
         """List the operator's photographers with their projects"""
-        return rules.list_photographers(session=db.session, operator_id=current_identity().operator_id)
+        operator_id = current_identity().operator_id
+        statements, params = rules.roster_statements(operator_id=operator_id)
+        return dependency(ListAnswers).answer(
+            db,
+            ("photographers", operator_id),
+            statements,
+            params,
+            lambda reader: Rendered(rules.list_photographers(session=reader, operator_id=operator_id)),
+            _ROSTER,
+        )
 
 
 @blp.route("/<uuid:photographer_id>")
