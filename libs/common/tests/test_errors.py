@@ -1,16 +1,12 @@
 """The one error shape, from every kind of failure (design §3)."""
 
-import json
-
 import marshmallow as ma
 import pytest
 from flask.views import MethodView
 
 from backoffice_common.api import Blueprint, Schema, UtcDateTime
-from backoffice_common.config import CommonSettings
 from backoffice_common.errors import Conflict
 from backoffice_common.service import create_service_app
-from backoffice_common.testing.plugin import generate_signing_key
 
 
 class ThingSchema(Schema):
@@ -19,14 +15,8 @@ class ThingSchema(Schema):
 
 
 @pytest.fixture(scope="module")
-def client():
-    key = generate_signing_key()
-    settings = CommonSettings(
-        app_env="test",
-        service_name="probe",
-        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
-        database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none",
-    )
+def client(probe_settings):
+    settings = probe_settings()
     app, api = create_service_app(__name__, settings, title="probe")
     blp = Blueprint("things", __name__, url_prefix="/things")
 

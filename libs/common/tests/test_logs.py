@@ -7,20 +7,12 @@ import logging
 import pytest
 
 from backoffice_common import logs
-from backoffice_common.config import CommonSettings
 from backoffice_common.service import create_service_app
-from backoffice_common.testing.plugin import generate_signing_key
 
 
 @pytest.fixture
-def app_and_stream():
-    key = generate_signing_key()
-    settings = CommonSettings(
-        app_env="test",
-        service_name="probe",
-        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
-        database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none",
-    )
+def app_and_stream(probe_settings):
+    settings = probe_settings()
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     app, _api = create_service_app(__name__, settings, title="probe")  # configures logging: our handler alone

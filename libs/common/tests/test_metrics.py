@@ -1,27 +1,17 @@
 """Request metrics by route template and the scrape-time collectors (metrics.py), in one process; the multiprocess
 mode under gunicorn is the end-to-end suite's (tests/e2e/test_metrics.py)."""
 
-import json
-
 import pytest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
-from backoffice_common.config import CommonSettings
 from backoffice_common.metrics import add_scrape_collector
 from backoffice_common.service import create_service_app
-from backoffice_common.testing.plugin import generate_signing_key
 
 
 @pytest.fixture(scope="module")
-def app():
-    key = generate_signing_key()
-    settings = CommonSettings(
-        app_env="test",
-        service_name="probe",
-        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
-        database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none",
-    )
+def app(probe_settings):
+    settings = probe_settings()
     app, _api = create_service_app(__name__, settings, title="probe")
 
     @app.get("/things/<int:number>")

@@ -1,24 +1,14 @@
 """What create_service_app sets up for every request, at the least cost."""
 
-import json
-
 import pytest
 from flask import session
 
-from backoffice_common.config import CommonSettings
 from backoffice_common.service import create_service_app
-from backoffice_common.testing.plugin import generate_signing_key
 
 
 @pytest.fixture(scope="module")
-def app():
-    key = generate_signing_key()
-    settings = CommonSettings(
-        app_env="test",
-        service_name="probe",
-        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
-        database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none",
-    )
+def app(probe_settings):
+    settings = probe_settings()
     app, _api = create_service_app(__name__, settings, title="probe")
     seen = []
 
@@ -46,7 +36,7 @@ def test_no_cookie_session_one_shared_read_only_object(app):
     assert client.get("/peek").json == {"user": None}
 
 
-def test_a_query_schema_class_is_made_an_instance_once_not_per_request():
+def test_a_query_schema_class_is_made_an_instance_once_not_per_request(probe_settings):
     """webargs instantiates a schema class on every request; our Blueprint hands it an instance made once."""
     import marshmallow as ma
     from flask.views import MethodView
@@ -62,13 +52,7 @@ def test_a_query_schema_class_is_made_an_instance_once_not_per_request():
             made.append(1)
             super().__init__(*args, **kwargs)
 
-    key = generate_signing_key()
-    settings = CommonSettings(
-        app_env="test",
-        service_name="probe",
-        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
-        database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none",
-    )
+    settings = probe_settings()
     app, api = create_service_app(__name__, settings, title="probe")
     blp = Blueprint("pages", __name__, url_prefix="/pages")
 

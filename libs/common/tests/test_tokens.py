@@ -11,7 +11,6 @@ import pytest
 from flask.views import MethodView
 
 from backoffice_common.api import Blueprint
-from backoffice_common.config import CommonSettings
 from backoffice_common.service import create_service_app
 from backoffice_common.testing.plugin import generate_signing_key, sign_access_token
 from backoffice_common.tokens import OPERATOR, PHOTOGRAPHER, AccessTokens, current_identity, roles_required
@@ -21,13 +20,8 @@ OTHER_KEY = generate_signing_key(kid="k2")  # also trusted: tokens are verified 
 
 
 @pytest.fixture(scope="module")
-def client():
-    settings = CommonSettings(
-        app_env="test",
-        service_name="probe",
-        jwt_public_keys=json.dumps({KEY.kid: KEY.public_pem, OTHER_KEY.kid: OTHER_KEY.public_pem}),
-        database_url="postgresql+psycopg2://postgres@127.0.0.1:9/none",
-    )
+def client(probe_settings):
+    settings = probe_settings(KEY, OTHER_KEY)
     app, api = create_service_app(__name__, settings, title="probe")
     blp = Blueprint("probe", __name__, url_prefix="/probe")
 
