@@ -5,7 +5,7 @@ import uuid
 import pytest
 from marshmallow import ValidationError
 
-from analytics_service.analytics.rules import NO_SALES, compose, operator_analytics
+from analytics_service.analytics.rules import NO_SALES, Funnel, Kpis, compose, operator_analytics
 from analytics_service.analytics.schemas import AnalyticsQueryArgsSchema, AnalyticsSchema
 
 A, B, C = (str(uuid.uuid4()) for _ in range(3))
@@ -57,31 +57,53 @@ def test_every_project_in_scope_is_listed_even_without_sales():
     assert analytics.kpis.revenue_in_cents == 0 and analytics.conversion_funnel.purchased == 0
 
 
-def test_commerce_is_asked_about_exactly_the_scope_and_not_at_all_when_it_is_empty():
-    asked = []
+def _in_turn(*calls):
+    return tuple(call() for call in calls)
 
-    def commerce(operator_id, project_ids, photographer_ids):
-        asked.append((operator_id, project_ids, photographer_ids))
-        return COMMERCE
+
+def test_both_sides_are_asked_about_exactly_the_scope_at_once_and_not_at_all_when_it_is_empty():
+    asked, scopes, together = [], [], []
+
+    def scope_of(operator_id, project_ids):
+        scopes.append((operator_id, project_ids))
+        return [A, B, C]
+
+    def side(answer):
+        def ask(operator_id, project_ids, photographer_ids):
+            asked.append((answer is PROJECTS, operator_id, project_ids, photographer_ids))
+            return answer
+
+        return ask
+
+    def at_once(*calls):
+        together.append(len(calls))
+        return _in_turn(*calls)
 
     operator_id, photographers = uuid.uuid4(), [uuid.uuid4()]
-    operator_analytics(
-        projects_stats=lambda *_: PROJECTS,
-        commerce_stats=commerce,
+    body = operator_analytics(
+        scope_of=scope_of,
+        projects_stats=side(PROJECTS),
+        commerce_stats=side(COMMERCE),
+        at_once=at_once,
         operator_id=operator_id,
         project_ids=None,
         photographer_ids=photographers,
     )
-    assert asked == [(operator_id, [A, B, C], photographers)]
-    empty = {**PROJECTS, "projects": []}
-    body = operator_analytics(
-        projects_stats=lambda *_: empty,
-        commerce_stats=commerce,
+    assert scopes == [(operator_id, None)] and together == [2]
+    assert asked == [(True, operator_id, [A, B, C], photographers), (False, operator_id, [A, B, C], photographers)]
+    assert body == compose(PROJECTS, COMMERCE)
+    nothing = operator_analytics(
+        scope_of=lambda *_: [],
+        projects_stats=side(PROJECTS),
+        commerce_stats=side(COMMERCE),
+        at_once=at_once,
         operator_id=operator_id,
         project_ids=[uuid.uuid4()],
         photographer_ids=None,
     )
-    assert len(asked) == 1 and body.revenue_by_project == []
+    assert len(asked) == 2 and together == [2]  # no figures asked for an empty scope
+    assert nothing.revenue_by_project == [] and nothing.photos_by_photographer == []
+    assert nothing.kpis == Kpis(0, 0, 0, 0, 0) and nothing.conversion_funnel == Funnel(0, 0, 0, 0)
 
 
 def test_query_ids_are_comma_separated_uuids():

@@ -36,6 +36,19 @@ def test_constant_statements(client, db_session, statements, make_token, path):
     assert counts == {"/v1/projects": [3, 1, 3, 1], "/v1/photographers": [4, 1, 4, 1]}[path]
 
 
+def test_the_analytics_scope_is_one_statement_and_answers_ids(client, db_session, statements):
+    headers = {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'analytics')}"}
+    operator_id = uuid.uuid4()
+    _seed(db_session, operator_id, projects=3, photographers=2)
+    statements.clear()
+    response = client.post("/internal/stats/scope", headers=headers, json={"operatorId": str(operator_id)})
+    assert response.status_code == 200 and len(response.json["projectIds"]) == 3 and len(statements) == 1
+    stranger = client.post("/internal/stats/scope", headers=headers, json={"operatorId": str(uuid.uuid4())})
+    assert stranger.json == {"projectIds": []}
+    assert client.post("/internal/stats/scope", json={"operatorId": str(operator_id)}).status_code == 401
+    assert client.post("/internal/stats/scope", headers=headers, json={}).status_code == 422
+
+
 def test_analytics_figures_cost_three_statements(client, db_session, statements):
     headers = {"Authorization": f"Bearer {make_service_token(DEV_INTERNAL_SECRET, 'analytics')}"}
     counts = []

@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 
 from projects_service.models import Invite, Member, Photo, Photographer, PhotoTag, Project
-from projects_service.stats.rules import FORMER_PHOTOGRAPHER, ProjectStats, project_stats
+from projects_service.stats.rules import FORMER_PHOTOGRAPHER, ProjectStats, project_stats, scope_of
 
 
 def _project(session, operator_id, name, status="live"):
@@ -104,3 +104,28 @@ def test_nothing_in_scope(db_session):
     assert figures == ProjectStats(
         projects=[], members_enrolled=0, invited=0, photos_uploaded=0, users_tagged=0, photos_by_photographer=[]
     )
+
+
+def test_the_scope_and_the_figures_over_its_ids_are_the_default_scopes(db_session):
+    """analytics asks for the scope first, then both services about its ids by name: the figures must be those of
+    the scope asked for (default or named), and a project archived in between stays counted."""
+    operator_id, alpha, beta, old, foreign, ann, bob = _world(db_session)
+    scope = scope_of(session=db_session, operator_id=operator_id, project_ids=None)
+    assert scope.project_ids == [alpha.id, beta.id]
+    named = scope_of(session=db_session, operator_id=operator_id, project_ids=[old.id, foreign.id, uuid.uuid4()])
+    assert named.project_ids == [old.id]
+    for photographers in (None, [bob.id]):
+        default = project_stats(
+            session=db_session, operator_id=operator_id, project_ids=None, photographer_ids=photographers
+        )
+        by_ids = project_stats(
+            session=db_session, operator_id=operator_id, project_ids=scope.project_ids, photographer_ids=photographers
+        )
+        assert by_ids == default
+    beta.status = "archived"
+    db_session.flush()
+    later = project_stats(
+        session=db_session, operator_id=operator_id, project_ids=scope.project_ids, photographer_ids=None
+    )
+    assert [p.id for p in later.projects] == [alpha.id, beta.id] and later.members_enrolled == 2
+    assert scope_of(session=db_session, operator_id=uuid.uuid4(), project_ids=None).project_ids == []

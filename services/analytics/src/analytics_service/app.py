@@ -1,4 +1,5 @@
 from analytics_service.analytics import views as analytics
+from analytics_service.clients.at_once import AtOnce
 from analytics_service.clients.auth import AuthClient
 from analytics_service.clients.commerce import CommerceClient
 from analytics_service.clients.projects import ProjectsClient
@@ -15,6 +16,8 @@ def create_app(settings: Settings | None = None):
         ProjectsClient(internal_client(settings, "projects")),
         CommerceClient(internal_client(settings, "commerce")),
         AuthClient(internal_client(settings, "auth")),
+        # Each request thread asks one peer in the pool while it asks the other itself.
+        AtOnce(threads=settings.web_threads),
     )
     api.register_blueprint(analytics.blp)
     return app

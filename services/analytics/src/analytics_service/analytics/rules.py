@@ -1,7 +1,7 @@
 """The operator's analytics (design §7), composed from the projects and commerce figures.
 
 ``compose`` is a plain function over the two services' answers, so the rules (scope, funnel,
-orderings) are tested without HTTP; ``operator_analytics`` asks the two services in turn.
+orderings) are tested without HTTP; ``operator_analytics`` asks projects for the scope, then both services at once.
 """
 
 from __future__ import annotations
@@ -78,17 +78,34 @@ def compose(projects: dict, commerce: dict) -> OperatorAnalytics:
 NO_SALES = {"purchasesMade": 0, "revenueInCents": 0, "buyers": 0, "projects": []}
 
 
+NO_FIGURES = {
+    "projects": [],
+    "membersEnrolled": 0,
+    "invited": 0,
+    "photosUploaded": 0,
+    "usersTagged": 0,
+    "photosByPhotographer": [],
+}
+
+
 def operator_analytics(
     *,
+    scope_of: Callable,
     projects_stats: Callable,
     commerce_stats: Callable,
+    at_once: Callable,
     operator_id: uuid.UUID,
     project_ids: list[uuid.UUID] | None,
     photographer_ids: list[uuid.UUID] | None,
 ) -> OperatorAnalytics:
-    """Projects decides the scope (which of the ids are the operator's, archived or not); commerce
-    is then asked about exactly those projects, so neither side needs the other's rules."""
-    projects = projects_stats(operator_id, project_ids, photographer_ids)
-    scope = [project["id"] for project in projects["projects"]]
-    commerce = commerce_stats(operator_id, scope, photographer_ids) if scope else NO_SALES
+    """Projects decides the scope (which of the ids are the operator's, archived or not); both services are then
+    asked about exactly those projects, by id, side by side (``at_once``), so neither side needs the other's rules
+    and the slower of the two sets the time, not their sum (issue 8: each counts distinct people)."""
+    scope = scope_of(operator_id, project_ids)
+    if not scope:
+        return compose(NO_FIGURES, NO_SALES)
+    projects, commerce = at_once(
+        lambda: projects_stats(operator_id, scope, photographer_ids),
+        lambda: commerce_stats(operator_id, scope, photographer_ids),
+    )
     return compose(projects, commerce)

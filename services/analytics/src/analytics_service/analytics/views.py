@@ -8,6 +8,7 @@ from analytics_service.analytics.schemas import (
     TimeseriesQueryArgsSchema,
     TimeseriesSchema,
 )
+from analytics_service.clients.at_once import AtOnce
 from analytics_service.clients.auth import AuthClient
 from analytics_service.clients.commerce import CommerceClient
 from analytics_service.clients.projects import ProjectsClient
@@ -28,9 +29,12 @@ class Analytics(MethodView):
     @blp.response(200, AnalyticsSchema)
     def get(self, args):
         """KPIs, photos by photographer, revenue by project and the conversion funnel"""
+        projects = dependency(ProjectsClient)
         return rules.operator_analytics(
-            projects_stats=dependency(ProjectsClient).stats,
+            scope_of=projects.scope,
+            projects_stats=projects.stats,
             commerce_stats=dependency(CommerceClient).stats,
+            at_once=dependency(AtOnce),
             operator_id=current_identity().operator_id,
             **args,
         )

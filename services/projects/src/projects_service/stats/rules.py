@@ -133,6 +133,18 @@ def analytics_scope(
     return scope, outside, scope_size <= outside_size
 
 
+@dataclass(frozen=True)
+class Scope:
+    project_ids: list[uuid.UUID]
+
+
+def scope_of(*, session: Session, operator_id: uuid.UUID, project_ids: list[uuid.UUID] | None) -> Scope:
+    """The ids of :func:`analytics_scope`'s projects. Asked about these ids by name, ``project_stats`` covers exactly
+    them, whatever happened to them since (archived meanwhile, say), as commerce does."""
+    projects, _, _ = analytics_scope(session=session, operator_id=operator_id, project_ids=project_ids)
+    return Scope(project_ids=[project.id for project in projects])
+
+
 def project_stats(
     *,
     session: Session,

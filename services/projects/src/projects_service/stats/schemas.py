@@ -5,11 +5,20 @@ from backoffice_common.buckets import TimeseriesWindowSchema
 from projects_service.projects.schemas import ProjectRefSchema
 
 
-class AnalyticsQuerySchema(Schema):
-    """The analytics service's question (design §7): no ``projectIds`` means every non-archived project."""
+class ScopeQuerySchema(Schema):
+    """Which projects the analytics cover (design §7): no ``projectIds`` means every non-archived project."""
 
     operator_id = fields.UUID(required=True)
     project_ids = fields.List(fields.UUID(), allow_none=True, load_default=None, validate=validate.Length(max=10_000))
+
+
+class ScopeSchema(Schema):
+    project_ids = fields.List(fields.UUID())
+
+
+class AnalyticsQuerySchema(ScopeQuerySchema):
+    """The analytics service's question (design §7): the scope's, narrowed by photographers."""
+
     photographer_ids = fields.List(
         fields.UUID(), allow_none=True, load_default=None, validate=validate.Length(max=10_000)
     )

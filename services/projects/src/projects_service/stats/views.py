@@ -8,6 +8,8 @@ from projects_service.stats.schemas import (
     AnalyticsQuerySchema,
     ProjectSeriesSchema,
     ProjectStatsSchema,
+    ScopeQuerySchema,
+    ScopeSchema,
     TimeseriesQuerySchema,
 )
 
@@ -29,6 +31,19 @@ class ProjectStats(MethodView):
         """Scope, member, invite, photo and tag counts for an operator's analytics"""
         with db.reading() as reader:
             return rules.project_stats(session=reader, **query)
+
+
+@blp.route("/scope")
+class AnalyticsScope(MethodView):
+    decorators = [internal_only]
+
+    @blp.arguments(ScopeQuerySchema)
+    @blp.response(200, ScopeSchema)
+    def post(self, query):
+        """The ids of the projects an operator's analytics cover, asked before the figures so that both sides
+        (projects, commerce) can be asked about exactly these at once"""
+        with db.reading() as reader:
+            return rules.scope_of(session=reader, **query)
 
 
 @blp.route("/timeseries")
