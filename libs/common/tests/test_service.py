@@ -97,3 +97,18 @@ def test_an_unhashable_callable_is_still_made_sync(app):
 
     handler = Handler()
     assert app.ensure_sync(handler) is handler
+
+
+def test_functions_made_per_request_are_not_kept(app):
+    """copy_current_request_context (analytics' AtOnce) passes ensure_sync a new closure every request: the kept
+    answers must not grow with them."""
+    import gc
+
+    from flask import copy_current_request_context
+
+    with app.test_request_context():
+        for _ in range(50):
+            copy_current_request_context(lambda: None)()
+    gc.collect()
+    assert len(app._coroutine_functions) < 10
+    assert app.ensure_sync(print) is print  # a builtin has no weak reference: asked each time

@@ -5,6 +5,7 @@ config → logging → request ids → database → metrics → tokens → Api �
 from __future__ import annotations
 
 import inspect
+import weakref
 from typing import TypeVar
 
 from flask import Flask, current_app
@@ -51,18 +52,19 @@ class _NoCookieSessions(SecureCookieSessionInterface):
 
 class ServiceFlask(Flask):
     """Flask, minus a per-request cost: ``ensure_sync`` asked ``inspect`` whether each view and hook is a coroutine
-    function on every call (eight times a request). The answer is a property of the function, so it is kept."""
+    function on every call (eight times a request). The answer is a property of the function, so it is kept — by a
+    weak reference, as some callers pass a fresh function per request (``copy_current_request_context`` does)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._coroutine_functions: dict = {}  # function → whether it is async (views' bound methods by function)
+        # function → whether it is async (views' bound methods by their function); an entry goes with its function
+        self._coroutine_functions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def ensure_sync(self, func):
-        # Views, hooks and error handlers: a bounded set of functions (a view's bound method by its function).
         key = getattr(func, "__func__", func)
         try:
             coroutine = self._coroutine_functions.get(key)
-        except TypeError:  # an unhashable callable: asked each time, as Flask does
+        except TypeError:  # unhashable, or no weak reference to it (a builtin): asked each time, as Flask does
             return super().ensure_sync(func)
         if coroutine is None:
             coroutine = self._coroutine_functions[key] = inspect.iscoroutinefunction(func)

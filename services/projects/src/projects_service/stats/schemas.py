@@ -6,10 +6,13 @@ from projects_service.projects.schemas import ProjectRefSchema
 
 
 class ScopeQuerySchema(Schema):
-    """Which projects the analytics cover (design §7): no ``projectIds`` means every non-archived project."""
+    """Which projects the analytics cover (design §7): no ``projectIds`` means every non-archived project.
+
+    Analytics sends ``/internal/stats`` the whole scope by id: as many ids as commerce accepts (the request body's
+    1 MiB is the tighter bound, ~26,000 ids)."""
 
     operator_id = fields.UUID(required=True)
-    project_ids = fields.List(fields.UUID(), allow_none=True, load_default=None, validate=validate.Length(max=10_000))
+    project_ids = fields.List(fields.UUID(), allow_none=True, load_default=None, validate=validate.Length(max=100_000))
 
 
 class ScopeSchema(Schema):
