@@ -117,6 +117,58 @@ def wrk(
     return parse_wrk(output)
 
 
+# ---------------------------------------------------------------------------------------------------- CPU
+
+_TICK = os.sysconf("SC_CLK_TCK")
+_SERVICE = re.compile(r"\b(auth|projects|commerce|analytics|webhooks)_service\b")
+
+
+def _process_group(cmdline: str) -> str | None:
+    """Which part of the stack a process is, for the CPU table (None: not ours to count)."""
+    if "nginx" in cmdline:
+        return "nginx"
+    if "postgres" in cmdline:
+        return "postgres"
+    if "hello_app" in cmdline:
+        return "hello"
+    found = _SERVICE.search(cmdline)
+    return found.group(1) if found and "gunicorn" in cmdline else None
+
+
+def cpu_snapshot() -> dict:
+    """CPU seconds so far: of every process of the stack by group, of the wrk runs this process has reaped, and of
+    the machine (busy, and stolen by the hypervisor for other guests) from /proc/stat."""
+    groups: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        group = _process_group(cmdline)
+        if group is not None:
+            groups[group] = groups.get(group, 0.0) + (int(fields[11]) + int(fields[12])) / _TICK
+    reaped = os.times()
+    groups["wrk"] = reaped.children_user + reaped.children_system
+    cpu = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    groups["(machine busy)"] = (sum(cpu[:8]) - cpu[3] - cpu[4] - cpu[7]) / _TICK  # all but idle, iowait, steal
+    groups["(stolen)"] = cpu[7] / _TICK
+    return groups
+
+
+def cpu_per_request(before: dict, after: dict, requests_done: int) -> dict:
+    """µs of CPU per request by group between two snapshots (dead processes' time is lost: none die mid-scenario)."""
+    if not requests_done:
+        return {}
+    return {
+        group: round((after[group] - before.get(group, 0.0)) / requests_done * 1e6)
+        for group in after
+        if after[group] - before.get(group, 0.0) > 0
+    }
+
+
 def _ms(value: str) -> float:
     number, unit = re.match(r"([\d.]+)(us|ms|s|m)", value).groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
@@ -548,6 +600,7 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
             time.sleep(0.2)
 
     def run(scenario: Scenario) -> None:
+        before = cpu_snapshot()
         scenario.result = wrk(
             scenario.url or stack.gateway_url + scenario.path,
             seconds=args.seconds,
@@ -556,6 +609,7 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
             script=scenario.script,
             env=scenario.env,
         )
+        scenario.result["cpu_us"] = cpu_per_request(before, cpu_snapshot(), scenario.result["requests"])
         print(f"{scenario.name}: {json.dumps(scenario.result)}", flush=True)
         settle()
 
@@ -782,6 +836,7 @@ def render(report: dict) -> str:
                 f"{_f(r['p99_ms'])} | {_f(tail)} | {r['non_2xx']} | {errors} | {goal} | {mark} |"
             )
         out.append("")
+        out += cpu_table([hello_first] + scenarios["loaded"] + [hello_last])
     analytics = scenarios.get("analytics") or []
     if analytics:
         big, small = report["sizes"]["big"], report["sizes"]["small"]
@@ -912,6 +967,32 @@ def render(report: dict) -> str:
     passed = sum(1 for mark in checks_all if mark == "PASS")
     out.append(f"Goals met: **{passed} of {len(checks_all)}**.")
     return "\n".join(out) + "\n"
+
+
+def cpu_table(scenarios) -> list[str]:
+    """CPU per request by part of the stack, and the machine's CPU stolen by the hypervisor, per wrk scenario: where a
+    route's time goes, and whether another guest took the machine during it."""
+    rows = [scenario for scenario in scenarios if scenario.result.get("cpu_us")]
+    if not rows:
+        return []
+    groups = ["nginx", "hello", "auth", "projects", "commerce", "analytics", "webhooks", "postgres", "wrk"]
+    shown = [group for group in groups if any(row.result["cpu_us"].get(group) for row in rows)]
+    out = [
+        "**CPU per request** (µs, summed over each part's processes between the start and end of the scenario; "
+        "*stolen* is the machine's CPU the hypervisor gave other guests meanwhile, per request too):",
+        "",
+        "| scenario | " + " | ".join(shown) + " | machine busy | stolen |",
+        "|---|" + "---:|" * (len(shown) + 2),
+    ]
+    for row in rows:
+        cpu = row.result["cpu_us"]
+        cells = [_f(cpu.get(group), 0) if cpu.get(group) else "" for group in shown]
+        out.append(
+            f"| {row.name} | " + " | ".join(cells) + f" | {_f(cpu.get('(machine busy)'), 0)} | "
+            f"{_f(cpu.get('(stolen)', 0), 0)} |"
+        )
+    out.append("")
+    return out
 
 
 def _counts(counts: dict) -> str:
