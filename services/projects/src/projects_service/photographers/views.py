@@ -33,7 +33,7 @@ internal_blp = Blueprint(
     description="auth keeps the roster in step with photographer accounts.",
 )
 
-_ROSTER = PhotographerSchema(many=True)
+_PHOTOGRAPHERS = PhotographerSchema(many=True)
 
 
 @blp.route("")
@@ -51,7 +51,7 @@ class Photographers(MethodView):
             statements,
             params,
             lambda reader: Rendered(rules.list_photographers(session=reader, operator_id=operator_id)),
-            _ROSTER,
+            _PHOTOGRAPHERS,
         )
 
 
