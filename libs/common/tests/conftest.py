@@ -12,16 +12,20 @@ NO_DATABASE = "postgresql+psycopg2://postgres@127.0.0.1:9/none"  # nothing liste
 
 @pytest.fixture(scope="session")
 def probe_settings():
-    """``probe_settings(*keys)``: a probe app's settings, trusting the public halves of ``keys`` (a fresh signing key
-    when none is given), with a database URL nothing answers."""
+    """``probe_settings(*keys, **settings)``: a probe app's settings, trusting the public halves of ``keys`` (a fresh
+    signing key when none is given), with a database URL nothing answers unless ``settings`` give one (and any other
+    setting, as ``service_name``)."""
 
-    def make(*keys) -> CommonSettings:
+    def make(*keys, **settings) -> CommonSettings:
         trusted = keys or (generate_signing_key(),)
         return CommonSettings(
-            app_env="test",
-            service_name="probe",
-            jwt_public_keys=json.dumps({key.kid: key.public_pem for key in trusted}),
-            database_url=NO_DATABASE,
+            **{
+                "app_env": "test",
+                "service_name": "probe",
+                "jwt_public_keys": json.dumps({key.kid: key.public_pem for key in trusted}),
+                "database_url": NO_DATABASE,
+                **settings,
+            }
         )
 
     return make

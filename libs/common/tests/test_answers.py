@@ -1,7 +1,6 @@
 """List answers kept while their rows are unchanged (backoffice_common.answers): exact whatever changes the rows,
 one statement when nothing did, each list apart, bounded in memory, and kept only under its own snapshot."""
 
-import json
 import uuid
 
 import pytest
@@ -10,10 +9,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, even
 
 from backoffice_common.answers import ListAnswers, Rendered
 from backoffice_common.api import Schema
-from backoffice_common.config import CommonSettings
 from backoffice_common.db import Database, db
 from backoffice_common.service import create_service_app
-from backoffice_common.testing.plugin import generate_signing_key
 
 
 class ItemSchema(Schema):
@@ -25,14 +22,8 @@ ITEMS = ItemSchema(many=True)
 
 
 @pytest.fixture
-def app(pg_admin_url):
-    key = generate_signing_key()
-    settings = CommonSettings(
-        app_env="test",
-        service_name="answers",
-        database_url=pg_admin_url,
-        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
-    )
+def app(pg_admin_url, probe_settings):
+    settings = probe_settings(service_name="answers", database_url=pg_admin_url)
     app, _api = create_service_app(__name__, settings, title="answers")
     return app
 

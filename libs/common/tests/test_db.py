@@ -3,7 +3,6 @@ and a database that goes away mid-request costs that request a 503, then the ser
 
 import datetime as dt
 import decimal
-import json
 import time
 import uuid
 
@@ -29,22 +28,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from backoffice_common.config import CommonSettings
 from backoffice_common.db import db
 from backoffice_common.service import create_service_app
-from backoffice_common.testing.plugin import generate_signing_key
 
 
 @pytest.fixture
-def app(pg_admin_url):
-    key = generate_signing_key()
+def app(pg_admin_url, probe_settings):
     name = f"dbprobe-{uuid.uuid4().hex[:8]}"  # our connections, by application_name
-    settings = CommonSettings(
-        app_env="test",
-        service_name=name,
-        database_url=pg_admin_url,
-        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
-    )
+    settings = probe_settings(service_name=name, database_url=pg_admin_url)
     app, _api = create_service_app(__name__, settings, title="probe")
     probe = Blueprint("probe", __name__)
 

@@ -20,14 +20,8 @@ from backoffice_common.testing.plugin import generate_signing_key
 
 
 @pytest.fixture
-def app(pg_admin_url):
-    key = generate_signing_key()
-    settings = CommonSettings(
-        app_env="test",
-        service_name="idioms",
-        database_url=pg_admin_url,
-        jwt_public_keys=json.dumps({key.kid: key.public_pem}),
-    )
+def app(pg_admin_url, probe_settings):
+    settings = probe_settings(service_name="idioms", database_url=pg_admin_url)
     app, _api = create_service_app(__name__, settings, title="idioms")
     return app
 
