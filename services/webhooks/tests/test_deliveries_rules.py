@@ -47,6 +47,18 @@ def claim(session, slots=32, endpoints=None, operators=None):
     )
 
 
+def record(session, claimed, status_code, *, error=None, duration_ms=1, now=NOW):
+    return rules.record_attempt(
+        session=session,
+        claimed=claimed,
+        status_code=status_code,
+        error=error,
+        duration_ms=duration_ms,
+        now=now,
+        retries=RETRIES,
+    )
+
+
 @pytest.mark.parametrize("attempts, ceiling", [(1, 10), (2, 20), (5, 160), (9, 2560), (10, 3600), (10_000, 3600)])
 def test_backoff_is_full_jitter_under_a_capped_exponential(attempts, ceiling):
     delays = [rules.backoff(attempts, base_s=10, max_s=3600).total_seconds() for _ in range(200)]
@@ -206,15 +218,7 @@ def test_attempts_are_recorded_and_move_the_delivery(db_session):
     hook = endpoint(db_session, operator_id)
     kept = event(db_session, operator_id)
     (first,) = claim(db_session)
-    status = rules.record_attempt(
-        session=db_session,
-        claimed=first,
-        status_code=500,
-        error=None,
-        duration_ms=12,
-        now=first.created_at + dt.timedelta(seconds=1),
-        retries=RETRIES,
-    )
+    status = record(db_session, first, 500, duration_ms=12, now=first.created_at + dt.timedelta(seconds=1))
     assert status == "pending"
     delivery = db_session.get(Delivery, first.id, populate_existing=True)
     assert delivery.attempts == 1 and delivery.next_attempt_at <= first.created_at + dt.timedelta(seconds=11)
@@ -222,12 +226,7 @@ def test_attempts_are_recorded_and_move_the_delivery(db_session):
     (second,) = claim(db_session)
     assert second.attempts == 1
     later = first.created_at + dt.timedelta(seconds=30)
-    assert (
-        rules.record_attempt(
-            session=db_session, claimed=second, status_code=204, error=None, duration_ms=3, now=later, retries=RETRIES
-        )
-        == "succeeded"
-    )
+    assert record(db_session, second, 204, duration_ms=3, now=later) == "succeeded"
     delivery = db_session.get(Delivery, first.id, populate_existing=True)
     assert (delivery.status, delivery.attempts, delivery.next_attempt_at, delivery.succeeded_at) == (
         "succeeded",
@@ -248,14 +247,13 @@ def test_a_delivery_fails_after_the_retry_window(db_session):
     endpoint(db_session, operator_id)
     event(db_session, operator_id)
     (claimed,) = claim(db_session)
-    status = rules.record_attempt(
-        session=db_session,
-        claimed=claimed,
-        status_code=None,
+    status = record(
+        db_session,
+        claimed,
+        None,
         error="timeout",
         duration_ms=10_000,
         now=claimed.created_at + dt.timedelta(hours=24, seconds=1),
-        retries=RETRIES,
     )
     assert status == "failed"
     delivery = db_session.get(Delivery, claimed.id, populate_existing=True)
@@ -269,12 +267,7 @@ def test_an_attempt_of_a_deleted_endpoint_is_dropped(db_session):
     (claimed,) = claim(db_session)
     db_session.delete(hook)
     db_session.flush()
-    assert (
-        rules.record_attempt(
-            session=db_session, claimed=claimed, status_code=200, error=None, duration_ms=1, now=NOW, retries=RETRIES
-        )
-        is None
-    )
+    assert record(db_session, claimed, 200) is None
     assert db_session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == claimed.id)).all() == []
 
 
@@ -316,21 +309,10 @@ def test_a_late_recorder_can_not_overwrite_the_worker_that_has_the_lease(db_sess
     (current,) = claim(db_session)
     assert current.leased_until != late.leased_until
 
-    def record(claimed, status_code):
-        return rules.record_attempt(
-            session=db_session,
-            claimed=claimed,
-            status_code=status_code,
-            error=None,
-            duration_ms=1,
-            now=NOW,
-            retries=RETRIES,
-        )
-
-    assert record(late, 500) is None
+    assert record(db_session, late, 500) is None
     assert db_session.get(Delivery, late.id, populate_existing=True).next_attempt_at == current.leased_until
-    assert record(current, 200) == "succeeded"
-    assert record(late, 500) is None
+    assert record(db_session, current, 200) == "succeeded"
+    assert record(db_session, late, 500) is None
     delivery = db_session.get(Delivery, late.id, populate_existing=True)
     assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("succeeded", 1, None)
     recorded = db_session.scalars(select(DeliveryAttempt.status_code).where(DeliveryAttempt.delivery_id == late.id))
@@ -346,16 +328,7 @@ def test_an_endpoint_deactivated_mid_send_keeps_its_delivery_unscheduled(db_sess
     update_endpoint(
         session=db_session, operator_id=operator_id, endpoint_id=hook.id, changes={"is_active": False}, prod=False
     )
-    moved = rules.record_attempt(
-        session=db_session,
-        claimed=claimed,
-        status_code=status_code,
-        error=None,
-        duration_ms=1,
-        now=NOW,
-        retries=RETRIES,
-    )
-    assert moved == status
+    assert record(db_session, claimed, status_code) == status
     delivery = db_session.get(Delivery, claimed.id, populate_existing=True)
     assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (status, 1, None)
     attempt = db_session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == claimed.id)).one()
