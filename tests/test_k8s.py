@@ -258,7 +258,7 @@ def mebibytes(quantity: str) -> float:
 
 @needs_kubectl
 def test_web_pods_are_sized_for_the_benchmarked_gunicorn(base):
-    """bench/results.md: a worker's RSS is 89-106 MB after the whole bench, the master's ~25 MB, 2 workers a pod."""
+    """bench/results.md: a worker's RSS is 89-106 MB after the whole bench, the master's ~25 MB, 3 workers a pod."""
     config = by_kind(base, "ConfigMap")
     [common] = [cm for name, cm in config.items() if name.startswith("backoffice-config")]
     workers = int(common["data"]["WEB_CONCURRENCY"])

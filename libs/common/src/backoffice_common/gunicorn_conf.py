@@ -3,9 +3,14 @@
 import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# 3 processes × 2 threads rather than 2 × 4: the same machine served a one-row route at ~0.53 of the hello baseline
+# instead of ~0.46, and the project list at ~0.45 instead of ~0.40 (bench/results.md, 2026-12-02). Every request
+# lets go of the GIL while PostgreSQL answers; with four threads a process, another thread is usually waiting to
+# take it, and each such hand-over costs CPU the request itself doesn't use. Fewer threads a process, fewer
+# hand-overs; the third process keeps six requests in flight per service.
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 worker_class = "gthread"
-threads = int(os.environ.get("WEB_THREADS", "4"))
+threads = int(os.environ.get("WEB_THREADS", "2"))
 # Longer than nginx's upstream keepalive_timeout (60s) so nginx, not gunicorn, closes idle connections.
 keepalive = 75
 timeout = 30
