@@ -388,7 +388,9 @@ class Scenario:
     min_rps: float | None = None  # issue 8: absolute req/s
     tail: bool = False  # issue 8: p99 ≤ 10 × p50 and no errors
     url: str | None = None  # default: the gateway + path
+    beside_hello: bool = False  # run between two hello runs, and given as a ratio to their mean
     result: dict = field(default_factory=dict)
+    hellos: tuple = ()  # (the hello run just before, the one just after) when beside_hello
 
 
 def verdict(checks: list[tuple[bool, str]]) -> str:
@@ -399,9 +401,18 @@ def verdict(checks: list[tuple[bool, str]]) -> str:
     return "PASS" if not missed else "MISS: " + "; ".join(missed)
 
 
+def baseline_rps(scenario: Scenario, hello_rps: float) -> float:
+    """The hello req/s a scenario is compared with: the mean of the hello runs just before and just after it when it
+    ran between two, else the mean of the run's hellos (``hello_rps``)."""
+    if scenario.hellos:
+        return sum(hello.result["rps"] for hello in scenario.hellos) / len(scenario.hellos)
+    return hello_rps
+
+
 def wrk_checks(scenario: Scenario, hello_rps: float) -> tuple[str, list[tuple[bool, str]]]:
     r, goal, checks = scenario.result, [], []
-    ratio = r["rps"] / hello_rps if hello_rps else 0.0
+    baseline = baseline_rps(scenario, hello_rps)
+    ratio = r["rps"] / baseline if baseline else 0.0
     if scenario.min_ratio is not None:
         goal.append(f"≥ {scenario.min_ratio:g}× hello")
         checks.append((ratio >= scenario.min_ratio, f"{ratio:.3f}× < {scenario.min_ratio:g}×"))
@@ -544,33 +555,37 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
     login_env = {"BENCH_EMAILS": ",".join(account.email for account in logins), "BENCH_PASSWORD": "bench-password-1"}
     hello_first = Scenario("hello (first): Flask hello-world behind its own nginx", "", headers=bearer, url=hello.url)
     hello_last = Scenario("hello (last)", "", headers=bearer, url=hello.url)
+    gateway_only = Scenario("nginx /healthz (no upstream; for the record)", "/healthz")
     loaded = [
-        Scenario("nginx /healthz (no upstream; for the record)", "/healthz"),
-        Scenario("GET /v1/operators/me", "/v1/operators/me", headers=bearer, min_ratio=0.5, tail=True),
+        Scenario(
+            "GET /v1/operators/me", "/v1/operators/me", headers=bearer, min_ratio=0.5, tail=True, beside_hello=True
+        ),
         Scenario(
             f"GET /v1/projects ({size.projects} projects, {count(size.photos)} photos, {count(size.members)} members)",
             "/v1/projects",
             headers=bearer,
             min_ratio=0.4,
             tail=True,
+            beside_hello=True,
         ),
         Scenario(
             f"GET /v1/photographers ({size.photographers}, with their projects)",
             "/v1/photographers",
             headers=bearer,
             tail=True,
+            beside_hello=True,
         ),
-        Scenario(
-            f"GET /v1/pricing/rules ({size.catalog})", "/v1/pricing/rules", headers=bearer, min_ratio=0.3, tail=True
+        *(
+            Scenario(f"GET {path} ({size.catalog})", path, headers=bearer, min_ratio=0.3, tail=True, beside_hello=True)
+            for path in ("/v1/pricing/rules", "/v1/discounts", "/v1/promo-codes")
         ),
-        Scenario(f"GET /v1/discounts ({size.catalog})", "/v1/discounts", headers=bearer, min_ratio=0.3, tail=True),
-        Scenario(f"GET /v1/promo-codes ({size.catalog})", "/v1/promo-codes", headers=bearer, min_ratio=0.3, tail=True),
         Scenario(
             f"GET /v1/purchases?limit=50 (of {count(purchases)})",
             "/v1/purchases?limit=50",
             headers=bearer,
             min_ratio=0.3,
             tail=True,
+            beside_hello=True,
         ),
         # Last of the -c32 runs: argon2 keeps auth's threads busy for seconds after wrk stops (see settle).
         Scenario(
@@ -620,10 +635,32 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
         quiet.append(time.perf_counter() - begun)
     quiet_s = min(quiet)
 
+    # Each route compared with hello is run between two hello runs (one shared by neighbours): the machine is
+    # shared, and its speed drifts within a run; the hellos of the minutes around a route are its fairest baseline.
+    # Each route compared with hello is run between two hello runs (one shared by neighbours): the machine is
+    # shared, and its speed drifts within a run; the hellos of the minutes around a route are its fairest baseline.
+    runs = []  # every wrk run, in order
+
+    def run_hello(name: str) -> Scenario:
+        runs.append(Scenario(name, "", headers=bearer, url=hello.url))
+        run(runs[-1])
+        return runs[-1]
+
+    if wanted(args, gateway_only.name):
+        run(gateway_only)
+        runs.append(gateway_only)
+    runs.append(hello_first)
     run(hello_first)
     for scenario in loaded:
-        if wanted(args, scenario.name):
-            run(scenario)
+        if not wanted(args, scenario.name):
+            continue
+        if scenario.beside_hello and runs[-1].url != hello.url:
+            run_hello("hello (again)")
+        before = runs[-1]
+        run(scenario)
+        runs.append(scenario)
+        if scenario.beside_hello:
+            scenario.hellos = (before, run_hello("hello (again)"))
 
     # Unloaded analytics, one client, both operators.
     http = requests.Session()
@@ -692,11 +729,13 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
 
     if wanted(args, analytics_loaded.name):
         run(analytics_loaded)
+        runs.append(analytics_loaded)
     run(hello_last)
+    runs.append(hello_last)
     return {
         "hello_first": hello_first,
         "hello_last": hello_last,
-        "loaded": [s for s in loaded if s.result] + ([analytics_loaded] if analytics_loaded.result else []),
+        "runs": runs,
         "analytics": analytics,
         "timeseries": timeseries,
         "export": export,
@@ -802,19 +841,21 @@ def render(report: dict) -> str:
             f"{_counts(seed['small'])}. Load {_timing(timings)}."
         )
         out.append("")
-    hello_first, hello_last = scenarios.get("hello_first"), scenarios.get("hello_last")
+    runs = scenarios.get("runs") or []
+    hellos = [run for run in runs if run.name.startswith("hello")]
     checks_all: list[str] = []
-    if hello_first and hello_first.result and hello_last and hello_last.result:
-        hello_rps = (hello_first.result["rps"] + hello_last.result["rps"]) / 2
+    if hellos and all(hello.result for hello in hellos):
+        hello_rps = sum(hello.result["rps"] for hello in hellos) / len(hellos)
+        low, high = min(h.result["rps"] for h in hellos), max(h.result["rps"] for h in hellos)
         out.append(
             f"**Hello baseline** (`bench/hello_app.py` under the services' gunicorn settings, behind its own "
-            f"nginx rendered from the gateway templates, `GET /v1/operators/me` routed to it): first "
-            f"{hello_first.result['rps']:,.0f} req/s, last {hello_last.result['rps']:,.0f} req/s, "
-            f"mean **{hello_rps:,.0f} req/s** = 1×."
+            f"nginx rendered from the gateway templates, `GET /v1/operators/me` routed to it), run {len(hellos)} "
+            f"times: {low:,.0f}–{high:,.0f} req/s, mean **{hello_rps:,.0f} req/s**. Each route compared with it ran "
+            f"between two hello runs, and its × hello is to their mean (the rest: to the mean of all)."
             + (
-                " The two differ by more than a quarter: the machine's load changed during the run, so the "
+                " The hellos differ by more than a quarter: the machine's speed changed during the run, so the "
                 "ratios are less certain than usual."
-                if abs(hello_first.result["rps"] - hello_last.result["rps"]) > 0.25 * hello_rps
+                if high - low > 0.25 * hello_rps
                 else ""
             )
         )
@@ -823,7 +864,7 @@ def render(report: dict) -> str:
             "| scenario | req/s | × hello | p50 ms | p99 ms | p99/p50 | non-2xx | socket errors | goal | |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
         ]
-        for scenario in [hello_first] + scenarios["loaded"] + [hello_last]:
+        for scenario in runs:
             r = scenario.result
             goal, checks = wrk_checks(scenario, hello_rps)
             mark = verdict(checks)
@@ -832,11 +873,12 @@ def render(report: dict) -> str:
             tail = r["p99_ms"] / r["p50_ms"] if r["p50_ms"] else None
             errors = str(r["socket_errors"]) + (f" ({r['socket_errors_detail']})" if r["socket_errors"] else "")
             out.append(
-                f"| {scenario.name} | {_f(r['rps'])} | {r['rps'] / hello_rps:.3f} | {_f(r['p50_ms'])} | "
+                f"| {scenario.name} | {_f(r['rps'])} | {r['rps'] / baseline_rps(scenario, hello_rps):.3f} | "
+                f"{_f(r['p50_ms'])} | "
                 f"{_f(r['p99_ms'])} | {_f(tail)} | {r['non_2xx']} | {errors} | {goal} | {mark} |"
             )
         out.append("")
-        out += cpu_table([hello_first] + scenarios["loaded"] + [hello_last])
+        out += cpu_table(runs)
     analytics = scenarios.get("analytics") or []
     if analytics:
         big, small = report["sizes"]["big"], report["sizes"]["small"]
