@@ -216,28 +216,40 @@ def timed(call, repeat: int) -> dict:
     return {"n": repeat, "p50_ms": round(cuts[49], 1), "p95_ms": round(cuts[94], 1), "max_ms": round(max(samples), 1)}
 
 
-def sampled(call, *, warmup: int, samples: int, cap_s: float, at_least: int = 3) -> dict:
-    """``warmup`` calls, then up to ``samples`` timed ones, all within ``cap_s`` seconds (but at least
-    ``at_least`` timed calls). ``call`` returns whether the answer was right; wrong ones count as errors."""
+def sampled(calls: dict, *, warmup: int, samples: int, cap_s: float, at_least: int = 3) -> dict:
+    """For each of ``calls`` (name → call): ``warmup`` calls, then up to ``samples`` timed ones, all within
+    ``cap_s`` seconds a call (but at least ``at_least`` timed calls each). The calls take turns, one of each in
+    every round, so each sees the machine as the others do (it is shared, and its speed drifts). A call returns
+    whether the answer was right; wrong ones count as errors. Gives name → figures."""
     started = time.monotonic()
+    cap_s *= len(calls)
     for _ in range(warmup):
         if time.monotonic() - started > cap_s / 4:
             break
-        call()
-    times, errors = [], 0
-    while len(times) < samples and (len(times) < at_least or time.monotonic() - started < cap_s):
-        begun = time.perf_counter()
-        ok = call()
-        times.append((time.perf_counter() - begun) * 1000)
-        errors += 0 if ok else 1
+        for call in calls.values():
+            call()
+    times: dict = {name: [] for name in calls}
+    errors = dict.fromkeys(calls, 0)
+    rounds = 0
+    while rounds < samples and (rounds < at_least or time.monotonic() - started < cap_s):
+        for name, call in calls.items():
+            begun = time.perf_counter()
+            ok = call()
+            times[name].append((time.perf_counter() - begun) * 1000)
+            errors[name] += 0 if ok else 1
+        rounds += 1
+    seconds = round(time.monotonic() - started, 1)
     return {
-        "n": len(times),
-        "p50_ms": round(percentile(times, 0.5), 1),
-        "p95_ms": round(percentile(times, 0.95), 1),
-        "max_ms": round(max(times), 1),
-        "errors": errors,
-        "capped": len(times) < samples,
-        "seconds": round(time.monotonic() - started, 1),
+        name: {
+            "n": len(taken),
+            "p50_ms": round(percentile(taken, 0.5), 1),
+            "p95_ms": round(percentile(taken, 0.95), 1),
+            "max_ms": round(max(taken), 1),
+            "errors": errors[name],
+            "capped": len(taken) < samples,
+            "seconds": seconds,
+        }
+        for name, taken in times.items()
     }
 
 
@@ -675,6 +687,7 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
             if not wanted(args, name):
                 continue
             row = {"name": name}
+            calls, answered = {}, {}
             for which, operator, seeded in operators:
                 url = (
                     stack.gateway_url
@@ -695,7 +708,11 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
                         answers.append(response.json())
                     return response.status_code == 200
 
-                row[which] = sampled(call, warmup=args.warmup, samples=args.samples, cap_s=args.cap)
+                calls[which], answered[which] = call, answers
+            # Both operators' calls take turns: "ten times the data" compares two sizes at the same moments.
+            for which, figures_of in sampled(calls, warmup=args.warmup, samples=args.samples, cap_s=args.cap).items():
+                row[which] = figures_of
+                answers = answered[which]
                 row[which + "_kpis"] = figures(answers[0]) if answers else None
                 print(
                     f"{name} [{which}]: {json.dumps(row[which])} figures={json.dumps(row[which + '_kpis'])}", flush=True
