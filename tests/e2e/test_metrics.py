@@ -71,11 +71,15 @@ def test_a_request_is_counted_under_its_route_template(stack, gw, operator, proj
     assert 0 < value(after, "http_request_duration_seconds_sum", **timed)
     # The raw path never becomes a label: only Flask's rule (unbounded label values would swamp Prometheus).
     assert not [labels for _, labels in after if project["id"] in str(labels)]
-    # Idle between requests, every pooled connection is back in its pool (the gauge sums the gunicorn workers); both
-    # pools are reported apart, the sessions' and the autocommit reads'.
+    # Idle between requests, every session's connection is back in its pool (the gauge sums the gunicorn workers);
+    # of the autocommit reads' pool, only the one connection each request thread keeps for read_one is out. Both
+    # pools are reported apart.
     for pool in ("sessions", "reads"):
         assert ("db_pool_connections_in_use", frozenset({("pool", pool)})) in after
-        assert value(after, "db_pool_connections_in_use", pool=pool) == 0
+    assert value(after, "db_pool_connections_in_use", pool="sessions") == 0
+    for _ in range(8):  # more requests than the service has threads (2 workers × 2 here): one kept a thread at most
+        assert call().status_code == status
+    assert value(service_metrics(stack, service), "db_pool_connections_in_use", pool="reads") <= 4
 
 
 def test_a_path_no_route_matches_is_counted_without_its_path(stack):

@@ -3,8 +3,11 @@ and a database that goes away mid-request costs that request a 503, then the ser
 
 import datetime as dt
 import decimal
+import gc
+import threading
 import time
 import uuid
+import warnings
 
 import pytest
 from flask import Blueprint
@@ -248,12 +251,13 @@ def test_read_one_prepares_its_statement_once_per_connection(app):
         assert database.read_one(statement) == first  # the same pooled connection
     client = app.test_client()
     client.get("/read")
-    with database.reads.connect() as connection:  # the one pooled read connection: they were all read on it
-        names = {
-            row.name: row.statement
-            for row in connection.execute(text("SELECT name, statement FROM pg_prepared_statements"))
-        }
-    ours = {name: sql for name, sql in names.items() if name.startswith("backoffice_read_")}
+    with app.app_context():  # on this thread's read connection: they were all read on it
+        listed = database.read_one(
+            select(
+                func.json_object_agg(literal_column("name"), literal_column("statement")).label("prepared")
+            ).select_from(text("pg_prepared_statements"))
+        )["prepared"]
+    ours = {name: sql for name, sql in listed.items() if name.startswith("backoffice_read_")}
     assert any("statement_timestamp" in sql for sql in ours.values())
     assert any("'prepared'" in sql for sql in ours.values())
     assert not any("$1 * $2" in sql for sql in ours.values())  # no type for either: run as plain SQL
@@ -282,3 +286,69 @@ def test_a_prepared_read_survives_a_migration_of_its_columns(app, pg_admin_url):
         with admin.connect() as connection:
             connection.execute(text(f"DROP TABLE {table}"))
         admin.dispose()
+
+
+_BACKEND = select(func.pg_backend_pid().label("pid"))
+
+
+def test_read_one_keeps_one_connection_per_thread_between_reads(app):
+    database = app.extensions["database"]
+    with app.app_context():
+        first = database.read_one(_BACKEND)["pid"]
+        assert database.reads.pool.checkedout() == 1  # kept by this thread, not back in the pool
+        assert database.read_one(_BACKEND)["pid"] == first
+        assert database.reads.pool.checkedout() == 1
+        seen = []
+        worker = threading.Thread(target=lambda: seen.append(_read_in(app, _BACKEND)))
+        worker.start()
+        worker.join()
+        assert seen and seen[0]["pid"] != first  # another thread, a connection of its own
+
+
+def _read_in(app, statement):
+    with app.app_context():
+        return app.extensions["database"].read_one(statement)
+
+
+def test_a_thread_that_ends_gives_its_read_connection_back(app):
+    database = app.extensions["database"]
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")  # SQLAlchemy warns when it has to collect a connection nobody gave back
+        worker = threading.Thread(target=_read_in, args=(app, _BACKEND))
+        worker.start()
+        worker.join()
+        del worker
+        gc.collect()
+    assert database.reads.pool.checkedout() == 0
+    assert database.reads.pool.checkedin() == 1  # given back for the next thread, not closed by the collector
+    assert [str(warning.message) for warning in warned] == []
+
+
+def test_a_kept_read_connection_the_database_dropped_is_replaced_before_use(app, pg_admin_url, pings):
+    database = app.extensions["database"]
+    with app.app_context():
+        first = database.read_one(_BACKEND)["pid"]
+        _terminate_all(pg_admin_url, app.name_in_pg)
+        assert database.read_one(_BACKEND)["pid"] != first  # not even one 503
+        assert pings == []  # seen without a round trip
+        assert database.reads.pool.checkedout() == 1
+
+
+def test_a_failing_read_gives_its_connection_back_and_the_next_read_takes_one(app):
+    database = app.extensions["database"]
+    with app.app_context():
+        database.read_one(_BACKEND)
+        with pytest.raises(Exception, match="division by zero"):
+            database.read_one(select(literal(1) / literal(0)))
+        assert database.reads.pool.checkedout() == 0
+        assert database.read_one(_BACKEND)["pid"]
+        assert database.reads.pool.checkedout() == 1
+
+
+def test_giving_every_read_connection_back(app):
+    database = app.extensions["database"]
+    with app.app_context():
+        database.read_one(_BACKEND)
+        database.read_connections.give_back_all()
+        assert database.reads.pool.checkedout() == 0
+        assert database.read_one(_BACKEND)["pid"]  # the thread takes a new one
