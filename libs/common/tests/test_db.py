@@ -352,3 +352,36 @@ def test_giving_every_read_connection_back(app):
         database.read_connections.give_back_all()
         assert database.reads.pool.checkedout() == 0
         assert database.read_one(_BACKEND)["pid"]  # the thread takes a new one
+
+
+def test_reads_side_by_side_each_on_a_connection_of_its_own_in_order(app):
+    database = app.extensions["database"]
+    numbered = [
+        (select(literal(n).label("n"), func.pg_backend_pid().label("pid"), func.pg_sleep(0.1)), None) for n in range(4)
+    ]
+    with app.app_context():
+        answers = database.read_side_by_side(*numbered)
+    assert [rows[0].n for rows in answers] == [0, 1, 2, 3]
+    assert len({rows[0].pid for rows in answers}) == 4  # four connections at once (each held its own for 0.1 s)
+    assert database.reads.pool.checkedout() == 0  # every one back in the pool
+
+
+def test_reads_side_by_side_through_the_session_when_the_request_has_one(app):
+    database = app.extensions["database"]
+    numbered = [(select(literal(n).label("n"), func.pg_backend_pid().label("pid")), None) for n in range(3)]
+    with app.test_request_context():
+        database.session.execute(text("SELECT 1"))
+        answers = database.read_side_by_side(*numbered)
+    assert [rows[0].n for rows in answers] == [0, 1, 2]
+    assert len({rows[0].pid for rows in answers}) == 1  # one after the other, on the session's connection
+
+
+def test_a_failing_read_side_by_side_raises_once_every_read_has_finished(app):
+    database = app.extensions["database"]
+    slow = (select(func.pg_sleep(0.2), func.pg_backend_pid()), None)
+    failing = (select(literal(1) / literal(0)), None)
+    with app.app_context():
+        with pytest.raises(Exception, match="division by zero") as failure:
+            database.read_side_by_side(failing, slow, slow)
+        assert type(failure.value).__module__.startswith("sqlalchemy")  # wrapped as Core wraps it: a 500, or a 503
+        assert database.reads.pool.checkedout() == 0  # the slow ones had finished and given their connections back

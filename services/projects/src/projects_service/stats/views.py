@@ -30,7 +30,7 @@ class ProjectStats(MethodView):
     def post(self, query):
         """Scope, member, invite, photo and tag counts for an operator's analytics"""
         with db.reading() as reader:
-            return rules.project_stats(session=reader, **query)
+            return rules.project_stats(session=reader, side_by_side=db.read_side_by_side, **query)
 
 
 @blp.route("/scope")
