@@ -335,10 +335,10 @@ class _DriverStatement:
             self._run(fairy, cursor, values, dbapi)
 
 
-def _engine(settings, **options) -> Engine:
+def _engine(settings, *, more: int = 0, **options) -> Engine:
     engine = create_engine(
         settings.database_url,
-        pool_size=settings.db_pool_size,
+        pool_size=settings.db_pool_size + more,
         max_overflow=settings.db_pool_size,
         pool_timeout=5,
         connect_args={
@@ -363,8 +363,15 @@ class Database:
         # lets go of the GIL — with four threads a worker, a hand-over each time (the project list: ~0.15 ms of
         # CPU a request). Nothing is ever left open on them, so neither the pool nor a Core connection closing has
         # anything to roll back (psycopg2's rollback() would let go of the GIL too).
+        # Beyond DB_POOL_SIZE, room for read_side_by_side's threads: a connection each. Without it, the kept read
+        # connections (one a request thread) and the side reads went past the pool into overflow connections, which
+        # the pool closes when given back: under analytics load, projects opened a connection for most reads.
         self.reads = _engine(
-            settings, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, skip_autocommit_rollback=True
+            settings,
+            more=SIDE_THREADS,
+            isolation_level="AUTOCOMMIT",
+            pool_reset_on_return=None,
+            skip_autocommit_rollback=True,
         )
         self.read_connections = ReadConnections(self.reads, ping_after_idle_s=settings.db_ping_after_idle_s)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
