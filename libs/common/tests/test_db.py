@@ -313,7 +313,7 @@ def _read_in(app, statement):
 def test_a_thread_that_ends_gives_its_read_connection_back(app):
     database = app.extensions["database"]
     with warnings.catch_warnings(record=True) as warned:
-        warnings.simplefilter("always")  # SQLAlchemy warns when it has to collect a connection nobody gave back
+        warnings.simplefilter("always")
         worker = threading.Thread(target=_read_in, args=(app, _BACKEND))
         worker.start()
         worker.join()
@@ -376,12 +376,14 @@ def test_reads_side_by_side_through_the_session_when_the_request_has_one(app):
     assert len({rows[0].pid for rows in answers}) == 1  # one after the other, on the session's connection
 
 
-def test_a_failing_read_side_by_side_raises_once_every_read_has_finished(app):
+@pytest.mark.parametrize("failing_at", [0, 1])  # in the calling thread, or in one of the pool's
+def test_a_failing_read_side_by_side_raises_once_every_read_has_finished(app, failing_at):
     database = app.extensions["database"]
     slow = (select(func.pg_sleep(0.2), func.pg_backend_pid()), None)
-    failing = (select(literal(1) / literal(0)), None)
+    reads = [slow, slow, slow]
+    reads[failing_at] = (select(literal(1) / literal(0)), None)
     with app.app_context():
         with pytest.raises(Exception, match="division by zero") as failure:
-            database.read_side_by_side(failing, slow, slow)
+            database.read_side_by_side(*reads)
         assert type(failure.value).__module__.startswith("sqlalchemy")  # wrapped as Core wraps it: a 500, or a 503
         assert database.reads.pool.checkedout() == 0  # the slow ones had finished and given their connections back

@@ -94,12 +94,6 @@ class _Held:
                 fairy.invalidate()
             fairy.close()
 
-    def __del__(self) -> None:  # its thread ended (its thread-local data went): back to the pool
-        try:
-            self.give_back()
-        except Exception:  # noqa: S110 - at interpreter exit the pool may be gone already
-            pass
-
 
 class ReadConnections:
     """The connections ``read_one`` reads on: each thread keeps one connection of the autocommit reads pool checked
@@ -112,6 +106,9 @@ class ReadConnections:
     dropped and the thread takes a new one from the pool. A read that fails gives its connection back to the pool
     (invalidated when the failure shows it dead); a thread that ends gives its own back. Each thread's connection
     counts as in use in the reads pool's gauge for as long as the thread keeps it.
+
+    When a thread ends, its thread-local data goes, and with it the last reference to its connection: SQLAlchemy's
+    pool takes back a connection collected that way (a test checks it is back, ready for the next thread).
     """
 
     def __init__(self, engine: Engine, *, ping_after_idle_s: float) -> None:
@@ -119,21 +116,28 @@ class ReadConnections:
         self.ping_after_idle_s = ping_after_idle_s
         self._mine = threading.local()
         self._every: weakref.WeakSet[_Held] = weakref.WeakSet()
+        self._lock = threading.Lock()
 
     @contextmanager
     def connection(self):
         """This thread's read connection (a pool ``_ConnectionFairy``), for one read."""
         held = getattr(self._mine, "held", None)
         self._mine.held = None  # not kept while in use: a read that fails gives it back below
-        if held is not None and (
-            held.fairy is None  # given back meanwhile (give_back_all)
-            or not _still_alive(self.engine, held.fairy.dbapi_connection, held.idle_since, self.ping_after_idle_s)
-        ):
-            held.give_back(invalidate=True)
-            held = None
+        if held is not None:
+            try:
+                alive = held.fairy is not None and _still_alive(  # (None: given back meanwhile, give_back_all)
+                    self.engine, held.fairy.dbapi_connection, held.idle_since, self.ping_after_idle_s
+                )
+            except BaseException:  # a ping that failed otherwise than by a lost connection
+                held.give_back(invalidate=True)
+                raise
+            if not alive:
+                held.give_back(invalidate=True)
+                held = None
         if held is None:
             held = _Held(self.engine.raw_connection())
-            self._every.add(held)
+            with self._lock:
+                self._every.add(held)
         try:
             yield held.fairy
         except BaseException:
@@ -144,7 +148,9 @@ class ReadConnections:
 
     def give_back_all(self) -> None:
         """Every thread's kept connection back to the pool (before disposing of it; not while requests run)."""
-        for held in list(self._every):
+        with self._lock:
+            every = list(self._every)
+        for held in every:
             held.give_back()
 
 
@@ -363,12 +369,13 @@ class Database:
         # lets go of the GIL — with four threads a worker, a hand-over each time (the project list: ~0.15 ms of
         # CPU a request). Nothing is ever left open on them, so neither the pool nor a Core connection closing has
         # anything to roll back (psycopg2's rollback() would let go of the GIL too).
-        # Beyond DB_POOL_SIZE, room for read_side_by_side's threads: a connection each. Without it, the kept read
-        # connections (one a request thread) and the side reads went past the pool into overflow connections, which
-        # the pool closes when given back: under analytics load, projects opened a connection for most reads.
+        # Beyond DB_POOL_SIZE, room for what each request thread keeps (its read_one connection) and for
+        # read_side_by_side's threads, a connection each: a request reading side by side holds three (the kept one,
+        # its view's reading(), its own first read). Without it they went past the pool into overflow connections,
+        # which the pool closes when given back: under analytics load, projects opened a connection for most reads.
         self.reads = _engine(
             settings,
-            more=SIDE_THREADS,
+            more=SIDE_THREADS + settings.web_threads,
             isolation_level="AUTOCOMMIT",
             pool_reset_on_return=None,
             skip_autocommit_rollback=True,
@@ -387,6 +394,9 @@ class Database:
         return self.engine, self.reads
 
     def dispose(self) -> None:
+        if self._side_threads is not None:
+            self._side_threads.shutdown(wait=True)
+            self._side_threads = None
         self.read_connections.give_back_all()
         for engine in self.engines:
             engine.dispose()
@@ -496,8 +506,14 @@ class Database:
         futures = [self._side_threads.submit(self._read_apart, *read) for read in reads[1:]]
         try:
             first = self._read_apart(*reads[0])
+        except BaseException:
+            for future in futures:
+                future.cancel()  # those not begun yet needn't run
+            raise
         finally:
-            failures = [future.exception() for future in futures]  # every one finishes, whatever happened here
+            failures = [  # every one begun finishes, whatever happened here
+                None if future.cancelled() else future.exception() for future in futures
+            ]
         for failure in failures:
             if failure is not None:
                 raise failure
