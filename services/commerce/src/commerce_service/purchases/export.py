@@ -4,7 +4,6 @@ server-side cursor so the worker's memory does not grow with the row count, and 
 from __future__ import annotations
 
 import csv
-import ctypes
 import datetime as dt
 import io
 import uuid
@@ -13,6 +12,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from backoffice_common.api import utc_text
+from backoffice_common.memory import give_back_free_memory
 from commerce_service.clients.projects import ProjectsClient
 from commerce_service.models import Purchase
 from commerce_service.purchases.listing import known_names
@@ -168,23 +168,3 @@ def export_purchases(
             give_back_free_memory()
 
     return chunks()
-
-
-def _malloc_trim():
-    try:
-        trim = ctypes.CDLL(None).malloc_trim  # glibc's; absent from other C libraries (musl)
-    except (OSError, AttributeError):
-        return None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim
-
-
-_TRIM = _malloc_trim()
-
-
-def give_back_free_memory() -> None:
-    """Hand the C heap's free pages back to the system. An export's batches are freed as they are sent, but glibc
-    keeps the freed heap, so the worker stayed ~6 MB larger after each big export (issue 8: ≤ 100 MB a worker);
-    trimming once at the end of an export returns it (measured: all of it). A no-op without glibc."""
-    if _TRIM is not None:
-        _TRIM(0)
