@@ -565,8 +565,6 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
     # One account per in-flight login (lua/login.lua): the login brake counts an email's attempts until they succeed.
     logins = [gw.register_operator(name=f"Bench login {n}", password="bench-password-1") for n in range(LOGIN_ACCOUNTS)]
     login_env = {"BENCH_EMAILS": ",".join(account.email for account in logins), "BENCH_PASSWORD": "bench-password-1"}
-    hello_first = Scenario("hello (first): Flask hello-world behind its own nginx", "", headers=bearer, url=hello.url)
-    hello_last = Scenario("hello (last)", "", headers=bearer, url=hello.url)
     gateway_only = Scenario("nginx /healthz (no upstream; for the record)", "/healthz")
     loaded = [
         Scenario(
@@ -626,7 +624,10 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
                 return
             time.sleep(0.2)
 
-    def run(scenario: Scenario) -> None:
+    runs: list[Scenario] = []  # every wrk run, in order
+
+    def run(scenario: Scenario) -> Scenario:
+        runs.append(scenario)
         before = cpu_snapshot()
         scenario.result = wrk(
             scenario.url or stack.gateway_url + scenario.path,
@@ -639,6 +640,7 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
         scenario.result["cpu_us"] = cpu_per_request(before, cpu_snapshot(), scenario.result["requests"])
         print(f"{scenario.name}: {json.dumps(scenario.result)}", flush=True)
         settle()
+        return scenario
 
     quiet = []
     for _ in range(5):
@@ -649,30 +651,21 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
 
     # Each route compared with hello is run between two hello runs (one shared by neighbours): the machine is
     # shared, and its speed drifts within a run; the hellos of the minutes around a route are its fairest baseline.
-    # Each route compared with hello is run between two hello runs (one shared by neighbours): the machine is
-    # shared, and its speed drifts within a run; the hellos of the minutes around a route are its fairest baseline.
-    runs = []  # every wrk run, in order
-
-    def run_hello(name: str) -> Scenario:
-        runs.append(Scenario(name, "", headers=bearer, url=hello.url))
-        run(runs[-1])
-        return runs[-1]
+    def run_hello() -> Scenario:
+        return run(Scenario("hello (again)", "", headers=bearer, url=hello.url))
 
     if wanted(args, gateway_only.name):
         run(gateway_only)
-        runs.append(gateway_only)
-    runs.append(hello_first)
-    run(hello_first)
+    run(Scenario("hello (first): Flask hello-world behind its own nginx", "", headers=bearer, url=hello.url))
     for scenario in loaded:
         if not wanted(args, scenario.name):
             continue
         if scenario.beside_hello and runs[-1].url != hello.url:
-            run_hello("hello (again)")
+            run_hello()
         before = runs[-1]
         run(scenario)
-        runs.append(scenario)
         if scenario.beside_hello:
-            scenario.hellos = (before, run_hello("hello (again)"))
+            scenario.hellos = (before, run_hello())
 
     # Unloaded analytics, one client, both operators.
     http = requests.Session()
@@ -746,12 +739,8 @@ def run_wrk_and_analytics(args, stack, gw, hello, op_big, seeded_big, op_small, 
 
     if wanted(args, analytics_loaded.name):
         run(analytics_loaded)
-        runs.append(analytics_loaded)
-    run(hello_last)
-    runs.append(hello_last)
+    run(Scenario("hello (last)", "", headers=bearer, url=hello.url))
     return {
-        "hello_first": hello_first,
-        "hello_last": hello_last,
         "runs": runs,
         "analytics": analytics,
         "timeseries": timeseries,

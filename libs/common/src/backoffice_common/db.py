@@ -283,7 +283,7 @@ class _DriverStatement:
         try:
             with connections.connection() as fairy:
                 return self._first(fairy, values, dialect)
-        except driver_error as error:  # (no connection to be had from the pool)
+        except driver_error as error:  # (no connection to be had, or a kept one's ping failed)
             raise exc.DBAPIError.instance(None, None, error, driver_error, dialect=dialect) from error
 
     def _first(self, fairy, values: dict, dialect) -> dict | None:
