@@ -326,7 +326,7 @@ def test_the_base_names_secrets_without_values_and_the_dev_overlay_holds_only_fa
 
 def settings_fields(service: str) -> set[str]:
     module = __import__(f"{service}_service.config", fromlist=["Settings"])
-    return {name.upper() for name in module.Settings.model_fields}
+    return module.Settings.variables()
 
 
 @needs_kubectl

@@ -1,8 +1,8 @@
 """Stripe settings: safe placeholders in dev and test, refused in prod."""
 
 import pytest
-from pydantic import ValidationError
 
+from backoffice_common.config import SettingsError
 from commerce_service.config import Settings
 
 PROD = {"app_env": "prod", "internal_token_secret": "x" * 40, "jwt_public_keys": "{}"}
@@ -29,7 +29,7 @@ def test_dev_runs_on_placeholders():
     ],
 )
 def test_prod_refuses_placeholders(stripe, refused):
-    with pytest.raises(ValidationError, match=refused):
+    with pytest.raises(SettingsError, match=refused):
         Settings(**PROD, **stripe)
 
 

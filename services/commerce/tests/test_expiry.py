@@ -14,11 +14,10 @@ from contextlib import contextmanager
 
 import pytest
 import stripe
-from pydantic import ValidationError
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from backoffice_common.config import DEV_INTERNAL_SECRET
+from backoffice_common.config import DEV_INTERNAL_SECRET, SettingsError
 from backoffice_common.internal import make_service_token
 from commerce_service.clients.payments import Payments
 from commerce_service.config import Settings
@@ -386,5 +385,5 @@ def test_settings_defaults_and_bounds():
     settings = Settings(app_env="test")
     assert (settings.pending_purchase_ttl_s, settings.sweep_interval_s) == (3600, 60)
     for field, too_low in (("pending_purchase_ttl_s", 299), ("sweep_interval_s", 0)):
-        with pytest.raises(ValidationError, match=field):
+        with pytest.raises(SettingsError, match=field):
             Settings(app_env="test", **{field: too_low})

@@ -1,8 +1,7 @@
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import PositiveInt, model_validator
-
-from backoffice_common.config import CommonSettings
+from backoffice_common.config import POSITIVE, CommonSettings
 
 
 class Settings(CommonSettings):
@@ -22,14 +21,13 @@ class Settings(CommonSettings):
 
     # Login brake per email: after this many failed logins within the window (which starts at the first of
     # them), that email gets 429 until the window is over, whatever address it comes from.
-    login_max_failures: PositiveInt = 5
-    login_failure_window_s: PositiveInt = 15 * 60
+    login_max_failures: Annotated[int, POSITIVE] = 5
+    login_failure_window_s: Annotated[int, POSITIVE] = 15 * 60
 
-    @model_validator(mode="after")
-    def _needs_signing_key(self):
+    def check(self) -> None:
+        super().check()
         if self.app_env == "prod" and not (self.jwt_private_key or self.jwt_private_key_file):
             raise ValueError("JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE must be set in prod")
-        return self
 
     def private_key_pem(self) -> str:
         if self.jwt_private_key:

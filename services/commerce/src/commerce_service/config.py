@@ -1,8 +1,9 @@
 import re
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from marshmallow.validate import Range
 
-from backoffice_common.config import CommonSettings
+from backoffice_common.config import POSITIVE, CommonSettings
 
 # Dev defaults, refused in prod (_PLACEHOLDERS).
 DEV_STRIPE_SECRET_KEY = "sk_test_dev_placeholder_do_not_use_in_production"  # noqa: S105 - dev default
@@ -31,20 +32,20 @@ class Settings(CommonSettings):
     # died before Stripe answered); it is settled with Stripe every sweep_interval_s.
     # At least 5 minutes: well past the longest a checkout can spend with Stripe (two tries of the
     # connect + read timeouts), so the sweeper never fails a purchase a checkout is still making.
-    pending_purchase_ttl_s: float = Field(default=3600.0, ge=300)
-    sweep_interval_s: float = Field(default=60.0, gt=0)
+    pending_purchase_ttl_s: Annotated[float, Range(min=300)] = 3600.0
+    sweep_interval_s: Annotated[float, POSITIVE] = 60.0
 
     # A checkout's Idempotency-Key replays its purchase for this long, then is free again (Stripe keeps its
     # keys 24 hours: a retry is a matter of minutes, a key reused a day later is a new purchase).
-    idempotency_key_ttl_s: float = Field(default=24 * 3600.0, gt=0)
+    idempotency_key_ttl_s: Annotated[float, POSITIVE] = 24 * 3600.0
 
     # The outbox (webhook events for the webhooks service): how often the worker looks, and its retry backoff.
-    outbox_poll_s: float = Field(default=0.5, gt=0)
-    outbox_backoff_base_s: float = Field(default=1.0, gt=0)
-    outbox_backoff_max_s: float = Field(default=300.0, gt=0)
+    outbox_poll_s: Annotated[float, POSITIVE] = 0.5
+    outbox_backoff_base_s: Annotated[float, POSITIVE] = 1.0
+    outbox_backoff_max_s: Annotated[float, POSITIVE] = 300.0
 
-    @model_validator(mode="after")
-    def _refuse_stripe_placeholders_in_prod(self):
+    def check(self) -> None:
+        super().check()
         if self.app_env == "prod":
             if self.stripe_secret_key in _PLACEHOLDERS or not self.stripe_secret_key.startswith(("sk_", "rk_")):
                 raise ValueError("STRIPE_SECRET_KEY must be a real Stripe secret key in prod")
@@ -55,4 +56,3 @@ class Settings(CommonSettings):
                     "STRIPE_WEBHOOK_SECRET must be a real webhook signing secret in prod "
                     "(whsec_ and at least 24 random characters)"
                 )
-        return self

@@ -1,6 +1,6 @@
-from pydantic import PositiveInt
+from typing import Annotated
 
-from backoffice_common.config import CommonSettings
+from backoffice_common.config import POSITIVE, CommonSettings
 
 
 class Settings(CommonSettings):
@@ -20,7 +20,7 @@ class Settings(CommonSettings):
     join_base_url: str = "http://localhost:3000/join"
     invite_ttl_days: int = 14
     # Invites an operator may queue per UTC day, all projects together: our sender address is not a spam relay.
-    invite_daily_quota: PositiveInt = 5000
+    invite_daily_quota: Annotated[int, POSITIVE] = 5000
     smtp_url: str = "smtp://127.0.0.1:1025"
     mail_from: str = "Photo Back Office <no-reply@backoffice.local>"
 
