@@ -1,4 +1,5 @@
-"""Running totals ("rollups") that a service keeps beside its facts, and their rebuild from the facts.
+"""Running totals ("rollups") that a service keeps beside its facts, their rebuild from the facts, and the
+distinct counts read across their rows.
 
 A service's triggers keep its rollup tables current in the same transaction as the fact that changes them
 (so a figure read from a rollup is never behind its facts). The rebuild is the safety net for what triggers
@@ -16,7 +17,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Select, create_engine, func, select, text, union_all
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,40 @@ BEGIN
 END
 $rebuild$;
 """
+
+
+# Reading them: distinct people across rollup rows (a person of two projects, or of two photographers, is one).
+
+# Values at most read as merged ranges by count_distinct_by; more are hashed (a statement of 32 ranges plans in
+# about a millisecond, and that many photographers cover most of an operator's rows anyway).
+MERGED_RANGES_AT_MOST = 32
+
+
+def count_distinct(column, *where) -> Select:
+    """``count(DISTINCT column)`` over the rows ``where`` selects, as a count of a DISTINCT subquery: PostgreSQL
+    hashes the latter (several times faster over tens of thousands of rows) where ``count(DISTINCT …)`` sorts."""
+    return select(func.count()).select_from(select(column).where(*where).distinct().subquery())
+
+
+def count_distinct_by(column, key, values, *where) -> Select:
+    """``count(DISTINCT column)`` over the rows whose ``key`` is one of ``values`` (and ``where``), for a table with
+    an index on (…equal columns, ``key``, ``column``) holding every column ``where`` reads.
+
+    Each value's rows are read as one range of that index, already in ``column`` order; the ranges are merged in
+    that order and a repeat dropped as it passes (Merge Append → Unique), where the plain form hashes every row:
+    about three times less CPU for two photographers' 49,000 rows (8 ms against 25). Each range is its own
+    parenthesised, ordered SELECT because PostgreSQL 15 merges the legs of a UNION ALL only for an ORDER BY of its
+    own level, not for a DISTINCT above it. Past :data:`MERGED_RANGES_AT_MOST` values, the hashed form."""
+    values = sorted(set(values), key=str)
+    if not values or len(values) > MERGED_RANGES_AT_MOST:
+        return count_distinct(column, key.in_(values), *where)
+    ranges = [select(column).where(key == value, *where).order_by(column) for value in values]
+    if len(ranges) > 1:
+        merged = union_all(*ranges)
+        in_order = merged.order_by(merged.selected_columns[0]).subquery()
+    else:
+        in_order = ranges[0].subquery()
+    return count_distinct(in_order.c[0])
 
 
 def rebuild(database_url: str) -> int | None:

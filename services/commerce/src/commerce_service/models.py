@@ -316,6 +316,17 @@ class BuyerPhotographers(Base):
     """Paid purchases per buyer, project and photographer whose photos they hold."""
 
     __tablename__ = "buyer_photographers"
+    __table_args__ = (
+        # Narrowed to photographers, analytics reads each one's buyers in buyer order (migration 0010).
+        Index(
+            "ix_buyer_photographers_photographer_participant",
+            "operator_id",
+            "photographer_id",
+            "participant_id",
+            postgresql_include=["project_id"],
+            postgresql_where=text("purchases > 0"),
+        ),
+    )
 
     operator_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     photographer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

@@ -213,11 +213,12 @@ class TaggedMembers(Base):
 
     __tablename__ = "tagged_members"
     __table_args__ = (
+        # Narrowed to photographers, analytics reads each one's tagged members in person order (migration 0007).
         Index(
-            "ix_tagged_members_photographer_id",
+            "ix_tagged_members_photographer_participant",
             "photographer_id",
-            "project_id",
             "participant_id",
+            postgresql_include=["project_id"],
             postgresql_where=text("ready_tags > 0 AND member"),
         ),
     )

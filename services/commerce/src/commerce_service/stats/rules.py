@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from backoffice_common.db import SideBySide, one_after_another
+from backoffice_common.rollups import count_distinct, count_distinct_by
 from commerce_service.models import (
     BuyerPhotographers,
     BuyerProjects,
@@ -45,11 +46,6 @@ class PurchaseStats:
 EMPTY = PurchaseStats(purchases_made=0, revenue_in_cents=0, buyers=0, projects=())
 
 
-def _count_distinct(column, *where):
-    """``count(DISTINCT column)`` as a count of a DISTINCT subquery, which PostgreSQL hashes rather than sorts."""
-    return select(func.count()).select_from(select(column).where(*where).distinct().subquery())
-
-
 def _paid_by_project(session: Session, operator_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, int]]:
     """Every project of the operator with paid purchases: (purchases, revenue)."""
     rows = session.execute(
@@ -70,7 +66,7 @@ def _buyers(
     if sum(paid[p][0] for p in in_scope) <= sum(paid[p][0] for p in outside):
         return (
             session.scalar(
-                _count_distinct(
+                count_distinct(
                     BuyerProjects.participant_id,
                     BuyerProjects.operator_id == operator_id,
                     BuyerProjects.project_id.in_(in_scope),
@@ -158,10 +154,11 @@ def purchase_stats(
                 None,
             ),
             (
-                _count_distinct(
+                count_distinct_by(
                     BuyerPhotographers.participant_id,
+                    BuyerPhotographers.photographer_id,
+                    photographers,
                     BuyerPhotographers.operator_id == operator_id,
-                    BuyerPhotographers.photographer_id.in_(photographers),
                     BuyerPhotographers.project_id.in_(scope),
                     BuyerPhotographers.purchases > 0,
                 ),

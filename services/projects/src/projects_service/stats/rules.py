@@ -21,6 +21,7 @@ from sqlalchemy import Text, and_, func, literal, select
 from sqlalchemy.orm import Session
 
 from backoffice_common.db import SideBySide, one_after_another
+from backoffice_common.rollups import count_distinct, count_distinct_by
 from projects_service.models import (
     Member,
     OperatorStats,
@@ -70,12 +71,6 @@ def _people_by_project(kind: str):
     )
 
 
-def _count_distinct(column, *where):
-    """``count(DISTINCT column)`` as a count of a DISTINCT subquery: PostgreSQL hashes the latter (several
-    times faster over tens of thousands of rows) where ``count(DISTINCT …)`` sorts."""
-    return select(func.count()).select_from(select(column).where(*where).distinct().subquery()).scalar_subquery()
-
-
 def _distinct_people(kind: str, operator_id: uuid.UUID, scope: list[uuid.UUID], outside: list[uuid.UUID], direct: bool):
     """A scalar subquery: the distinct people of ``kind`` in the ``scope`` projects."""
     total = (
@@ -87,7 +82,7 @@ def _distinct_people(kind: str, operator_id: uuid.UUID, scope: list[uuid.UUID], 
         return total
     people = _people_by_project(kind).subquery()
     if direct:
-        return _count_distinct(people.c.person, people.c.project_id.in_(scope))
+        return count_distinct(people.c.person, people.c.project_id.in_(scope)).scalar_subquery()
     only_outside = (
         select(people.c.person, func.count().label("projects"))
         .where(people.c.project_id.in_(outside))
@@ -171,13 +166,14 @@ def project_stats(
     else:
         photos.append(PhotoCounts.photographer_id.in_(photographer_ids))
         # Tagged by these photographers' photos: counted over their rows of the scope only.
-        tagged = _count_distinct(
+        tagged = count_distinct_by(
             TaggedMembers.participant_id,
-            TaggedMembers.photographer_id.in_(photographer_ids),
+            TaggedMembers.photographer_id,
+            photographer_ids,
             TaggedMembers.project_id.in_(scope),
             TaggedMembers.ready_tags > 0,
             TaggedMembers.member,
-        )
+        ).scalar_subquery()
     photo_count = func.sum(PhotoCounts.ready).label("photo_count")
     # Grouped by roster entry: every photographer since removed shares one "former" row (id null).
     by_photographer = (
