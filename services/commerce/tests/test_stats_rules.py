@@ -13,6 +13,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
+from backoffice_common.db import one_after_another
 from commerce_service.models import Purchase, PurchaseItem
 from commerce_service.stats.rules import purchase_stats
 
@@ -110,7 +111,10 @@ class History:
             for scope in scopes:
                 for photographers in (None, rng.sample(self.photographers, k=2), self.photographers[:1]):
                     figures = purchase_stats(
-                        session=s, operator_id=operator, project_ids=scope, photographer_ids=photographers
+                        read=one_after_another(s),
+                        operator_id=operator,
+                        project_ids=scope,
+                        photographer_ids=photographers,
                     )
                     expected = s.execute(
                         text(RECOUNT), {"operator": operator, "scope": scope, "photographers": photographers}

@@ -8,6 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import select, text
 
+from backoffice_common.db import one_after_another
 from commerce_service.models import Purchase
 from commerce_service.purchases.status import apply_event, refund
 from commerce_service.stats.rules import purchase_stats
@@ -136,7 +137,10 @@ def test_summed_over_all_time_the_buckets_are_the_kpis(db_session, seed):
         scope = history.projects[operator][:3]
         for photographers in (None, history.photographers[:2]):
             kpis = purchase_stats(
-                session=db_session, operator_id=operator, project_ids=scope, photographer_ids=photographers
+                read=one_after_another(db_session),
+                operator_id=operator,
+                project_ids=scope,
+                photographer_ids=photographers,
             )
             for interval, timezone in (("day", "Pacific/Kiritimati"), ("week", "America/New_York"), ("month", "UTC")):
                 points = purchase_timeseries(

@@ -13,6 +13,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
+from backoffice_common.db import one_after_another
 from backoffice_common.service import dependency
 from projects_service.config import Settings
 from projects_service.models import Assignment, Invite, Member, Photo, Photographer, PhotoTag, Project
@@ -200,7 +201,10 @@ class History:
             for project_ids, scope in ((None, live), (some, some), (ids, ids)):
                 for narrowing in (None, photographers):
                     figures = project_stats(
-                        session=s, operator_id=operator, project_ids=project_ids, photographer_ids=narrowing
+                        read=one_after_another(s),
+                        operator_id=operator,
+                        project_ids=project_ids,
+                        photographer_ids=narrowing,
                     )
                     expected = recount(s, scope, narrowing)
                     got = {name: getattr(figures, name) for name in RECOUNT}

@@ -3,6 +3,7 @@
 import datetime as dt
 import uuid
 
+from backoffice_common.db import one_after_another
 from projects_service.models import Invite, Member, Photo, Photographer, PhotoTag, Project
 from projects_service.stats.rules import FORMER_PHOTOGRAPHER, ProjectStats, project_stats, scope_of
 
@@ -70,7 +71,9 @@ def _world(session):
 
 def test_default_scope_is_every_non_archived_project(db_session):
     operator_id, alpha, beta, *_ = _world(db_session)
-    figures = project_stats(session=db_session, operator_id=operator_id, project_ids=None, photographer_ids=None)
+    figures = project_stats(
+        read=one_after_another(db_session), operator_id=operator_id, project_ids=None, photographer_ids=None
+    )
     assert [(p.id, p.name) for p in figures.projects] == [(alpha.id, "Alpha"), (beta.id, "Beta")]
     assert (figures.members_enrolled, figures.invited, figures.photos_uploaded, figures.users_tagged) == (2, 3, 7, 2)
     assert [(row.name, row.photo_count) for row in figures.photos_by_photographer] == [
@@ -83,7 +86,7 @@ def test_default_scope_is_every_non_archived_project(db_session):
 def test_named_projects_include_archived_and_ignore_strangers(db_session):
     operator_id, alpha, beta, old, foreign, ann, bob = _world(db_session)
     figures = project_stats(
-        session=db_session,
+        read=one_after_another(db_session),
         operator_id=operator_id,
         project_ids=[old.id, foreign.id, uuid.uuid4()],
         photographer_ids=None,
@@ -94,13 +97,17 @@ def test_named_projects_include_archived_and_ignore_strangers(db_session):
 
 def test_photographers_narrow_photos_and_tags_but_not_people_enrolled(db_session):
     operator_id, alpha, beta, old, foreign, ann, bob = _world(db_session)
-    figures = project_stats(session=db_session, operator_id=operator_id, project_ids=None, photographer_ids=[bob.id])
+    figures = project_stats(
+        read=one_after_another(db_session), operator_id=operator_id, project_ids=None, photographer_ids=[bob.id]
+    )
     assert (figures.members_enrolled, figures.invited, figures.photos_uploaded, figures.users_tagged) == (2, 3, 1, 1)
     assert [(row.name, row.photo_count) for row in figures.photos_by_photographer] == [("Bob", 1)]
 
 
 def test_nothing_in_scope(db_session):
-    figures = project_stats(session=db_session, operator_id=uuid.uuid4(), project_ids=None, photographer_ids=None)
+    figures = project_stats(
+        read=one_after_another(db_session), operator_id=uuid.uuid4(), project_ids=None, photographer_ids=None
+    )
     assert figures == ProjectStats(
         projects=[], members_enrolled=0, invited=0, photos_uploaded=0, users_tagged=0, photos_by_photographer=[]
     )
@@ -110,22 +117,33 @@ def test_the_scope_and_the_figures_over_its_ids_are_the_default_scopes(db_sessio
     """analytics asks for the scope first, then both services about its ids by name: the figures must be those of
     the scope asked for (default or named), and a project archived in between stays counted."""
     operator_id, alpha, beta, old, foreign, ann, bob = _world(db_session)
-    scope = scope_of(session=db_session, operator_id=operator_id, project_ids=None)
+    scope = scope_of(read=one_after_another(db_session), operator_id=operator_id, project_ids=None)
     assert scope.project_ids == [alpha.id, beta.id]
-    named = scope_of(session=db_session, operator_id=operator_id, project_ids=[old.id, foreign.id, uuid.uuid4()])
+    named = scope_of(
+        read=one_after_another(db_session), operator_id=operator_id, project_ids=[old.id, foreign.id, uuid.uuid4()]
+    )
     assert named.project_ids == [old.id]
     for photographers in (None, [bob.id]):
         default = project_stats(
-            session=db_session, operator_id=operator_id, project_ids=None, photographer_ids=photographers
+            read=one_after_another(db_session),
+            operator_id=operator_id,
+            project_ids=None,
+            photographer_ids=photographers,
         )
         by_ids = project_stats(
-            session=db_session, operator_id=operator_id, project_ids=scope.project_ids, photographer_ids=photographers
+            read=one_after_another(db_session),
+            operator_id=operator_id,
+            project_ids=scope.project_ids,
+            photographer_ids=photographers,
         )
         assert by_ids == default
     beta.status = "archived"
     db_session.flush()
     later = project_stats(
-        session=db_session, operator_id=operator_id, project_ids=scope.project_ids, photographer_ids=None
+        read=one_after_another(db_session),
+        operator_id=operator_id,
+        project_ids=scope.project_ids,
+        photographer_ids=None,
     )
     assert [p.id for p in later.projects] == [alpha.id, beta.id] and later.members_enrolled == 2
-    assert scope_of(session=db_session, operator_id=uuid.uuid4(), project_ids=None).project_ids == []
+    assert scope_of(read=one_after_another(db_session), operator_id=uuid.uuid4(), project_ids=None).project_ids == []

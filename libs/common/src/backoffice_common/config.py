@@ -162,8 +162,8 @@ class CommonSettings(EnvSettings):
     db_connect_timeout_s: int = 3
     db_statement_timeout_ms: int = 10_000
     db_ping_after_idle_s: float = 30.0  # a pooled connection idle longer is pinged before use
-    # Request threads per gunicorn worker (gunicorn_conf.py reads the same WEB_THREADS): what the reads pool and
-    # analytics' peer-call pool are sized for.
+    # Request threads per gunicorn worker (gunicorn_conf.py reads the same WEB_THREADS): what analytics' peer-call
+    # pool is sized for.
     web_threads: int = 2
     # A background worker's Prometheus endpoint (/metrics on this port, all interfaces); none when unset. The web
     # services serve /metrics on their own port instead.

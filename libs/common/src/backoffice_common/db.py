@@ -369,13 +369,13 @@ class Database:
         # lets go of the GIL — with four threads a worker, a hand-over each time (the project list: ~0.15 ms of
         # CPU a request). Nothing is ever left open on them, so neither the pool nor a Core connection closing has
         # anything to roll back (psycopg2's rollback() would let go of the GIL too).
-        # Beyond DB_POOL_SIZE, room for what each request thread keeps (its read_one connection) and for
-        # read_side_by_side's threads, a connection each: a request reading side by side holds three (the kept one,
-        # its view's reading(), its own first read). Without it they went past the pool into overflow connections,
-        # which the pool closes when given back: under analytics load, projects opened a connection for most reads.
+        # Beyond DB_POOL_SIZE (which covers each request thread's two: the one it keeps for read_one and one for
+        # reading() or its own first side read), room for read_side_by_side's threads, a connection each. Without
+        # it they went past the pool into overflow connections, which the pool closes when given back: under
+        # analytics load, projects opened a connection for most reads.
         self.reads = _engine(
             settings,
-            more=SIDE_THREADS + settings.web_threads,
+            more=SIDE_THREADS,
             isolation_level="AUTOCOMMIT",
             pool_reset_on_return=None,
             skip_autocommit_rollback=True,

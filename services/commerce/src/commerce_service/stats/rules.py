@@ -13,9 +13,8 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
 
-from backoffice_common.db import SideBySide, one_after_another
+from backoffice_common.db import SideBySide
 from backoffice_common.rollups import count_distinct, count_distinct_by
 from commerce_service.models import (
     BuyerPhotographers,
@@ -46,32 +45,44 @@ class PurchaseStats:
 EMPTY = PurchaseStats(purchases_made=0, revenue_in_cents=0, buyers=0, projects=())
 
 
-def _paid_by_project(session: Session, operator_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, int]]:
+def _scalar(read: SideBySide, statement):
+    """The first column of the first row ``statement`` gives (None without one), read through ``read``."""
+    [rows] = read((statement, None))
+    return rows[0][0] if rows else None
+
+
+def _paid_by_project(read: SideBySide, operator_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, int]]:
     """Every project of the operator with paid purchases: (purchases, revenue)."""
-    rows = session.execute(
-        select(PurchaseCounts.project_id, PurchaseCounts.purchases, PurchaseCounts.total_cents).where(
-            PurchaseCounts.operator_id == operator_id, PurchaseCounts.status == "paid", PurchaseCounts.purchases > 0
+    [rows] = read(
+        (
+            select(PurchaseCounts.project_id, PurchaseCounts.purchases, PurchaseCounts.total_cents).where(
+                PurchaseCounts.operator_id == operator_id,
+                PurchaseCounts.status == "paid",
+                PurchaseCounts.purchases > 0,
+            ),
+            None,
         )
     )
     return {row.project_id: (row.purchases, int(row.total_cents)) for row in rows}
 
 
 def _buyers(
-    session: Session, operator_id: uuid.UUID, scope: set[uuid.UUID], paid: dict[uuid.UUID, tuple[int, int]]
+    read: SideBySide, operator_id: uuid.UUID, scope: set[uuid.UUID], paid: dict[uuid.UUID, tuple[int, int]]
 ) -> int:
     outside = [project_id for project_id in paid if project_id not in scope]
     in_scope = [project_id for project_id in paid if project_id in scope]
     if not outside:
-        return session.scalar(select(OperatorSales.buyers).where(OperatorSales.operator_id == operator_id)) or 0
+        return _scalar(read, select(OperatorSales.buyers).where(OperatorSales.operator_id == operator_id)) or 0
     if sum(paid[p][0] for p in in_scope) <= sum(paid[p][0] for p in outside):
         return (
-            session.scalar(
+            _scalar(
+                read,
                 count_distinct(
                     BuyerProjects.participant_id,
                     BuyerProjects.operator_id == operator_id,
                     BuyerProjects.project_id.in_(in_scope),
                     BuyerProjects.purchases > 0,
-                )
+                ),
             )
             if in_scope
             else 0
@@ -86,7 +97,8 @@ def _buyers(
     )
     # NULL (minus a count) when the operator has no OperatorSales row: no buyers.
     return (
-        session.scalar(
+        _scalar(
+            read,
             select(
                 select(OperatorSales.buyers).where(OperatorSales.operator_id == operator_id).scalar_subquery()
                 - select(func.count())
@@ -100,7 +112,7 @@ def _buyers(
                     ),
                 )
                 .scalar_subquery()
-            )
+            ),
         )
         or 0
     )
@@ -108,29 +120,27 @@ def _buyers(
 
 def purchase_stats(
     *,
-    session: Session,
+    read: SideBySide,
     operator_id: uuid.UUID,
     project_ids: list[uuid.UUID],
     photographer_ids: list[uuid.UUID] | None = None,
-    side_by_side: SideBySide | None = None,
 ) -> PurchaseStats:
     """Paid purchases of the operator's ``project_ids``: count, revenue, distinct buyers, and per project.
 
-    With ``photographer_ids`` only purchases holding a photo of theirs count, and revenue is those
-    photos' shares: three independent statements, given to ``side_by_side`` (``Database.read_side_by_side``: at
-    once, so the distinct buyers — the one that grows with the data — set the time alone), else read one after the
-    other on ``session``.
+    Everything is read through ``read``. With ``photographer_ids`` only purchases holding a photo of theirs count,
+    and revenue is those photos' shares: three independent statements given together —
+    ``Database.read_side_by_side`` reads them at once, so the distinct buyers (the one that grows with the data)
+    set the time alone; ``one_after_another(session)`` reads them in turn on a session (tests).
     """
     if not project_ids or photographer_ids == []:
         return EMPTY
     scope = set(project_ids)
     if photographer_ids is None:
-        paid = _paid_by_project(session, operator_id)
+        paid = _paid_by_project(read, operator_id)
         per_project = {project_id: figures for project_id, figures in paid.items() if project_id in scope}
-        buyers = _buyers(session, operator_id, scope, paid) if per_project else 0
+        buyers = _buyers(read, operator_id, scope, paid) if per_project else 0
     else:
         photographers = set(photographer_ids)
-        read = side_by_side or one_after_another(session)
         purchases, revenue, [(buyers,)] = read(
             (
                 select(PaidSales.project_id, func.sum(PaidSales.purchases))

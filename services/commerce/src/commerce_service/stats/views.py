@@ -16,8 +16,7 @@ class Stats(MethodView):
     @blp.response(200, StatsSchema)
     def post(self, body):
         """Paid purchases of an operator's projects: count, revenue and buyers (for analytics)"""
-        with db.reading() as reader:
-            return purchase_stats(session=reader, side_by_side=db.read_side_by_side, **body)
+        return purchase_stats(read=db.read_side_by_side, **body)
 
 
 @blp.route("/stats/timeseries")

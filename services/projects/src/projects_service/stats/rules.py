@@ -18,9 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Text, and_, func, literal, select
-from sqlalchemy.orm import Session
 
-from backoffice_common.db import SideBySide, one_after_another
+from backoffice_common.db import SideBySide
 from backoffice_common.rollups import count_distinct, count_distinct_by
 from projects_service.models import (
     Member,
@@ -107,18 +106,21 @@ def _distinct_people(kind: str, operator_id: uuid.UUID, scope: list[uuid.UUID], 
 
 
 def analytics_scope(
-    *, session: Session, operator_id: uuid.UUID, project_ids: list[uuid.UUID] | None
+    *, read: SideBySide, operator_id: uuid.UUID, project_ids: list[uuid.UUID] | None
 ) -> tuple[list, list[uuid.UUID], bool]:
     """The operator's projects the figures cover — not archived, unless named in ``project_ids`` (ids the
     operator doesn't own match nothing) —, the operator's other projects, and whether counting over the
     scope is cheaper than over the rest (by members, the largest of the people figures)."""
     wanted = None if project_ids is None else set(project_ids)
-    rows = session.execute(
-        select(Project.id, Project.name, Project.status, func.coalesce(ProjectCounts.members, 0).label("members"))
-        .outerjoin(ProjectCounts, ProjectCounts.project_id == Project.id)
-        .where(Project.operator_id == operator_id)
-        .order_by(Project.name, Project.id)
-    ).all()
+    [rows] = read(
+        (
+            select(Project.id, Project.name, Project.status, func.coalesce(ProjectCounts.members, 0).label("members"))
+            .outerjoin(ProjectCounts, ProjectCounts.project_id == Project.id)
+            .where(Project.operator_id == operator_id)
+            .order_by(Project.name, Project.id),
+            None,
+        )
+    )
     scope, outside, scope_size, outside_size = [], [], 0, 0
     for row in rows:
         if (row.status != "archived") if wanted is None else (row.id in wanted):
@@ -135,27 +137,27 @@ class Scope:
     project_ids: list[uuid.UUID]
 
 
-def scope_of(*, session: Session, operator_id: uuid.UUID, project_ids: list[uuid.UUID] | None) -> Scope:
+def scope_of(*, read: SideBySide, operator_id: uuid.UUID, project_ids: list[uuid.UUID] | None) -> Scope:
     """The ids of :func:`analytics_scope`'s projects. Asked about these ids by name, ``project_stats`` covers exactly
     them, whatever happened to them since (archived meanwhile, say), as commerce does."""
-    projects, _, _ = analytics_scope(session=session, operator_id=operator_id, project_ids=project_ids)
+    projects, _, _ = analytics_scope(read=read, operator_id=operator_id, project_ids=project_ids)
     return Scope(project_ids=[project.id for project in projects])
 
 
 def project_stats(
     *,
-    session: Session,
+    read: SideBySide,
     operator_id: uuid.UUID,
     project_ids: list[uuid.UUID] | None,
     photographer_ids: list[uuid.UUID] | None,
-    side_by_side: SideBySide | None = None,
 ) -> ProjectStats:
     """Counts over the scope; ``photographer_ids`` narrows the photo and tag figures to their photos.
 
-    The scope is read on ``session``; the figures are four independent statements, given to ``side_by_side``
-    (``Database.read_side_by_side``: at once, so a narrowed scope's distinct counts — the ones that grow with the
-    data — take the slowest one's time, not their sum), else read one after the other on ``session``."""
-    projects, outside, direct = analytics_scope(session=session, operator_id=operator_id, project_ids=project_ids)
+    Everything is read through ``read``: the scope first (it chooses the statements), then the figures, four
+    independent statements given together — ``Database.read_side_by_side`` reads them at once, so a narrowed
+    scope's distinct counts (the ones that grow with the data) take the slowest one's time, not their sum;
+    ``one_after_another(session)`` reads them in turn on a session (tests)."""
+    projects, outside, direct = analytics_scope(read=read, operator_id=operator_id, project_ids=project_ids)
     scope = [project.id for project in projects]
     if not scope:
         return ProjectStats(projects=projects)
@@ -188,7 +190,6 @@ def project_stats(
         .group_by(Photographer.id, Photographer.name)
         .order_by(photo_count.desc(), "name", Photographer.id)
     )
-    read = side_by_side or one_after_another(session)
     members, invited_and_photos, tagged_people, rows = read(
         (select(_distinct_people(MEMBER, operator_id, scope, outside, direct)), None),
         (

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from backoffice_common.buckets import bucket, in_window, window_params
+from backoffice_common.db import one_after_another
 from projects_service.models import MemberSlots, PhotoSlots
 from projects_service.stats.rules import analytics_scope
 
@@ -90,7 +91,7 @@ def project_timeseries(
 ) -> ProjectSeries:
     """Joins (member rows, not distinct people) and photos made ready per bucket from ``start`` to ``end``
     inclusive, over §7's scope; ``photographer_ids`` narrows the photos, never the joins."""
-    projects, _, _ = analytics_scope(session=session, operator_id=operator_id, project_ids=project_ids)
+    projects, _, _ = analytics_scope(read=one_after_another(session), operator_id=operator_id, project_ids=project_ids)
     scope = [project.id for project in projects]
     if not scope:
         return ProjectSeries(project_ids=[], points=[])

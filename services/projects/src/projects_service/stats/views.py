@@ -29,8 +29,7 @@ class ProjectStats(MethodView):
     @blp.response(200, ProjectStatsSchema)
     def post(self, query):
         """Scope, member, invite, photo and tag counts for an operator's analytics"""
-        with db.reading() as reader:
-            return rules.project_stats(session=reader, side_by_side=db.read_side_by_side, **query)
+        return rules.project_stats(read=db.read_side_by_side, **query)
 
 
 @blp.route("/scope")
@@ -42,8 +41,7 @@ class AnalyticsScope(MethodView):
     def post(self, query):
         """The ids of the projects an operator's analytics cover, asked before the figures so that both sides
         (projects, commerce) can be asked about exactly these at once"""
-        with db.reading() as reader:
-            return rules.scope_of(session=reader, **query)
+        return rules.scope_of(read=db.read_side_by_side, **query)
 
 
 @blp.route("/timeseries")
