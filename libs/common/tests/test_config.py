@@ -90,6 +90,9 @@ def test_bounds_and_unknown_names_are_refused():
         _Flags(app_env="test", attempts=0)
     with pytest.raises(SettingsError, match="create_bucket"):
         _Flags(app_env="test", create_bucket="maybe")
+    with pytest.raises(SettingsError, match=r"db_pool_size \(DB_POOL_SIZE\): Must be a whole number"):
+        CommonSettings(app_env="test", db_pool_size=2.5)
+    assert CommonSettings(app_env="test", db_pool_size=4.0).db_pool_size == 4
     with pytest.raises(TypeError, match="no setting pool_size"):
         CommonSettings(app_env="test", pool_size=3)
 

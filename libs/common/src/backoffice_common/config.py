@@ -39,8 +39,17 @@ class SettingsError(ValueError):
     """Settings a service must not boot with; the message names each field (and its variable) at fault."""
 
 
+# What each plain kind accepts (a string from the environment, or a value given in code), and how it is refused.
+_PLAIN = {
+    int: (int | float | str, "Must be a whole number."),
+    float: (int | float | str, "Must be a number."),
+    str: (str, "Must be text."),
+    Path: (str | Path, "Must be a path."),
+}
+
+
 def _parse(kind: Any, value: Any) -> Any:
-    """``value`` (a string from the environment, or a value given in code) as ``kind``; ValueError if it is not."""
+    """``value`` as ``kind``; ValueError if it is not one."""
     if typing.get_origin(kind) is Literal:
         if value not in typing.get_args(kind):
             raise ValueError(f"Must be one of {', '.join(map(str, typing.get_args(kind)))}.")
@@ -51,31 +60,19 @@ def _parse(kind: Any, value: Any) -> Any:
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
         raise ValueError("Must be true or false.")
-    if kind is int:
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise ValueError("Must be a whole number.")
-        try:
-            return int(value)
-        except ValueError:
-            raise ValueError("Must be a whole number.") from None
-    if kind is float:
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise ValueError("Must be a number.")
-        try:
-            return float(value)
-        except ValueError:
-            raise ValueError("Must be a number.") from None
-    if kind is Path:
-        if not isinstance(value, str | Path):
-            raise ValueError("Must be a path.")
-        return Path(value)
-    if kind is str:
-        if not isinstance(value, str):
-            raise ValueError("Must be text.")
-        return value
-    raise TypeError(f"settings cannot hold a {kind!r}")
+    if kind not in _PLAIN:
+        raise TypeError(f"settings cannot hold a {kind!r}")
+    accepted, refusal = _PLAIN[kind]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, accepted)
+        or (kind is int and isinstance(value, float) and not value.is_integer())
+    ):
+        raise ValueError(refusal)
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValueError(refusal) from None
 
 
 class _Setting:
