@@ -167,8 +167,8 @@ SideBySide = Callable[..., list[list]]
 
 
 def one_after_another(session: Session) -> SideBySide:
-    """What ``Database.read_side_by_side`` gives, read one statement after the other on ``session`` (a rule's default
-    when it is handed no ``side_by_side``)."""
+    """What ``Database.read_side_by_side`` gives, read one statement after the other on ``session``: the reader a rule
+    is handed where its reads must go through one session or connection (tests, a view already holding one)."""
     return lambda *reads: [session.execute(statement, params).all() for statement, params in reads]
 
 
