@@ -2,6 +2,7 @@
 through the gateway, the operator's purchase list and detail, and the figures analytics asks for."""
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -484,3 +485,39 @@ class TestExpiry:
         ).json()
         assert intent["status"] == "canceled"
         assert _status(gw, operator, fresh) == "pending"
+
+
+def test_the_purchase_list_hears_its_rows_and_its_total(gw, stack, databases, operator, shop):
+    """The list is kept per worker and sent with no round trip while nothing it shows changed
+    (backoffice_common.list_changes): a change straight in the database, to a purchase or to the rollup its total
+    comes from, shows on every worker (test_list_changes.py has the other lists)."""
+    purchase = _ok(_checkout(stack, shop), 201)
+
+    def page():
+        bodies = [_ok(gw.get("/v1/purchases", token=operator.token)) for _ in range(4)]  # every worker keeps it
+        assert all(body == bodies[0] for body in bodies)
+        return bodies[0]
+
+    def shows(seen):
+        deadline = time.monotonic() + 1.0  # heard once PostgreSQL delivers the notification: microseconds
+        while not seen(_ok(gw.get("/v1/purchases", token=operator.token))):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert seen(page())
+
+    before = page()
+    assert (before["total"], [item["id"] for item in before["items"]]) == (1, [purchase["id"]])
+    with databases["commerce"].begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE purchases SET subtotal_cents = subtotal_cents + 100, total_cents = total_cents + 100"
+                " WHERE id = :id"
+            ),
+            {"id": purchase["id"]},
+        )
+    shows(lambda body: body["items"][0]["totalCents"] == before["items"][0]["totalCents"] + 100)
+    with databases["commerce"].begin() as connection:
+        connection.execute(
+            text("UPDATE purchase_counts SET purchases = purchases + 5 WHERE operator_id = :id"), {"id": operator.id}
+        )
+    shows(lambda body: body["total"] == 6)

@@ -1,6 +1,11 @@
 """List answers kept while their rows are unchanged (backoffice_common.answers): exact whatever changes the rows,
-one statement when nothing did, each list apart, bounded in memory, and kept only under its own snapshot."""
+one statement when nothing did, each list apart, bounded in memory, and kept only under its own snapshot.
 
+The first tests check answers by their fingerprint alone (``listen=False``: what every request does while a worker
+can't be sure it hears the database's list changes); the last ones, answers sent with no statement while the
+worker hears of no change (backoffice_common.list_changes), and what takes that trust away."""
+
+import time
 import uuid
 
 import pytest
@@ -10,7 +15,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, even
 from backoffice_common.answers import ListAnswers, Rendered
 from backoffice_common.api import Schema
 from backoffice_common.db import Database, db
-from backoffice_common.service import create_service_app
+from backoffice_common.list_changes import drop_list_changes_sql, notify_list_changes_sql
+from backoffice_common.service import create_service_app, dependency
 
 
 class ItemSchema(Schema):
@@ -41,9 +47,13 @@ def items(app):
         connection.execute(
             table.insert(), [{"owner": "a", "name": "x", "count": 1}, {"owner": "b", "name": "y", "count": 2}]
         )
+        # As a service's migration does for its lists' tables: the list "items", each owner an operator.
+        connection.execute(text(notify_list_changes_sql(name, ["items"], operator="c.owner")))
     statement = select(table.c.name, table.c["count"]).where(table.c.owner == bindparam("owner")).order_by(table.c.name)
     yield table, statement
     table.drop(engine)
+    with engine.begin() as connection:
+        connection.execute(text(drop_list_changes_sql(name)))
 
 
 @pytest.fixture
@@ -74,7 +84,7 @@ def _answer(app, answers, statement, owner):
 
 def test_kept_while_unchanged_then_exact_after_any_change(app, items, statements):
     table, statement = items
-    answers = ListAnswers(1_000_000)
+    answers = ListAnswers(1_000_000, listen=False)
     first = _answer(app, answers, statement, "a")
     assert first[:2] == (200, [{"name": "x", "count": 1}])
     statements.clear()
@@ -94,7 +104,7 @@ def test_kept_while_unchanged_then_exact_after_any_change(app, items, statements
 
 def test_each_key_its_own_answer(app, items):
     _, statement = items
-    answers = ListAnswers(1_000_000)
+    answers = ListAnswers(1_000_000, listen=False)
     assert _answer(app, answers, statement, "a")[1] == [{"name": "x", "count": 1}]
     assert _answer(app, answers, statement, "b")[1] == [{"name": "y", "count": 2}]
     assert _answer(app, answers, statement, "a")[1] == [{"name": "x", "count": 1}]
@@ -103,7 +113,7 @@ def test_each_key_its_own_answer(app, items):
 
 def test_an_answer_that_is_no_longer_valid_is_made_again(app, items, statements):
     _, statement = items
-    answers = ListAnswers(1_000_000)
+    answers = ListAnswers(1_000_000, listen=False)
     valid = [True]
     renders = []
 
@@ -114,7 +124,7 @@ def test_an_answer_that_is_no_longer_valid_is_made_again(app, items, statements)
     with app.test_request_context():
         for expected_renders, still in ((1, True), (1, True), (2, False)):
             valid[0] = still
-            answers.answer(db, "k", [statement], {"owner": "a"}, render, ITEMS)
+            answers.answer(db, ("k", "a"), [statement], {"owner": "a"}, render, ITEMS)
             assert len(renders) == expected_renders
 
 
@@ -123,8 +133,8 @@ def test_bounded_in_bytes_least_recently_used_out(app, items, statements):
     with app.extensions["database"].engine.begin() as connection:  # five owners, answers of one size
         connection.execute(table.insert(), [{"owner": o, "name": o * 2, "count": 5} for o in "cde"])
         connection.execute(text(f"UPDATE {table.name} SET name = owner || owner, count = 5"))
-    one = len(_answer(app, ListAnswers(1_000_000), statement, "a")[2])
-    answers = ListAnswers(one * 4 + 1)  # room for four (and no single answer over a quarter)
+    one = len(_answer(app, ListAnswers(1_000_000, listen=False), statement, "a")[2])
+    answers = ListAnswers(one * 4 + 1, listen=False)  # room for four (and no single answer over a quarter)
     for owner in ("a", "b", "c", "d", "e"):
         _answer(app, answers, statement, owner)
     statements.clear()
@@ -133,7 +143,7 @@ def test_bounded_in_bytes_least_recently_used_out(app, items, statements):
     statements.clear()
     _answer(app, answers, statement, "e")
     assert len(statements) == 1
-    tiny = ListAnswers(one * 4 - 1)  # an answer over a quarter of the room is never kept
+    tiny = ListAnswers(one * 4 - 1, listen=False)  # an answer over a quarter of the room is never kept
     _answer(app, tiny, statement, "a")
     statements.clear()
     _answer(app, tiny, statement, "a")
@@ -161,11 +171,11 @@ def test_an_order_or_a_null_changing_alone_shows_at_once(app, items):
     swap places (ordered by a column the answer doesn't show), or a value becoming NULL, are a new answer."""
     table, _ = items
     by_count = select(table.c.name).order_by(table.c["count"], table.c.name)
-    answers = ListAnswers(1_000_000)
+    answers = ListAnswers(1_000_000, listen=False)
 
     def names():
         with app.test_request_context():
-            return answers.rows(db, "by-count", by_count, {}, NAMES).get_json()
+            return answers.rows(db, ("by-count", None), by_count, {}, NAMES).get_json()
 
     engine = app.extensions["database"].engine
     assert names() == [{"name": "x"}, {"name": "y"}]
@@ -174,11 +184,165 @@ def test_an_order_or_a_null_changing_alone_shows_at_once(app, items):
     assert names() == [{"name": "y"}, {"name": "x"}]
     with_counts = select(table.c.name, table.c["count"]).order_by(table.c.name)
     with app.test_request_context():
-        assert answers.rows(db, "counts", with_counts, {}, ITEMS).get_json()[0] == {"name": "x", "count": 7}
+        assert answers.rows(db, ("counts", None), with_counts, {}, ITEMS).get_json()[0] == {"name": "x", "count": 7}
     with engine.begin() as connection:
         connection.execute(text(f"UPDATE {table.name} SET count = NULL WHERE name = 'x'"))
     with app.test_request_context():
-        assert answers.rows(db, "counts", with_counts, {}, ITEMS).get_json()[0] == {"name": "x", "count": None}
+        assert answers.rows(db, ("counts", None), with_counts, {}, ITEMS).get_json()[0] == {"name": "x", "count": None}
     with engine.begin() as connection:
         connection.execute(table.delete())
     assert names() == []
+
+
+# -- answers sent while the worker hears of no change -------------------------------------------------------------
+
+
+@pytest.fixture
+def listening(app):
+    """A ListAnswers whose worker hears the list changes, connected (its heartbeat quick, for the test's length)."""
+    changes = app.extensions["database"].list_changes
+    changes.heartbeat_s = 0.2
+    assert changes.wait_until_listening()
+    yield ListAnswers(1_000_000)
+    app.extensions["database"].dispose()
+
+
+def _change(app, sql):
+    """A change made behind the app's back (another worker, a hand-run UPDATE), then heard: this worker's next
+    request arrives after it committed (PostgreSQL delivers a notification within microseconds of the COMMIT, but
+    not before the COMMIT returns, and this test's next request comes sooner than any client's could)."""
+    with app.extensions["database"].engine.begin() as connection:
+        connection.execute(text(sql))
+    app.extensions["database"].list_changes.sync()
+
+
+def test_sent_with_no_statement_while_nothing_is_heard_then_exact_after_any_change(app, items, statements, listening):
+    table, statement = items
+    first = _answer(app, listening, statement, "a")
+    assert first[:2] == (200, [{"name": "x", "count": 1}])
+    statements.clear()
+    for _ in range(3):
+        assert _answer(app, listening, statement, "a") == first
+    assert statements == []  # no round trip at all
+    # Any write, however made, is heard: the next answer is exact (a fingerprint, then the render).
+    for sql, expected in (
+        (f"UPDATE {table.name} SET count = 3 WHERE name = 'x'", [{"name": "x", "count": 3}]),
+        (f"INSERT INTO {table.name} VALUES ('a', 'w', 0)", [{"name": "w", "count": 0}, {"name": "x", "count": 3}]),
+        (f"DELETE FROM {table.name} WHERE name = 'w'", [{"name": "x", "count": 3}]),
+        (f"TRUNCATE {table.name}", []),
+    ):
+        _change(app, sql)
+        statements.clear()
+        assert _answer(app, listening, statement, "a")[:2] == (200, expected)
+        assert len(statements) == 3
+        statements.clear()
+        assert _answer(app, listening, statement, "a")[:2] == (200, expected)
+        assert statements == []
+
+
+def test_a_change_is_heard_only_by_its_own_operators_answers(app, items, statements, listening):
+    table, statement = items
+    _answer(app, listening, statement, "a")
+    _answer(app, listening, statement, "b")
+    _change(app, f"UPDATE {table.name} SET count = 5 WHERE owner = 'b'")
+    statements.clear()
+    assert _answer(app, listening, statement, "a")[1] == [{"name": "x", "count": 1}]
+    assert statements == []
+    assert _answer(app, listening, statement, "b")[1] == [{"name": "y", "count": 5}]
+    # A change that leaves the rows as they were costs one statement, not a render.
+    _change(app, f"UPDATE {table.name} SET count = count WHERE owner = 'a'")
+    statements.clear()
+    assert _answer(app, listening, statement, "a")[1] == [{"name": "x", "count": 1}]
+    assert len(statements) == 1
+
+
+def test_a_rolled_back_change_is_not_heard(app, items, statements, listening):
+    table, statement = items
+    _answer(app, listening, statement, "a")
+    with app.extensions["database"].engine.connect() as connection:
+        connection.execute(text(f"UPDATE {table.name} SET count = 8 WHERE owner = 'a'"))
+        connection.rollback()
+    app.extensions["database"].list_changes.sync()
+    statements.clear()
+    assert _answer(app, listening, statement, "a")[1] == [{"name": "x", "count": 1}]
+    assert statements == []
+
+
+def test_a_change_while_the_rows_are_read_is_not_missed(app, items, listening):
+    """The mark is taken before the rows are read: a change committed after the snapshot, while the answer is
+    being made, leaves the kept answer untrusted rather than trusted under the old rows."""
+    table, statement = items
+    once = []
+
+    def render(reader):
+        rows = reader.execute(statement, {"owner": "a"}).all()
+        if not once:
+            once.append(1)
+            _change(app, f"UPDATE {table.name} SET count = 4 WHERE owner = 'a'")
+        return Rendered(rows)
+
+    with app.test_request_context():
+        made = listening.answer(db, ("items", "a"), [statement], {"owner": "a"}, render, ITEMS)
+        assert made.get_json() == [{"name": "x", "count": 1}]  # the snapshot's rows
+        again = listening.answer(db, ("items", "a"), [statement], {"owner": "a"}, render, ITEMS)
+        assert again.get_json() == [{"name": "x", "count": 4}]
+
+
+def test_a_lost_connection_is_no_longer_trusted_until_heard_again(app, items, statements, listening):
+    table, statement = items
+    _answer(app, listening, statement, "a")
+    statements.clear()
+    # The database ends the listening session (a restart, a failover, an administrator) ...
+    engine = app.extensions["database"].engine
+    with engine.begin() as connection:
+        ended = connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'answers-list-changes'"
+            )
+        ).all()
+    assert ended and all(done for (done,) in ended)
+    # ... and a change made meanwhile, heard by nobody, still shows: the answer is checked by its fingerprint.
+    _change(app, f"UPDATE {table.name} SET count = 6 WHERE owner = 'a'")
+    assert _answer(app, listening, statement, "a")[1] == [{"name": "x", "count": 6}]
+    assert statements  # checked
+    assert app.extensions["database"].list_changes.wait_until_listening()  # connected again: a new generation
+    statements.clear()
+    assert _answer(app, listening, statement, "a")[1] == [{"name": "x", "count": 6}]
+    assert len(statements) == 1  # an older generation's mark: checked once, then trusted again
+    statements.clear()
+    assert _answer(app, listening, statement, "a")[1] == [{"name": "x", "count": 6}]
+    assert statements == []
+
+
+def test_a_quiet_server_is_still_trusted_through_heartbeats(app, items, statements, listening):
+    _, statement = items
+    _answer(app, listening, statement, "a")
+    time.sleep(1.0)  # five heartbeats, no notification
+    statements.clear()
+    _answer(app, listening, statement, "a")
+    assert statements == []
+
+
+def test_never_without_a_check_inside_a_session(app, items, statements, listening):
+    """Tests bind sessions to a transaction that never commits, so never notifies: reads in a session are always
+    checked."""
+    table, statement = items
+    _answer(app, listening, statement, "a")
+    with app.test_request_context():
+        session = db.session
+        session.execute(text(f"UPDATE {table.name} SET count = 2 WHERE owner = 'a'"))
+        answer = listening.rows(db, ("items", "a"), statement, {"owner": "a"}, ITEMS)
+        assert answer.get_json() == [{"name": "x", "count": 2}]
+        session.rollback()
+
+
+def test_listening_can_be_turned_off(pg_admin_url, probe_settings):
+    """LIST_ANSWERS_LISTEN=false (behind a transaction-mode pooler): every kept answer is checked by its fingerprint."""
+    settings = probe_settings(service_name="answers", database_url=pg_admin_url, list_answers_listen=False)
+    app, _api = create_service_app(__name__, settings, title="answers")
+    with app.app_context():
+        assert dependency(ListAnswers).listen is False
+    settings = probe_settings(service_name="answers", database_url=pg_admin_url)
+    app, _api = create_service_app(__name__, settings, title="answers")
+    with app.app_context():
+        assert dependency(ListAnswers).listen is True

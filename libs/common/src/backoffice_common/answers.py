@@ -10,18 +10,26 @@ The fingerprint is of the very rows the answer shows, so any change shows at onc
 worker, a rollup, a migration, a hand-run UPDATE): there is nothing to invalidate and no write path that could
 forget to. A body is kept only under the fingerprint of the snapshot it was read in (REPEATABLE READ for the
 two statements of a miss), so a change landing between them can't leave a body under the wrong fingerprint.
+
+While the worker hears the database's list changes (backoffice_common.list_changes), a kept answer is sent with
+no statement at all as long as no change of its list and operator has been heard since its rows were read; the
+fingerprint is then the check of an answer whose list did change (a needless miss costs one statement, not a
+render) and of every answer while the worker can't be sure it hears everything. Never inside a session: tests bind
+their sessions to a transaction that never commits, so never notifies.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Response, current_app
 from sqlalchemy import Select, String, func, literal_column, select
+
+from .list_changes import ListChanges, Mark, scope_of
 
 JSON = "application/json"
 
@@ -41,6 +49,7 @@ class _Kept:
     fingerprint: str
     body: bytes
     still_valid: Callable[[], bool] | None
+    mark: Mark | None  # taken before the rows were read (None: checked by fingerprint every time)
 
 
 def fingerprint_of(statements: Sequence[Select]) -> Select:
@@ -73,17 +82,18 @@ def fingerprint_of(statements: Sequence[Select]) -> Select:
 class ListAnswers:
     """A worker's kept list bodies, least recently used first out beyond ``max_bytes``."""
 
-    def __init__(self, max_bytes: int):
+    def __init__(self, max_bytes: int, *, listen: bool = True):
         self.max_bytes = max_bytes
-        self._kept: OrderedDict[Hashable, _Kept] = OrderedDict()
+        self._kept: OrderedDict[tuple, _Kept] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()  # gthread workers: several requests at once
         self._fingerprints: dict[tuple[Select, ...], Select] = {}
+        self.listen = listen  # False: every answer checked by its fingerprint
 
     def answer(
         self,
         database,
-        key: Hashable,
+        key: tuple,
         statements: Sequence[Select],
         params: dict,
         render: Callable[[Any], Rendered],
@@ -92,23 +102,30 @@ class ListAnswers:
         """The list's answer: kept, when the fingerprint of ``statements`` (run with ``params``) matches; else
         ``render(connection)`` dumped with ``schema`` as flask-smorest would, and kept.
 
-        ``key`` names the list and everything that chooses its rows (the route, the operator, the filters);
-        ``statements`` must select every column the answer shows (and its ordering columns)."""
+        ``key`` is ``(list, operator_id, *what else chooses its rows)``: the list's name as its tables' triggers
+        notify it (backoffice_common.list_changes), the operator, then the filters. ``statements`` must select
+        every column the answer shows (and its ordering columns)."""
+        changes = database.list_changes if self.listen and not database._in_session() else None
+        if changes is not None:
+            body = self._unchanged(key, changes)
+            if body is not None:
+                return current_app.response_class(body, mimetype=JSON)
+        mark = None if changes is None else changes.mark()  # before the rows are read
         fingerprint_statement = self._fingerprint_statement(statements)
         # The short way of a one-row read (Database.read_one): prepared once per connection, so PostgreSQL doesn't
         # plan the fingerprint on every request (planning it cost more than running it).
         fingerprint = database.read_one(fingerprint_statement, params)["fingerprint"]
-        body = self._lookup(key, fingerprint)
+        body = self._lookup(key, fingerprint, mark)
         if body is None:
             with database.snapshot() as reader:
                 fingerprint = reader.execute(fingerprint_statement, params).scalar_one()
                 rendered = render(reader)
             # What flask-smorest's jsonify would send: the app's JSON provider, and a newline.
             body = f"{current_app.json.dumps(schema.dump(rendered.value))}\n".encode()
-            self._keep(key, _Kept(fingerprint, body, rendered.still_valid))
+            self._keep(key, _Kept(fingerprint, body, rendered.still_valid, mark))
         return current_app.response_class(body, mimetype=JSON)
 
-    def rows(self, database, key: Hashable, statement: Select, params: dict, schema) -> Response:
+    def rows(self, database, key: tuple, statement: Select, params: dict, schema) -> Response:
         """The common case: the answer is the statement's rows, dumped with ``schema``."""
         return self.answer(
             database, key, [statement], params, lambda reader: Rendered(reader.execute(statement, params).all()), schema
@@ -123,17 +140,31 @@ class ListAnswers:
             built = self._fingerprints[chosen] = fingerprint_of(chosen)
         return built
 
-    def _lookup(self, key: Hashable, fingerprint: str) -> bytes | None:
+    def _unchanged(self, key: tuple, changes: ListChanges) -> bytes | None:
+        """The kept body, when no change of its list and operator has been heard since its rows were read."""
+        kept = self._kept.get(key)
+        if kept is None or not changes.unchanged(scope_of(key[0], key[1]), kept.mark):
+            return None
+        if kept.still_valid is not None and not kept.still_valid():
+            return None
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+        return kept.body
+
+    def _lookup(self, key: tuple, fingerprint: str, mark: Mark | None) -> bytes | None:
         with self._lock:
             kept = self._kept.get(key)
             if kept is None or kept.fingerprint != fingerprint:
                 return None
+            if mark is not None:  # checked now: nothing heard since ``mark`` changes it
+                kept = self._kept[key] = replace(kept, mark=mark)
             self._kept.move_to_end(key)
         if kept.still_valid is not None and not kept.still_valid():
             return None
         return kept.body
 
-    def _keep(self, key: Hashable, kept: _Kept) -> None:
+    def _keep(self, key: tuple, kept: _Kept) -> None:
         size = len(kept.body)
         if size > self.max_bytes // 4:
             return  # one huge list would push out every other: answered afresh each time instead

@@ -167,6 +167,9 @@ class CommonSettings(EnvSettings):
     metrics_port: int | None = None
     # Each worker keeps list answers while their rows are unchanged (backoffice_common.answers), up to this size.
     list_answers_max_bytes: int = 4_000_000
+    # ... and sends one with no round trip while it hears of no change to it (backoffice_common.list_changes): off
+    # where the LISTEN connection can't reach PostgreSQL itself (behind a transaction-mode pooler, scaling.md).
+    list_answers_listen: bool = True
 
     # Access tokens: verified with public keys only, chosen by the token's `kid`.
     jwt_issuer: str = "backoffice-auth"

@@ -23,6 +23,7 @@ from werkzeug.local import LocalProxy
 
 from .errors import DomainError, ServiceUnavailable
 from .internal import best_effort
+from .list_changes import ListChanges
 
 _READABLE = select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR
 
@@ -381,6 +382,8 @@ class Database:
             skip_autocommit_rollback=True,
         )
         self.read_connections = ReadConnections(self.reads, ping_after_idle_s=settings.db_ping_after_idle_s)
+        # What the kept list answers trust (backoffice_common.answers): a LISTEN connection, opened at first use.
+        self.list_changes = ListChanges(self.reads, application_name=f"{settings.service_name}-list-changes")
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self._driver_statements: dict = {}
         self._side_threads: ThreadPoolExecutor | None = None  # made on first use: in the worker, after the fork
@@ -394,6 +397,7 @@ class Database:
         return self.engine, self.reads
 
     def dispose(self) -> None:
+        self.list_changes.close()
         if self._side_threads is not None:
             self._side_threads.shutdown(wait=True)
             self._side_threads = None
@@ -422,6 +426,9 @@ class Database:
             raise
         finally:
             session.info.pop(_COMPENSATIONS, None)
+        # Before the client has the answer, this worker hears the change it made: its own kept lists don't outlive
+        # it (list_changes; the other workers were signalled by the COMMIT itself).
+        self.list_changes.sync()
 
     def _in_session(self) -> bool:
         """Whether reads go through the request's session: it has one (and must see its own writes), or tests
