@@ -1,4 +1,4 @@
-"""The kept list answers hear every change to what they show, made however it was made.
+"""The kept list answers (and the operator's profile) hear every change to what they show, however it was made.
 
 Each worker keeps its last answer of each list and sends it with no database round trip while PostgreSQL has
 notified no change of that list and operator (backoffice_common.list_changes; the triggers are in the projects and
@@ -140,3 +140,19 @@ def test_the_promo_code_list_hears_its_table(gw, databases, operator):
         id=code["id"],
     )
     _shows(gw, "/v1/promo-codes", operator.token, lambda body: [c["code"] for c in body] == ["HAND2", "HAND1"])
+
+
+def test_the_operator_profile_hears_its_account_and_profile(gw, databases, operator, other_operator):
+    """GET /v1/operators/me is kept the same way: a list of one (auth migration 0003)."""
+    theirs = _kept_everywhere(gw, "/v1/operators/me", other_operator.token)
+    assert _kept_everywhere(gw, "/v1/operators/me", operator.token)["id"] == operator.id
+    _by_hand(databases, "auth", "UPDATE accounts SET name = 'By hand' WHERE id = :id", id=operator.id)
+    _shows(gw, "/v1/operators/me", operator.token, lambda body: body["name"] == "By hand")
+    _by_hand(
+        databases,
+        "auth",
+        "UPDATE operator_profiles SET timezone = 'Asia/Tokyo' WHERE account_id = :id",
+        id=operator.id,
+    )
+    _shows(gw, "/v1/operators/me", operator.token, lambda body: body["timezone"] == "Asia/Tokyo")
+    assert _kept_everywhere(gw, "/v1/operators/me", other_operator.token) == theirs

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import babel
 import babel.numbers
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from auth_service.models import Account, OperatorProfile
@@ -58,6 +58,20 @@ _OPERATOR_CARD = (
     .select_from(_accounts.outerjoin(_profiles, _profiles.c.account_id == _accounts.c.id))
     .where(_accounts.c.id == bindparam("operator_id"), _accounts.c.role == "operator")
 )
+
+
+def operator_statements(*, operator_id: uuid.UUID) -> tuple[list[Select], dict]:
+    """The statement of the operator's profile, with its parameters: GET /v1/operators/me keeps its answer per worker
+    while the row is unchanged (backoffice_common.answers; migration 0003 notifies its changes)."""
+    return [_OPERATOR_CARD], {"operator_id": operator_id}
+
+
+def operator_in(*, reader, operator_id: uuid.UUID) -> dict:
+    """The operator's account and profile fields, read by ``reader`` (a Session or a Connection)."""
+    row = reader.execute(_OPERATOR_CARD, {"operator_id": operator_id}).mappings().first()
+    if row is None:
+        raise NotFound("Operator not found.")
+    return dict(row)
 
 
 def read_operator(*, database: Database, operator_id: uuid.UUID) -> dict:

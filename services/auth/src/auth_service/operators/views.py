@@ -11,11 +11,14 @@ from auth_service.operators.schemas import (
     OperatorSchema,
     OperatorUpdateSchema,
 )
+from backoffice_common.answers import ListAnswers, Rendered
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.internal import internal_only
 from backoffice_common.service import dependency
 from backoffice_common.tokens import OPERATOR, current_identity, roles_required
+
+_OPERATOR = OperatorSchema()
 
 blp = Blueprint("operators", __name__, url_prefix="/v1/operators", description="The operator's own profile.")
 
@@ -27,7 +30,16 @@ class OperatorMe(MethodView):
     @blp.response(200, OperatorSchema)
     def get(self):
         """Get the calling operator's profile"""
-        return rules.read_operator(database=db, operator_id=current_identity().account_id)
+        operator_id = current_identity().account_id
+        statements, params = rules.operator_statements(operator_id=operator_id)
+        return dependency(ListAnswers).answer(
+            db,
+            ("operator", operator_id),
+            statements,
+            params,
+            lambda reader: Rendered(rules.operator_in(reader=reader, operator_id=operator_id)),
+            _OPERATOR,
+        )
 
     @blp.arguments(OperatorUpdateSchema)
     @blp.response(200, OperatorAccountSchema)
