@@ -12,7 +12,7 @@ import pytest
 from marshmallow import fields
 from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, event, select, text
 
-from backoffice_common.answers import ListAnswers, Rendered
+from backoffice_common.answers import KeptAnswers, Rendered
 from backoffice_common.api import Schema
 from backoffice_common.db import Database, db
 from backoffice_common.list_changes import drop_list_changes_sql, notify_list_changes_sql
@@ -84,7 +84,7 @@ def _answer(app, answers, statement, owner):
 
 def test_kept_while_unchanged_then_exact_after_any_change(app, items, statements):
     table, statement = items
-    answers = ListAnswers(1_000_000, listen=False)
+    answers = KeptAnswers(1_000_000, listen=False)
     first = _answer(app, answers, statement, "a")
     assert first[:2] == (200, [{"name": "x", "count": 1}])
     statements.clear()
@@ -104,7 +104,7 @@ def test_kept_while_unchanged_then_exact_after_any_change(app, items, statements
 
 def test_each_key_its_own_answer(app, items):
     _, statement = items
-    answers = ListAnswers(1_000_000, listen=False)
+    answers = KeptAnswers(1_000_000, listen=False)
     assert _answer(app, answers, statement, "a")[1] == [{"name": "x", "count": 1}]
     assert _answer(app, answers, statement, "b")[1] == [{"name": "y", "count": 2}]
     assert _answer(app, answers, statement, "a")[1] == [{"name": "x", "count": 1}]
@@ -113,7 +113,7 @@ def test_each_key_its_own_answer(app, items):
 
 def test_an_answer_that_is_no_longer_valid_is_made_again(app, items, statements):
     _, statement = items
-    answers = ListAnswers(1_000_000, listen=False)
+    answers = KeptAnswers(1_000_000, listen=False)
     valid = [True]
     renders = []
 
@@ -133,8 +133,8 @@ def test_bounded_in_bytes_least_recently_used_out(app, items, statements):
     with app.extensions["database"].engine.begin() as connection:  # five owners, answers of one size
         connection.execute(table.insert(), [{"owner": o, "name": o * 2, "count": 5} for o in "cde"])
         connection.execute(text(f"UPDATE {table.name} SET name = owner || owner, count = 5"))
-    one = len(_answer(app, ListAnswers(1_000_000, listen=False), statement, "a")[2])
-    answers = ListAnswers(one * 4 + 1, listen=False)  # room for four (and no single answer over a quarter)
+    one = len(_answer(app, KeptAnswers(1_000_000, listen=False), statement, "a")[2])
+    answers = KeptAnswers(one * 4 + 1, listen=False)  # room for four (and no single answer over a quarter)
     for owner in ("a", "b", "c", "d", "e"):
         _answer(app, answers, statement, owner)
     statements.clear()
@@ -143,7 +143,7 @@ def test_bounded_in_bytes_least_recently_used_out(app, items, statements):
     statements.clear()
     _answer(app, answers, statement, "e")
     assert len(statements) == 1
-    tiny = ListAnswers(one * 4 - 1, listen=False)  # an answer over a quarter of the room is never kept
+    tiny = KeptAnswers(one * 4 - 1, listen=False)  # an answer over a quarter of the room is never kept
     _answer(app, tiny, statement, "a")
     statements.clear()
     _answer(app, tiny, statement, "a")
@@ -171,7 +171,7 @@ def test_an_order_or_a_null_changing_alone_shows_at_once(app, items):
     swap places (ordered by a column the answer doesn't show), or a value becoming NULL, are a new answer."""
     table, _ = items
     by_count = select(table.c.name).order_by(table.c["count"], table.c.name)
-    answers = ListAnswers(1_000_000, listen=False)
+    answers = KeptAnswers(1_000_000, listen=False)
 
     def names():
         with app.test_request_context():
@@ -199,11 +199,11 @@ def test_an_order_or_a_null_changing_alone_shows_at_once(app, items):
 
 @pytest.fixture
 def listening(app):
-    """A ListAnswers whose worker hears the list changes, connected (its heartbeat quick, for the test's length)."""
+    """A KeptAnswers whose worker hears the list changes, connected (its heartbeat quick, for the test's length)."""
     changes = app.extensions["database"].list_changes
     changes.heartbeat_s = 0.2
     assert changes.wait_until_listening()
-    yield ListAnswers(1_000_000)
+    yield KeptAnswers(1_000_000)
     app.extensions["database"].dispose()
 
 
@@ -341,8 +341,8 @@ def test_listening_can_be_turned_off(pg_admin_url, probe_settings):
     settings = probe_settings(service_name="answers", database_url=pg_admin_url, list_answers_listen=False)
     app, _api = create_service_app(__name__, settings, title="answers")
     with app.app_context():
-        assert dependency(ListAnswers).listen is False
+        assert dependency(KeptAnswers).listen is False
     settings = probe_settings(service_name="answers", database_url=pg_admin_url)
     app, _api = create_service_app(__name__, settings, title="answers")
     with app.app_context():
-        assert dependency(ListAnswers).listen is True
+        assert dependency(KeptAnswers).listen is True

@@ -1,4 +1,4 @@
-"""List answers kept in memory while the rows they were made from are unchanged.
+"""Answers (the lists, and the operator's profile) kept in memory while the rows they were made from are unchanged.
 
 A list route spent its time in Python — rows built, dumped, encoded — rather than in PostgreSQL (issue 8's
 profile: 50 projects took 3.3 ms in-process, the query 0.9 ms of it). Each worker keeps the last JSON body of
@@ -79,8 +79,9 @@ def fingerprint_of(statements: Sequence[Select]) -> Select:
     return select(func.concat_ws(literal_column("'|'"), *parts).label("fingerprint"))
 
 
-class ListAnswers:
-    """A worker's kept list bodies, least recently used first out beyond ``max_bytes``."""
+class KeptAnswers:
+    """A worker's kept answers — the lists, and one-row answers kept the same way (the operator's profile) — least
+    recently used first out beyond ``max_bytes``."""
 
     def __init__(self, max_bytes: int, *, listen: bool = True):
         self.max_bytes = max_bytes

@@ -364,7 +364,7 @@ def _engine(settings, *, more: int = 0, **options) -> Engine:
 class Database:
     def __init__(self, app: Flask, settings):
         self.engine = _engine(settings)
-        # The reads outside any session (read_one, read_all, ListAnswers' fingerprints) have connections of their
+        # The reads outside any session (read_one, read_all, KeptAnswers' fingerprints) have connections of their
         # own, in autocommit for life: no BEGIN before a read and no ROLLBACK after it, and nothing to switch.
         # Switching the shared connections into autocommit and back cost two driver calls a read, each of which
         # lets go of the GIL — with four threads a worker, a hand-over each time (the project list: ~0.15 ms of

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.sessions import NullSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .answers import ListAnswers
+from .answers import KeptAnswers
 from .api import Api
 from .config import CommonSettings
 from .db import Database
@@ -86,7 +86,7 @@ def create_service_app(import_name: str, settings, *, title: str) -> tuple[Flask
         PROPAGATE_EXCEPTIONS=False,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
-    provide(app, settings, ListAnswers(settings.list_answers_max_bytes, listen=settings.list_answers_listen))
+    provide(app, settings, KeptAnswers(settings.list_answers_max_bytes, listen=settings.list_answers_listen))
     # Under the base type as well: the shared library's own guards (internal_only) reach the settings that way.
     app.extensions[_DEPENDENCIES][CommonSettings] = settings
     configure_logging(settings.service_name, settings.log_level)

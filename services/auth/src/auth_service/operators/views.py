@@ -11,7 +11,7 @@ from auth_service.operators.schemas import (
     OperatorSchema,
     OperatorUpdateSchema,
 )
-from backoffice_common.answers import ListAnswers, Rendered
+from backoffice_common.answers import KeptAnswers, Rendered
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.internal import internal_only
@@ -32,7 +32,7 @@ class OperatorMe(MethodView):
         """Get the calling operator's profile"""
         operator_id = current_identity().account_id
         statements, params = rules.operator_statements(operator_id=operator_id)
-        return dependency(ListAnswers).answer(
+        return dependency(KeptAnswers).answer(
             db,
             ("operator", operator_id),
             statements,

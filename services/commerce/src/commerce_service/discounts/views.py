@@ -2,7 +2,7 @@ import uuid
 
 from flask.views import MethodView
 
-from backoffice_common.answers import ListAnswers
+from backoffice_common.answers import KeptAnswers
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.service import dependency
@@ -33,7 +33,7 @@ class Discounts(MethodView):
         """List the operator's discounts, newest first"""
         operator_id = current_identity().operator_id
         statement, params = discounts.list_discounts.statement, {"operator_id": operator_id}
-        return dependency(ListAnswers).rows(db, ("discounts", operator_id), statement, params, _LISTED)
+        return dependency(KeptAnswers).rows(db, ("discounts", operator_id), statement, params, _LISTED)
 
     @blp.arguments(DiscountCreateSchema)
     @blp.response(201, DiscountSchema)

@@ -2,7 +2,7 @@ import uuid
 
 from flask.views import MethodView
 
-from backoffice_common.answers import ListAnswers
+from backoffice_common.answers import KeptAnswers
 from backoffice_common.api import Blueprint
 from backoffice_common.clock import utcnow
 from backoffice_common.db import db
@@ -35,7 +35,7 @@ class PricingRules(MethodView):
         """List the operator's pricing rules (the default and every project override), newest first"""
         operator_id = current_identity().operator_id
         statement, params = pricing_rules.list_rules.statement, {"operator_id": operator_id}
-        return dependency(ListAnswers).rows(db, ("pricing_rules", operator_id), statement, params, _LISTED)
+        return dependency(KeptAnswers).rows(db, ("pricing_rules", operator_id), statement, params, _LISTED)
 
     @blp.arguments(PricingRuleCreateSchema)
     @blp.response(201, PricingRuleSchema)

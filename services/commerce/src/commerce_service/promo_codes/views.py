@@ -2,7 +2,7 @@ import uuid
 
 from flask.views import MethodView
 
-from backoffice_common.answers import ListAnswers
+from backoffice_common.answers import KeptAnswers
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.service import dependency
@@ -24,7 +24,7 @@ class PromoCodes(MethodView):
         """List the operator's promo codes, newest first"""
         operator_id = current_identity().operator_id
         statement, params = promo_codes.list_promo_codes.statement, {"operator_id": operator_id}
-        return dependency(ListAnswers).rows(db, ("promo_codes", operator_id), statement, params, _LISTED)
+        return dependency(KeptAnswers).rows(db, ("promo_codes", operator_id), statement, params, _LISTED)
 
     @blp.arguments(PromoCodeCreateSchema)
     @blp.response(201, PromoCodeSchema)

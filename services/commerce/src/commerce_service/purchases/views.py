@@ -5,7 +5,7 @@ from flask import Response, request, stream_with_context
 from flask.views import MethodView
 from marshmallow import RAISE
 
-from backoffice_common.answers import ListAnswers
+from backoffice_common.answers import KeptAnswers
 from backoffice_common.api import Blueprint
 from backoffice_common.clock import utcnow
 from backoffice_common.db import db
@@ -48,7 +48,7 @@ class Purchases(MethodView):
         """List the operator's purchases, newest first"""
         operator_id = current_identity().operator_id
         statements, params = listing.purchase_page(operator_id=operator_id, **args)
-        return dependency(ListAnswers).answer(
+        return dependency(KeptAnswers).answer(
             db,
             ("purchases", operator_id, *sorted(args.items())),
             statements,

@@ -2,7 +2,7 @@ import uuid
 
 from flask.views import MethodView
 
-from backoffice_common.answers import ListAnswers, Rendered
+from backoffice_common.answers import KeptAnswers, Rendered
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.internal import internal_only
@@ -45,7 +45,7 @@ class Photographers(MethodView):
         """List the operator's photographers with their projects"""
         operator_id = current_identity().operator_id
         statements, params = rules.roster_statements(operator_id=operator_id)
-        return dependency(ListAnswers).answer(
+        return dependency(KeptAnswers).answer(
             db,
             ("photographers", operator_id),
             statements,

@@ -5,7 +5,7 @@ from flask import Response
 from flask.views import MethodView
 from marshmallow import RAISE
 
-from backoffice_common.answers import ListAnswers
+from backoffice_common.answers import KeptAnswers
 from backoffice_common.api import Blueprint
 from backoffice_common.db import db
 from backoffice_common.internal import internal_only
@@ -52,7 +52,7 @@ class Projects(MethodView):
         """List the operator's projects (archived ones only with ?status=archived)"""
         operator_id = current_identity().operator_id
         statement, params = listing.listed_projects(operator_id=operator_id, **args)
-        return dependency(ListAnswers).rows(
+        return dependency(KeptAnswers).rows(
             db, ("projects", operator_id, args.get("status")), statement, params, _SUMMARIES
         )
 
