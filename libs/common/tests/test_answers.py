@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 from marshmallow import fields
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, event, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, event, make_url, select, text
 
 from backoffice_common.answers import KeptAnswers, Rendered
 from backoffice_common.api import Schema
@@ -346,3 +346,17 @@ def test_listening_can_be_turned_off(pg_admin_url, probe_settings):
     app, _api = create_service_app(__name__, settings, title="answers")
     with app.app_context():
         assert dependency(KeptAnswers).listen is True
+
+
+def test_the_listening_connection_can_have_its_own_url(pg_admin_url, probe_settings):
+    """LIST_CHANGES_DATABASE_URL: PostgreSQL itself, where DATABASE_URL goes through a transaction-mode pooler. One
+    that reaches no server leaves every answer checked by its fingerprint; the right one is listened on."""
+    nowhere = make_url(pg_admin_url).set(port=1).render_as_string(hide_password=False)  # nothing listens on port 1
+    for url, heard in ((nowhere, False), (pg_admin_url, True)):
+        settings = probe_settings(service_name="answers", database_url=pg_admin_url, list_changes_database_url=url)
+        app, _api = create_service_app(__name__, settings, title="answers")
+        database = app.extensions["database"]
+        try:
+            assert database.list_changes.wait_until_listening(timeout_s=1.0) is heard
+        finally:
+            database.dispose()

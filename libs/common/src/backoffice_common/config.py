@@ -170,6 +170,9 @@ class CommonSettings(EnvSettings):
     # ... and sends one with no round trip while it hears of no change to it (backoffice_common.list_changes): off
     # where the LISTEN connection can't reach PostgreSQL itself (behind a transaction-mode pooler, scaling.md).
     list_answers_listen: bool = True
+    # The LISTEN connection's own URL, to PostgreSQL itself, where DATABASE_URL goes through a transaction-mode pooler
+    # (scaling.md); unset: DATABASE_URL.
+    list_changes_database_url: str | None = None
 
     # Access tokens: verified with public keys only, chosen by the token's `kid`.
     jwt_issuer: str = "backoffice-auth"

@@ -383,7 +383,11 @@ class Database:
         )
         self.read_connections = ReadConnections(self.reads, ping_after_idle_s=settings.db_ping_after_idle_s)
         # What the kept list answers trust (backoffice_common.answers): a LISTEN connection, opened at first use.
-        self.list_changes = ListChanges(self.reads, application_name=f"{settings.service_name}-list-changes")
+        self.list_changes = ListChanges(
+            self.reads,
+            url=settings.list_changes_database_url,
+            application_name=f"{settings.service_name}-list-changes",
+        )
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self._driver_statements: dict = {}
         self._side_threads: ThreadPoolExecutor | None = None  # made on first use: in the worker, after the fork

@@ -37,6 +37,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 CHANNEL = "list_changes"
 EVERY_OPERATOR = "*"  # a TRUNCATE's payload: every kept answer of the list goes
 _MOST_SCOPES = 100_000  # beyond this many lists heard of, a new generation instead of a longer dict
@@ -60,8 +62,11 @@ def scope_of(list_name: str, operator_id) -> str:
 class ListChanges:
     """One worker's LISTEN connection, read by a thread of its own, started at first use (after the fork)."""
 
-    def __init__(self, engine, *, application_name: str = "list-changes", heartbeat_s: float = 1.0):
+    def __init__(
+        self, engine, *, url: str | None = None, application_name: str = "list-changes", heartbeat_s: float = 1.0
+    ):
         self._engine = engine
+        self._url = make_url(url) if url else engine.url  # its own, to PostgreSQL itself behind a pooler
         self._application_name = application_name
         self.heartbeat_s = heartbeat_s
         self._lock = threading.Lock()  # the connection and what was heard on it
@@ -150,7 +155,7 @@ class ListChanges:
 
     def _connect(self) -> None:
         dialect = self._engine.dialect
-        args, options = dialect.create_connect_args(self._engine.url)
+        args, options = dialect.create_connect_args(self._url)
         options.update(
             application_name=self._application_name,
             connect_timeout=5,
