@@ -107,11 +107,11 @@ class KeptAnswers:
         notify it (backoffice_common.list_changes), the operator, then the filters. ``statements`` must select
         every column the answer shows (and its ordering columns)."""
         changes = database.list_changes if self.listen and not database._in_session() else None
-        if changes is not None:
-            body = self._unchanged(key, changes)
+        mark = None if changes is None else changes.mark()  # before any row is read
+        if changes is not None and mark is not None:
+            body = self._unchanged(key, changes, mark)
             if body is not None:
                 return current_app.response_class(body, mimetype=JSON)
-        mark = None if changes is None else changes.mark()  # before the rows are read
         fingerprint_statement = self._fingerprint_statement(statements)
         # The short way of a one-row read (Database.read_one): prepared once per connection, so PostgreSQL doesn't
         # plan the fingerprint on every request (planning it cost more than running it).
@@ -141,10 +141,10 @@ class KeptAnswers:
             built = self._fingerprints[chosen] = fingerprint_of(chosen)
         return built
 
-    def _unchanged(self, key: tuple, changes: ListChanges) -> bytes | None:
+    def _unchanged(self, key: tuple, changes: ListChanges, now: Mark) -> bytes | None:
         """The kept body, when no change of its list and operator has been heard since its rows were read."""
         kept = self._kept.get(key)
-        if kept is None or not changes.unchanged(scope_of(key[0], key[1]), kept.mark):
+        if kept is None or not changes.unchanged(scope_of(key[0], key[1]), kept.mark, now):
             return None
         if kept.still_valid is not None and not kept.still_valid():
             return None

@@ -87,11 +87,12 @@ class ListChanges:
             return None
         return Mark(self._generation, self._heard)
 
-    def unchanged(self, scope: str, mark: Mark | None) -> bool:
-        """Whether nothing in ``scope`` can have changed since ``mark`` was taken."""
-        if mark is None or not self._caught_up():
+    def unchanged(self, scope: str, since: Mark | None, now: Mark) -> bool:
+        """Whether nothing in ``scope`` can have changed between ``since`` and ``now`` (a mark just taken: what
+        arrived on the connection is read once a request, by :meth:`mark`)."""
+        if since is None or since.generation != now.generation:
             return False
-        return mark.generation == self._generation and self._last_heard.get(scope, 0) <= mark.heard
+        return self._last_heard.get(scope, 0) <= since.heard
 
     def wait_until_listening(self, timeout_s: float = 10.0) -> bool:
         """Until the worker hears the database's list changes (tests; a request never waits for it)."""
