@@ -68,18 +68,18 @@ def operator_statements(*, operator_id: uuid.UUID) -> tuple[list[Select], dict]:
 
 def operator_in(*, reader, operator_id: uuid.UUID) -> dict:
     """The operator's account and profile fields, read by ``reader`` (a Session or a Connection)."""
-    row = reader.execute(_OPERATOR_CARD, {"operator_id": operator_id}).mappings().first()
-    if row is None:
-        raise NotFound("Operator not found.")
-    return dict(row)
+    return _found(reader.execute(_OPERATOR_CARD, {"operator_id": operator_id}).mappings().first())
 
 
 def read_operator(*, database: Database, operator_id: uuid.UUID) -> dict:
     """The operator's account and profile fields in one dict (what GET /v1/operators/me and the operator card show)."""
-    row = database.read_one(_OPERATOR_CARD, {"operator_id": operator_id})
+    return _found(database.read_one(_OPERATOR_CARD, {"operator_id": operator_id}))
+
+
+def _found(row) -> dict:
     if row is None:
         raise NotFound("Operator not found.")
-    return row
+    return dict(row)
 
 
 def get_operator(*, session: Session, operator_id: uuid.UUID) -> Account:
